@@ -1,0 +1,151 @@
+//! Command-line arguments (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Cairn: an asset-centric data orchestrator with lineage.
+///
+/// Declare assets in YAML (sources, DataFusion SQL, commands), and Cairn
+/// materializes exactly the asset partitions that are missing or stale, in
+/// dependency order.
+#[derive(Debug, Parser)]
+#[command(name = "cairn", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Project folder (the one with `cairn.yaml`).
+    #[arg(long, short = 'p', global = true, default_value = ".", env = "CAIRN_PROJECT")]
+    pub project: PathBuf,
+    /// Metadata database URL, overriding `database:` in cairn.yaml
+    /// (`sqlite://PATH` or `postgres://USER@HOST/DB`).
+    #[arg(long, global = true, env = "CAIRN_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Only print errors.
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more (repeat for debug logs).
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Never draw progress bars (plain log lines instead).
+    #[arg(long, global = true)]
+    pub no_progress: bool,
+    /// When to use colours (also off when NO_COLOR is set).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// Colour setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Output format of data-producing commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    /// For people.
+    #[default]
+    Text,
+    /// For programs.
+    Json,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Load and check the project: YAML, keys, SQL and its tables, cycles,
+    /// partitions, source files. Exit 1 with diagnostics on problems.
+    Validate(ValidateArgs),
+    /// Show what would be materialized, and why.
+    Plan(PlanArgs),
+    /// Materialize what the plan says, in dependency order.
+    Materialize(MaterializeArgs),
+    /// Show each asset's state: fresh, stale (with causes) or missing.
+    Status(StatusArgs),
+    /// Show the log of a run (the latest by default).
+    Logs(LogsArgs),
+    /// Print the JSON Schema of Cairn's YAML files.
+    Schema,
+}
+
+/// `cairn validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Which assets and partitions.
+#[derive(Debug, Args, Clone)]
+pub struct TargetArgs {
+    /// Assets to select: `key`, `+key` (with upstream), `key+` (with
+    /// downstream), `2+key`, `raw/*`. Default: all.
+    pub selection: Vec<String>,
+    /// Only this partition (repeatable). For time windows, a key or time
+    /// selects the window containing it.
+    #[arg(long = "partition", value_name = "KEY", conflicts_with_all = ["from", "to"])]
+    pub partitions: Vec<String>,
+    /// First partition of a range (inclusive).
+    #[arg(long, value_name = "KEY", requires = "to")]
+    pub from: Option<String>,
+    /// Last partition of a range (inclusive).
+    #[arg(long, value_name = "KEY", requires = "from")]
+    pub to: Option<String>,
+}
+
+/// `cairn plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Same as `--format json`.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `cairn materialize`.
+#[derive(Debug, Args)]
+pub struct MaterializeArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Most materializations running at once (default: number of CPUs).
+    #[arg(long, short = 'j')]
+    pub concurrency: Option<usize>,
+}
+
+/// `cairn status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Assets to show (selection syntax as for `plan`). Default: all.
+    pub selection: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Same as `--format json`.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `cairn logs`.
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Run id (`r-12` or `12`); default: the latest run.
+    pub run: Option<String>,
+}

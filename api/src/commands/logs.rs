@@ -1,0 +1,56 @@
+//! `cairn logs`: the events of a run.
+
+use cairn_core::store::{EventLevel, RunId};
+
+use crate::Failure;
+use crate::cli::{GlobalArgs, LogsArgs};
+use crate::session::load_project;
+
+/// Prints a run's status line and its events in order.
+pub async fn run(global: &GlobalArgs, args: &LogsArgs) -> Result<(), Failure> {
+    let project = load_project(global)?;
+    let url = match &global.database_url {
+        Some(url) => cairn_assets::project::resolve_database_url(&project.root, url).map_err(Failure::User)?,
+        None => project.settings.database_url.clone(),
+    };
+    let store = cairn_core::store::MetadataStore::connect(&url).await.map_err(|e| Failure::User(e.to_string()))?;
+    let runs = store.runs(1000).await.map_err(|e| Failure::Unexpected(e.into()))?;
+    let run = match &args.run {
+        Some(text) => {
+            let id: i64 = text
+                .trim_start_matches("r-")
+                .parse()
+                .map_err(|_| Failure::User(format!("`{text}` is not a run id (like `r-12`)")))?;
+            runs.into_iter().find(|r| r.id == RunId(id)).ok_or_else(|| Failure::User(format!("no run `{text}`")))?
+        }
+        None => runs.into_iter().next().ok_or_else(|| Failure::User("no run yet; run `cairn materialize`".into()))?,
+    };
+    println!(
+        "run {} {:?}: started {}, {} planned, {} materialized, {} failed, {} skipped",
+        run.id,
+        run.status,
+        run.started_at.format("%Y-%m-%d %H:%M:%S UTC"),
+        run.planned_steps,
+        run.materialized_steps,
+        run.failed_steps,
+        run.skipped_steps
+    );
+    for event in store.run_events(run.id).await.map_err(|e| Failure::Unexpected(e.into()))? {
+        let level = match event.level {
+            EventLevel::Info => "info",
+            EventLevel::Warn => "warn",
+            EventLevel::Error => "error",
+        };
+        let subject = match (&event.asset, &event.partition) {
+            (Some(asset), Some(partition)) => format!("{asset}[{partition}] "),
+            (Some(asset), None) => format!("{asset} "),
+            _ => String::new(),
+        };
+        let mut lines = event.message.lines();
+        println!("{} {level:5} {subject}{}", event.at.format("%H:%M:%S%.3f"), lines.next().unwrap_or(""));
+        for line in lines {
+            println!("    {line}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,9 @@
+//! `cairn schema`: print the JSON Schema of the YAML files.
+
+use crate::Failure;
+
+/// Prints the schema to stdout.
+pub fn run() -> Result<(), Failure> {
+    print!("{}", cairn_assets::schema::project_schema_json());
+    Ok(())
+}

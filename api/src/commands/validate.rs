@@ -1,0 +1,77 @@
+//! `cairn validate`: load and check the whole project.
+
+use cairn_assets::execute::observe_sources;
+use cairn_assets::{AssetDefinition, Diagnostic, Diagnostics};
+use cairn_core::AssetKind;
+
+use crate::Failure;
+use crate::cli::{Format, GlobalArgs, ValidateArgs};
+use crate::session::{load_project, print_diagnostics};
+
+/// Loads the project (YAML, keys, SQL and its tables, partitions, checks,
+/// cycles) and checks that every source's files exist.
+pub async fn run(global: &GlobalArgs, args: &ValidateArgs) -> Result<(), Failure> {
+    let project = match load_project(global) {
+        Ok(project) => project,
+        Err(failure) => {
+            if args.format == Format::Json {
+                println!("{}", serde_json::json!({ "valid": false }));
+            }
+            return Err(failure);
+        }
+    };
+    let mut problems = Diagnostics::default();
+    for observation in observe_sources(&project).await {
+        if let Err(error) = observation.result {
+            let location = project.asset(&observation.asset).map(|a| a.location.clone());
+            let help = match project.asset(&observation.asset).map(|a| &a.definition) {
+                Some(AssetDefinition::Source(source)) => {
+                    format!("paths are relative to the project folder; looked for `{}`", source.resolved.display())
+                }
+                _ => String::new(),
+            };
+            problems.push(Diagnostic::error(error.to_string()).at_opt(location).with_help(help));
+        }
+    }
+    if problems.has_errors() {
+        print_diagnostics(global, &problems);
+        if args.format == Format::Json {
+            println!("{}", serde_json::json!({ "valid": false }));
+        }
+        return Err(Failure::User(format!(
+            "project `{}` has {} error(s)",
+            project.settings.name,
+            problems.error_count()
+        )));
+    }
+    let count = |kind: AssetKind| project.specs().iter().filter(|s| s.kind == kind).count();
+    let partitioned = project.specs().iter().filter(|s| s.partitions.is_some()).count();
+    match args.format {
+        Format::Json => println!(
+            "{}",
+            serde_json::json!({
+                "valid": true,
+                "project": project.settings.name,
+                "assets": project.specs().len(),
+                "sources": count(AssetKind::Source),
+                "sql": count(AssetKind::Sql),
+                "commands": count(AssetKind::Command),
+                "partitioned": partitioned,
+            })
+        ),
+        Format::Text => {
+            if !global.quiet {
+                println!(
+                    "project `{}` is valid: {} assets ({} sources, {} sql, {} commands; {} partitioned)",
+                    project.settings.name,
+                    project.specs().len(),
+                    count(AssetKind::Source),
+                    count(AssetKind::Sql),
+                    count(AssetKind::Command),
+                    partitioned
+                );
+            }
+        }
+    }
+    Ok(())
+}

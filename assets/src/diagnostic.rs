@@ -1,0 +1,315 @@
+//! Diagnostics: what is wrong with a project, where, and how to fix it.
+//!
+//! A [`Diagnostic`] names the file, line and column, keeps the file's text so
+//! the line can be shown, and may carry a hint (`did you mean raw/flights?`).
+//! Loading collects every diagnostic before failing ([`Diagnostics`]), so one
+//! run of `cairn validate` reports all problems. Rendering goes through
+//! miette, in colour on terminals and plain otherwise.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use miette::{LabeledSpan, SourceCode};
+
+/// A project file's text, shared by every diagnostic pointing into it.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Path for display, relative to the project root when possible.
+    pub display_path: PathBuf,
+    /// The whole file.
+    pub text: Arc<str>,
+}
+
+impl SourceFile {
+    /// Wraps a file's text.
+    pub fn new(display_path: impl Into<PathBuf>, text: impl Into<Arc<str>>) -> Self {
+        Self { display_path: display_path.into(), text: text.into() }
+    }
+
+    /// The location of a 1-based line and character column.
+    pub fn location(&self, line: u32, column: u32) -> Location {
+        let offset = byte_offset(&self.text, line, column);
+        Location { file: self.clone(), line, column, offset, length: 0 }
+    }
+
+    /// The location of a byte offset.
+    pub fn location_at_offset(&self, offset: usize, length: usize) -> Location {
+        let offset = offset.min(self.text.len());
+        let before = &self.text[..offset];
+        let line = before.matches('\n').count() as u32 + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = self.text[line_start..offset].chars().count() as u32 + 1;
+        Location { file: self.clone(), line, column, offset, length }
+    }
+}
+
+fn byte_offset(text: &str, line: u32, column: u32) -> usize {
+    let line_start =
+        if line <= 1 { 0 } else { text.match_indices('\n').nth(line as usize - 2).map_or(text.len(), |(i, _)| i + 1) };
+    let rest = &text[line_start..];
+    let in_line = rest
+        .char_indices()
+        .nth(column.saturating_sub(1) as usize)
+        .map_or(rest.find('\n').unwrap_or(rest.len()), |(i, _)| i);
+    line_start + in_line
+}
+
+/// A point (or span) in a project file. Lines and columns are 1-based,
+/// columns count characters.
+#[derive(Debug, Clone)]
+pub struct Location {
+    /// The file.
+    pub file: SourceFile,
+    /// Line, from 1.
+    pub line: u32,
+    /// Column in characters, from 1.
+    pub column: u32,
+    /// Byte offset in the file.
+    pub offset: usize,
+    /// Length in bytes of the span (0 for a point).
+    pub length: usize,
+}
+
+impl Location {
+    /// The same location, spanning `length` bytes.
+    pub fn with_length(mut self, length: usize) -> Self {
+        self.length = length;
+        self
+    }
+}
+
+impl fmt::Display for Location {
+    /// `assets/flights.yaml:12:5`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file.display_path.display(), self.line, self.column)
+    }
+}
+
+/// How bad a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    /// The project cannot be used.
+    Error,
+    /// Worth fixing; the project still loads.
+    Warning,
+}
+
+/// One problem in a project.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// What is wrong: lowercase, no trailing period, names in backticks.
+    pub message: String,
+    /// Where, if the problem is in a file.
+    pub location: Option<Location>,
+    /// A hint on how to fix it.
+    pub help: Option<String>,
+    /// A short label under the pointed-at text.
+    pub label: Option<String>,
+}
+
+impl Diagnostic {
+    /// An error with no location yet.
+    pub fn error(message: impl Into<String>) -> Self {
+        Self { severity: Severity::Error, message: message.into(), location: None, help: None, label: None }
+    }
+
+    /// A warning with no location yet.
+    pub fn warning(message: impl Into<String>) -> Self {
+        Self { severity: Severity::Warning, ..Self::error(message) }
+    }
+
+    /// Sets the location.
+    pub fn at(mut self, location: Location) -> Self {
+        self.location = Some(location);
+        self
+    }
+
+    /// Sets the location if there is one.
+    pub fn at_opt(mut self, location: Option<Location>) -> Self {
+        self.location = location.or(self.location);
+        self
+    }
+
+    /// Adds a hint.
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Adds a label shown under the pointed-at text.
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    /// Renders like rustc via miette: message, `file:line:col`, the line
+    /// with a marker, and the hint. `color` adds ANSI colours.
+    pub fn render(&self, color: bool) -> String {
+        let theme = if color { miette::GraphicalTheme::unicode() } else { miette::GraphicalTheme::unicode_nocolor() };
+        let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(160);
+        let mut out = String::new();
+        if handler.render_report(&mut out, &Rendered(self)).is_err() {
+            out = self.to_string();
+        }
+        out
+    }
+}
+
+/// A diagnostic as miette sees it: the message alone as its text, with
+/// location, label and hint as miette's own parts.
+#[derive(Debug)]
+struct Rendered<'a>(&'a Diagnostic);
+
+impl fmt::Display for Rendered<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.message)
+    }
+}
+
+impl std::error::Error for Rendered<'_> {}
+
+impl fmt::Display for Diagnostic {
+    /// One line: `assets/flights.yaml:12:5: unknown table ...` plus
+    /// ` (help: ...)` when there is a hint.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(location) = &self.location {
+            write!(f, "{location}: ")?;
+        }
+        f.write_str(&self.message)?;
+        if let Some(help) = &self.help {
+            write!(f, " (help: {help})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostic {}
+
+impl miette::Diagnostic for Rendered<'_> {
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.0.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.0.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.0.location.as_ref().map(|l| &l.file as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let location = self.0.location.as_ref()?;
+        let label = self.0.label.clone().or_else(|| Some(format!("{location}")));
+        Some(Box::new(std::iter::once(LabeledSpan::new(label, location.offset, location.length))))
+    }
+}
+
+impl SourceCode for SourceFile {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let inner = self.text.read_span(span, context_lines_before, context_lines_after)?;
+        let name = self.display_path.display().to_string();
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            name,
+            inner.data(),
+            *inner.span(),
+            inner.line(),
+            inner.column(),
+            inner.line_count(),
+        )))
+    }
+}
+
+/// Every problem found while loading a project.
+#[derive(Debug, Clone, Default)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl Diagnostics {
+    /// Adds one.
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.0.push(diagnostic);
+    }
+
+    /// Whether any is an error.
+    pub fn has_errors(&self) -> bool {
+        self.0.iter().any(|d| d.severity == Severity::Error)
+    }
+
+    /// Number of errors.
+    pub fn error_count(&self) -> usize {
+        self.0.iter().filter(|d| d.severity == Severity::Error).count()
+    }
+
+    /// The diagnostics, errors and warnings.
+    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.0.iter()
+    }
+
+    /// Sorts by file, line and column, so output is stable.
+    pub fn sort(&mut self) {
+        self.0.sort_by(|a, b| {
+            let key = |d: &Diagnostic| d.location.as_ref().map(|l| (l.file.display_path.clone(), l.line, l.column));
+            key(a).cmp(&key(b))
+        });
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    /// One diagnostic per line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for diagnostic in &self.0 {
+            writeln!(f, "{diagnostic}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostics {}
+
+/// `path` relative to `root` when it is inside it, for display.
+pub fn display_path(root: &Path, path: &Path) -> PathBuf {
+    path.strip_prefix(root).map(Path::to_path_buf).unwrap_or_else(|_| path.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_convert_between_offsets_and_lines() {
+        let file = SourceFile::new("a.yaml", "one\ntwo: x\nthree");
+        let location = file.location(2, 6);
+        assert_eq!(location.offset, 9);
+        assert_eq!(&file.text[location.offset..location.offset + 1], "x");
+        let back = file.location_at_offset(9, 1);
+        assert_eq!((back.line, back.column), (2, 6));
+        assert_eq!(back.to_string(), "a.yaml:2:6");
+    }
+
+    #[test]
+    fn renders_the_line_and_the_hint() {
+        let file = SourceFile::new("assets/x.yaml", "assets:\n  - key: a\n    sql: SELECT * FROM flights_dayly\n");
+        let diagnostic = Diagnostic::error("asset `a`: unknown table `flights_dayly`")
+            .at(file.location(3, 24).with_length(13))
+            .with_help("did you mean `flights_daily`?");
+        let text = diagnostic.render(false);
+        assert!(text.contains("assets/x.yaml:3:24"), "{text}");
+        assert!(text.contains("SELECT * FROM flights_dayly"), "{text}");
+        assert!(text.contains("did you mean `flights_daily`?"), "{text}");
+        assert_eq!(
+            diagnostic.to_string(),
+            "assets/x.yaml:3:24: asset `a`: unknown table `flights_dayly` (help: did you mean `flights_daily`?)"
+        );
+    }
+}

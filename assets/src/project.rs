@@ -1,0 +1,256 @@
+//! Loading a project folder: `cairn.yaml` plus `assets/**/*.yaml`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use cairn_core::{AssetKey, AssetSpec};
+use cairn_lineage::{AssetGraph, GraphError};
+
+use crate::definition::Asset;
+use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, display_path};
+use crate::resolve::{Declared, resolve_assets};
+use crate::wire::{AssetsFile, ProjectFile};
+use crate::yaml::{self, spanned_location};
+
+/// File name of the project settings.
+pub const PROJECT_FILE: &str = "cairn.yaml";
+/// Default metadata database, relative to the project folder.
+pub const DEFAULT_DATABASE: &str = "sqlite://.cairn/cairn.db";
+/// Default folder for materialized data, relative to the project folder.
+pub const DEFAULT_DATA_DIR: &str = ".cairn/data";
+
+/// Project settings from `cairn.yaml`, with paths made absolute.
+#[derive(Debug, Clone)]
+pub struct ProjectSettings {
+    /// Project name.
+    pub name: String,
+    /// Metadata database URL; a relative SQLite path is made absolute
+    /// against the project folder.
+    pub database_url: String,
+    /// Absolute folder for materialized data.
+    pub data_dir: PathBuf,
+}
+
+/// A loaded, validated project: settings, assets and their graph.
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// Absolute project folder.
+    pub root: PathBuf,
+    /// Settings from `cairn.yaml`.
+    pub settings: ProjectSettings,
+    /// The asset graph (specs in topological order).
+    pub graph: AssetGraph,
+    /// The project files read, in order.
+    pub files: Vec<PathBuf>,
+    /// Problems that do not stop the project from loading.
+    pub warnings: Diagnostics,
+    assets: HashMap<AssetKey, Asset>,
+}
+
+impl Project {
+    /// Loads and validates the project in `root`: parses every YAML file,
+    /// resolves assets, builds the graph.
+    ///
+    /// # Errors
+    /// All problems found, each with file, line and column: malformed YAML,
+    /// unknown fields (listing the allowed ones), invalid keys, unknown
+    /// tables (with the closest asset), SQL syntax errors, invalid
+    /// partitions and checks, and dependency cycles (listed in full).
+    pub fn load(root: &Path) -> Result<Self, Diagnostics> {
+        let root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+        let mut diagnostics = Vec::new();
+        let project_path = root.join(PROJECT_FILE);
+        let Some(project_file) = read(&root, &project_path, &mut diagnostics) else {
+            if diagnostics.is_empty() {
+                diagnostics.push(
+                    Diagnostic::error(format!("no `{PROJECT_FILE}` in `{}`", root.display()))
+                        .with_help("run cairn in a project folder, or pass `--project DIR`"),
+                );
+            }
+            return Err(Diagnostics(diagnostics));
+        };
+        let mut files = vec![project_path];
+        let mut declared = Vec::new();
+        let settings = match yaml::parse::<ProjectFile>(&project_file) {
+            Ok(parsed) => {
+                let settings = settings(&root, &project_file, &parsed, &mut diagnostics);
+                declared.extend(parsed.assets.into_iter().map(|decl| Declared { file: project_file.clone(), decl }));
+                settings
+            }
+            Err(diagnostic) => {
+                diagnostics.push(diagnostic);
+                None
+            }
+        };
+        for path in asset_files(&root, &mut diagnostics) {
+            let Some(file) = read(&root, &path, &mut diagnostics) else { continue };
+            files.push(path);
+            match yaml::parse::<AssetsFile>(&file) {
+                Ok(parsed) => {
+                    declared.extend(parsed.assets.into_iter().map(|decl| Declared { file: file.clone(), decl }))
+                }
+                Err(diagnostic) => diagnostics.push(diagnostic),
+            }
+        }
+        let assets = resolve_assets(&root, declared, &mut diagnostics);
+        let locations: HashMap<AssetKey, crate::diagnostic::Location> =
+            assets.iter().map(|a| (a.key().clone(), a.location.clone())).collect();
+        check_storage_paths(&assets, &mut diagnostics);
+        let specs: Vec<AssetSpec> = assets.iter().map(|a| a.spec.clone()).collect();
+        let graph = match AssetGraph::build(specs) {
+            Ok(graph) => Some(graph),
+            Err(errors) => {
+                diagnostics.extend(errors.into_iter().map(|error| graph_diagnostic(error, &locations)));
+                None
+            }
+        };
+        let mut all = Diagnostics(diagnostics);
+        all.sort();
+        match (settings, graph) {
+            (Some(settings), Some(graph)) if !all.has_errors() => {
+                let assets = assets.into_iter().map(|a| (a.key().clone(), a)).collect();
+                Ok(Self { root, settings, graph, files, warnings: all, assets })
+            }
+            _ => Err(all),
+        }
+    }
+
+    /// The asset with `key`.
+    pub fn asset(&self, key: &AssetKey) -> Option<&Asset> {
+        self.assets.get(key)
+    }
+
+    /// Assets in topological order (upstream first).
+    pub fn assets(&self) -> impl Iterator<Item = &Asset> {
+        self.graph.specs().iter().map(|spec| &self.assets[&spec.key])
+    }
+
+    /// The planner's view: specs in topological order.
+    pub fn specs(&self) -> &[AssetSpec] {
+        self.graph.specs()
+    }
+}
+
+fn read(root: &Path, path: &Path, diagnostics: &mut Vec<Diagnostic>) -> Option<SourceFile> {
+    match fs_err::read_to_string(path) {
+        Ok(text) => Some(SourceFile::new(display_path(root, path), text)),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound && path.ends_with(PROJECT_FILE) => None,
+        Err(error) => {
+            diagnostics.push(Diagnostic::error(format!("cannot read project file: {error}")));
+            None
+        }
+    }
+}
+
+/// `assets/**/*.yaml` and `*.yml`, sorted.
+fn asset_files(root: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
+    let mut paths = Vec::new();
+    for extension in ["yaml", "yml"] {
+        let pattern = root.join("assets").join("**").join(format!("*.{extension}"));
+        let Some(pattern) = pattern.to_str() else {
+            diagnostics.push(Diagnostic::error(format!("project path `{}` is not valid UTF-8", root.display())));
+            return paths;
+        };
+        match glob::glob(pattern) {
+            Ok(entries) => {
+                for entry in entries {
+                    match entry {
+                        Ok(path) if path.is_file() => paths.push(path),
+                        Ok(_) => {}
+                        Err(error) => diagnostics.push(Diagnostic::error(format!("cannot list asset files: {error}"))),
+                    }
+                }
+            }
+            Err(error) => diagnostics.push(Diagnostic::error(format!("cannot list asset files: {error}"))),
+        }
+    }
+    paths.sort();
+    paths
+}
+
+fn settings(
+    root: &Path,
+    file: &SourceFile,
+    parsed: &ProjectFile,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<ProjectSettings> {
+    let name = parsed.name.value.trim().to_owned();
+    if name.is_empty() {
+        diagnostics.push(Diagnostic::error("project `name` is empty").at(spanned_location(file, &parsed.name)));
+    }
+    let database = parsed.database.as_ref().map_or(DEFAULT_DATABASE, |d| d.value.as_str());
+    let database_url = match resolve_database_url(root, database) {
+        Ok(url) => url,
+        Err(message) => {
+            let at = parsed.database.as_ref().map(|d| spanned_location(file, d));
+            diagnostics.push(Diagnostic::error(message).at_opt(at));
+            return None;
+        }
+    };
+    let data_dir = root.join(parsed.data_dir.as_ref().map_or(DEFAULT_DATA_DIR, |d| d.value.as_str()));
+    Some(ProjectSettings { name, database_url, data_dir })
+}
+
+/// Makes a relative SQLite path absolute against the project folder;
+/// leaves other URLs alone.
+///
+/// # Errors
+/// A message for a URL that is neither SQLite nor PostgreSQL.
+pub fn resolve_database_url(root: &Path, url: &str) -> Result<String, String> {
+    if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        let (path, query) = path.split_once('?').map_or((path, None), |(p, q)| (p, Some(q)));
+        let absolute = if Path::new(path).is_absolute() { PathBuf::from(path) } else { root.join(path) };
+        let mut resolved = format!("sqlite://{}", absolute.display());
+        if let Some(query) = query {
+            resolved.push('?');
+            resolved.push_str(query);
+        }
+        Ok(resolved)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(url.to_owned())
+    } else {
+        Err(format!("unsupported database URL `{url}`: use `sqlite://PATH` or `postgres://USER@HOST/DB`"))
+    }
+}
+
+/// An asset's data lives in `data_dir/<key>/`, and a partitioned asset's
+/// partitions in folders below it, so a partitioned asset `x` and an asset
+/// `x/y` would share folders.
+fn check_storage_paths(assets: &[Asset], diagnostics: &mut Vec<Diagnostic>) {
+    let partitioned: HashMap<&str, &Asset> =
+        assets.iter().filter(|a| a.spec.partitions.is_some()).map(|a| (a.key().as_str(), a)).collect();
+    for asset in assets {
+        let key = asset.key().as_str();
+        for (cut, _) in key.match_indices('/') {
+            if let Some(parent) = partitioned.get(&key[..cut]) {
+                diagnostics.push(
+                    Diagnostic::error(format!(
+                        "asset `{key}` would be stored inside the partition folders of partitioned asset `{}`",
+                        parent.key()
+                    ))
+                    .at(asset.location.clone())
+                    .with_help("rename one of the two assets"),
+                );
+            }
+        }
+    }
+}
+
+fn graph_diagnostic(error: GraphError, locations: &HashMap<AssetKey, crate::diagnostic::Location>) -> Diagnostic {
+    let at = match &error {
+        GraphError::Cycle(cycle) => cycle.first().and_then(|k| locations.get(k)).cloned(),
+        GraphError::DuplicateAsset(key) => locations.get(key).cloned(),
+        GraphError::UnknownDependency { asset, .. } => locations.get(asset).cloned(),
+    };
+    let help = match &error {
+        GraphError::Cycle(_) => {
+            Some("an asset cannot depend on itself through other assets; remove one of these dependencies")
+        }
+        _ => None,
+    };
+    let diagnostic = Diagnostic::error(error.to_string()).at_opt(at);
+    match help {
+        Some(help) => diagnostic.with_help(help),
+        None => diagnostic,
+    }
+}

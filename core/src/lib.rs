@@ -1,0 +1,53 @@
+//! # cairn-core
+//!
+//! The domain model of Cairn, an asset-centric data orchestrator: what an
+//! asset is, how it is partitioned, how its versions are tracked, when it is
+//! stale, what must be materialized, and where all of that is recorded.
+//!
+//! This crate knows nothing of YAML, SQL engines or HTTP. The loader
+//! (`cairn-assets`) turns YAML into [`AssetSpec`]s, the asset graph
+//! (`cairn-lineage`) orders them, the planner here decides what to run, and
+//! the executor (`cairn-assets`) runs it and records the results in the
+//! [`MetadataStore`](store::MetadataStore):
+//!
+//! ```text
+//!  YAML files ──load──▶ wire types ──resolve──▶ AssetSpec (keys, deps,
+//!                                                partitions, code version)
+//!                                                     │
+//!                                       cairn-lineage │ AssetGraph:
+//!                                                     ▼ cycles, order, selection
+//!  MetadataStore ──load_state──▶ StoredState ──▶ staleness ──▶ planner::plan
+//!        ▲                                                        │
+//!        │ materializations, observations,                        ▼
+//!        └──────── check results, run events ◀──execute── Plan (ordered steps + reasons)
+//! ```
+//!
+//! Key types:
+//! * [`AssetKey`]: `raw/flights`; also the SQL table `raw.flights`.
+//! * [`partitions::PartitionsDefinition`], [`partitions::PartitionKey`],
+//!   [`partitions::TimeWindow`] and [`partitions::PartitionMapping`]:
+//!   Dagster-compatible partitions.
+//! * [`CodeVersion`] / [`DataVersion`]: hashes of definitions and of data.
+//! * [`state::StoredState`]: the latest materialization of every asset
+//!   partition, with the upstream data versions it read.
+//! * [`staleness::StaleStatus`]: missing / stale (with causes) / fresh.
+//! * [`planner::plan`]: a pure function from specs + state + request to a
+//!   [`planner::Plan`].
+//! * [`store::MetadataStore`]: SQLite or PostgreSQL through sea-orm.
+
+#![warn(missing_docs)]
+
+pub mod asset_key;
+pub mod error;
+pub mod partitions;
+pub mod planner;
+pub mod spec;
+pub mod staleness;
+pub mod state;
+pub mod store;
+pub mod version;
+
+pub use asset_key::{AssetKey, AssetKeyError};
+pub use error::CoreError;
+pub use spec::{AssetDep, AssetKind, AssetSpec};
+pub use version::{CodeVersion, DataVersion};

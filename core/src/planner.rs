@@ -1,0 +1,327 @@
+//! The planner: which asset partitions to materialize, in which order, and why.
+//!
+//! [`plan`] is a pure function of the asset specs (in topological order), the
+//! [`StoredState`] and a [`PlanRequest`]. It returns the minimal ordered set of
+//! materializations that brings the selected asset partitions up to date:
+//!
+//! * a selected partition is planned when it is **missing**, when its own
+//!   record makes it stale (`code_version_changed`, `dependencies_changed`,
+//!   `upstream_data_changed`), or when an upstream partition it reads is
+//!   planned before it (reason `upstream_data_changed` with `pending: true`;
+//!   the executor checks again once that upstream is done and skips the step
+//!   if the upstream data version did not change);
+//! * a partition that is only `upstream_stale` through an upstream that is
+//!   *not* planned is left alone: materializing it again would read the same
+//!   data;
+//! * a partition whose upstream data is neither materialized nor planned is
+//!   **blocked** and reported, never planned.
+//!
+//! Steps come in topological order of assets, then in partition order, and
+//! each step lists the earlier steps it waits for.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::partitions::{PartitionKey, PartitionsDefinition};
+use crate::spec::AssetSpec;
+use crate::staleness::{StaleCause, StaleStatus, Staleness};
+use crate::state::{AssetPartition, StoredState};
+use crate::{AssetKey, CoreError};
+
+/// Which partitions of the selected assets to consider.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum PartitionFilter {
+    /// Every partition (the default).
+    #[default]
+    All,
+    /// `--partition KEY` (repeatable). For time windows, a key or time picks
+    /// the window that contains it, so a monthly asset given `2013-01-05`
+    /// plans `2013-01-01`; for static partitions it must be a key.
+    Keys(Vec<String>),
+    /// `--from KEY --to KEY`, both inclusive. For time windows: every window
+    /// overlapping the span from `from` to `to`; for static partitions: the
+    /// keys from `from` to `to` in declaration order.
+    Range {
+        /// First key or time.
+        from: String,
+        /// Last key or time, inclusive.
+        to: String,
+    },
+}
+
+/// What to plan.
+#[derive(Debug, Clone)]
+pub struct PlanRequest {
+    /// The selected assets (already expanded from selection syntax).
+    pub selection: BTreeSet<AssetKey>,
+    /// Which partitions of partitioned assets to consider; unpartitioned
+    /// assets are always considered whole.
+    pub partitions: PartitionFilter,
+    /// Evaluation time (UTC): fixes the set of open-ended time windows.
+    pub now: DateTime<Utc>,
+}
+
+/// Why a step is in the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PlanReason {
+    /// Never materialized.
+    Missing,
+    /// Stale for this cause.
+    #[serde(untagged)]
+    Stale(StaleCause),
+}
+
+impl PlanReason {
+    /// `missing` or the cause's [`StaleCause::kind`].
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Missing => "missing",
+            Self::Stale(cause) => cause.kind(),
+        }
+    }
+}
+
+/// One materialization to run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanStep {
+    /// The asset partition to materialize.
+    pub target: AssetPartition,
+    /// Why, in a stable order (missing, code, dependencies, upstream data).
+    pub reasons: Vec<PlanReason>,
+    /// Indices (into [`Plan::steps`]) of earlier steps this one reads from.
+    pub waits_for: Vec<usize>,
+}
+
+impl PlanStep {
+    /// Distinct reason kinds, in order: what `cairn plan --json` prints.
+    pub fn reason_kinds(&self) -> Vec<&'static str> {
+        let mut kinds: Vec<&'static str> = Vec::new();
+        for reason in &self.reasons {
+            if !kinds.contains(&reason.kind()) {
+                kinds.push(reason.kind());
+            }
+        }
+        kinds
+    }
+
+    /// Whether every reason is a pending upstream change: the step only
+    /// runs if an upstream step actually changes data.
+    pub fn is_conditional(&self) -> bool {
+        self.reasons
+            .iter()
+            .all(|reason| matches!(reason, PlanReason::Stale(StaleCause::UpstreamDataChanged { pending: true, .. })))
+    }
+}
+
+/// A selected asset partition that needs materializing but cannot be,
+/// because upstream data it reads does not exist and is not planned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockedStep {
+    /// The asset partition that cannot run.
+    pub target: AssetPartition,
+    /// Why it would be planned.
+    pub reasons: Vec<PlanReason>,
+    /// Upstream asset partitions that are missing (a source not observed, or
+    /// an asset never materialized and not selected).
+    pub missing_upstream: Vec<AssetPartition>,
+}
+
+/// The result of [`plan`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// Materializations in an order that respects dependencies.
+    pub steps: Vec<PlanStep>,
+    /// Selected partitions that need work but cannot be done.
+    pub blocked: Vec<BlockedStep>,
+    /// Selected materializable asset partitions considered in all.
+    pub considered: usize,
+}
+
+impl Plan {
+    /// Whether there is nothing to do and nothing blocked.
+    pub fn is_up_to_date(&self) -> bool {
+        self.steps.is_empty() && self.blocked.is_empty()
+    }
+}
+
+/// Errors from planning.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    /// A partition filter that matches no partition of any selected asset.
+    #[error("partition `{key}` is outside the partitions of the selected assets: {definitions}")]
+    PartitionOutOfRange {
+        /// The key, time or range given.
+        key: String,
+        /// The definitions of the selected partitioned assets, described.
+        definitions: String,
+    },
+    /// A partition filter was given but no selected asset is partitioned.
+    #[error("no selected asset is partitioned, so `{0}` selects nothing")]
+    NothingPartitioned(String),
+    /// A broken invariant (see [`CoreError`]).
+    #[error(transparent)]
+    Core(#[from] CoreError),
+}
+
+/// Plans the materializations that `request` needs (see the module docs).
+///
+/// `specs` must be in topological order (upstream first), as
+/// `cairn_lineage::AssetGraph` returns them.
+///
+/// # Errors
+/// [`PlanError::PartitionOutOfRange`] / [`PlanError::NothingPartitioned`]
+/// for a partition filter that selects nothing; [`PlanError::Core`] for
+/// specs out of order.
+pub fn plan(specs: &[AssetSpec], state: &StoredState, request: &PlanRequest) -> Result<Plan, PlanError> {
+    let staleness = Staleness::new(specs, state, request.now)?;
+    let mut planner = Planner {
+        staleness: &staleness,
+        planned: HashMap::new(),
+        plan: Plan { steps: Vec::new(), blocked: Vec::new(), considered: 0 },
+    };
+    let mut filter_matched = request.partitions == PartitionFilter::All;
+    for (position, spec) in specs.iter().enumerate() {
+        if !spec.is_materializable() || !request.selection.contains(&spec.key) {
+            continue;
+        }
+        let partitions = match &spec.partitions {
+            None => vec![None],
+            Some(definition) => {
+                let keys =
+                    filter_partitions(definition, &staleness.partitions_of(position), &request.partitions, request.now);
+                filter_matched |= !keys.is_empty();
+                keys
+            }
+        };
+        for partition in partitions {
+            planner.consider(position, partition);
+        }
+    }
+    if !filter_matched {
+        return Err(filter_error(specs, request));
+    }
+    Ok(planner.plan)
+}
+
+struct Planner<'s, 'a> {
+    staleness: &'s Staleness<'a>,
+    planned: HashMap<(usize, Option<PartitionKey>), usize>,
+    plan: Plan,
+}
+
+impl Planner<'_, '_> {
+    fn consider(&mut self, position: usize, partition: Option<PartitionKey>) {
+        self.plan.considered += 1;
+        let spec = &self.staleness.specs()[position];
+        let mut reasons = match self.staleness.direct_status(position, partition.as_ref()) {
+            StaleStatus::Missing => vec![PlanReason::Missing],
+            StaleStatus::Fresh => Vec::new(),
+            StaleStatus::Stale(causes) => causes.into_iter().map(PlanReason::Stale).collect(),
+        };
+        let mut waits_for = Vec::new();
+        let mut missing_upstream = Vec::new();
+        let state = self.staleness.state();
+        self.staleness.for_each_upstream(position, partition.as_ref(), |dep, upstream_partition| {
+            let upstream_position = self.staleness.position(&dep.key).expect("checked by Staleness::new");
+            let slot = (upstream_position, upstream_partition.cloned());
+            if let Some(&step) = self.planned.get(&slot) {
+                waits_for.push(step);
+                let upstream = AssetPartition::new(dep.key.clone(), upstream_partition.cloned());
+                // A missing partition needs no further reason.
+                let named = reasons.iter().any(|r| match r {
+                    PlanReason::Missing => true,
+                    PlanReason::Stale(cause) => cause.upstream() == Some(&upstream),
+                });
+                if !named {
+                    reasons.push(PlanReason::Stale(StaleCause::UpstreamDataChanged { upstream, pending: true }));
+                }
+            } else if state.current_data_version(&dep.key, upstream_partition).is_none() {
+                missing_upstream.push(AssetPartition::new(dep.key.clone(), upstream_partition.cloned()));
+            }
+        });
+        if reasons.is_empty() {
+            return;
+        }
+        let target = AssetPartition::new(spec.key.clone(), partition.clone());
+        if !missing_upstream.is_empty() {
+            self.plan.blocked.push(BlockedStep { target, reasons, missing_upstream });
+            return;
+        }
+        waits_for.sort_unstable();
+        waits_for.dedup();
+        self.planned.insert((position, partition), self.plan.steps.len());
+        self.plan.steps.push(PlanStep { target, reasons, waits_for });
+    }
+}
+
+/// The partitions of one asset that `filter` selects, in order.
+fn filter_partitions(
+    definition: &PartitionsDefinition,
+    all: &[Option<PartitionKey>],
+    filter: &PartitionFilter,
+    now: DateTime<Utc>,
+) -> Vec<Option<PartitionKey>> {
+    let keys = all.iter().flatten();
+    match (filter, definition) {
+        (PartitionFilter::All, _) => all.to_vec(),
+        (PartitionFilter::Keys(wanted), PartitionsDefinition::Static(_)) => {
+            keys.filter(|key| wanted.iter().any(|w| w == key.as_str())).cloned().map(Some).collect()
+        }
+        (PartitionFilter::Keys(wanted), PartitionsDefinition::TimeWindow(windows)) => {
+            let mut chosen: BTreeSet<PartitionKey> = BTreeSet::new();
+            for text in wanted {
+                if let Ok(t) = windows.parse_time(text) {
+                    chosen.extend(windows.key_for_timestamp(t, now));
+                }
+            }
+            keys.filter(|key| chosen.contains(*key)).cloned().map(Some).collect()
+        }
+        (PartitionFilter::Range { from, to }, PartitionsDefinition::Static(list)) => {
+            match (list.position(from), list.position(to)) {
+                (Some(first), Some(last)) if first <= last => {
+                    list.keys()[first..=last].iter().cloned().map(Some).collect()
+                }
+                _ => Vec::new(),
+            }
+        }
+        (PartitionFilter::Range { from, to }, PartitionsDefinition::TimeWindow(windows)) => {
+            match (windows.parse_time(from), windows.parse_time(to)) {
+                (Ok(start), Ok(end)) if start <= end => windows
+                    .keys_overlapping(start, end + chrono::Duration::seconds(1), now)
+                    .into_iter()
+                    .map(Some)
+                    .collect(),
+                _ => Vec::new(),
+            }
+        }
+    }
+}
+
+fn filter_error(specs: &[AssetSpec], request: &PlanRequest) -> PlanError {
+    let shown = match &request.partitions {
+        PartitionFilter::All => String::new(),
+        PartitionFilter::Keys(keys) => keys.join(", "),
+        PartitionFilter::Range { from, to } => format!("{from}..{to}"),
+    };
+    let mut definitions: Vec<String> = specs
+        .iter()
+        .filter(|spec| request.selection.contains(&spec.key) && spec.is_materializable())
+        .filter_map(|spec| spec.partitions.as_ref().map(|d| format!("`{}` has {}", spec.key, d.describe())))
+        .collect();
+    if definitions.is_empty() {
+        return PlanError::NothingPartitioned(shown);
+    }
+    definitions.sort();
+    definitions.dedup();
+    const SHOWN: usize = 3;
+    let more = definitions.len().saturating_sub(SHOWN);
+    definitions.truncate(SHOWN);
+    let mut text = definitions.join("; ");
+    if more > 0 {
+        text.push_str(&format!("; and {more} more"));
+    }
+    PlanError::PartitionOutOfRange { key: shown, definitions: text }
+}

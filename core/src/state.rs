@@ -1,0 +1,183 @@
+//! The stored state the planner reads: the latest materialization of every
+//! asset partition and the latest observation of every source.
+//!
+//! [`StoredState`] is plain data, loaded from the metadata store in one go
+//! ([`crate::store::MetadataStore::load_state`]) or built by hand in tests,
+//! so staleness and planning are pure functions of definitions and state.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::partitions::PartitionKey;
+use crate::{AssetKey, CodeVersion, DataVersion};
+
+/// One asset partition (`partition` is `None` for unpartitioned assets).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct AssetPartition {
+    /// The asset.
+    pub asset: AssetKey,
+    /// Its partition, if the asset is partitioned.
+    pub partition: Option<PartitionKey>,
+}
+
+impl AssetPartition {
+    /// Pairs an asset and an optional partition.
+    pub fn new(asset: AssetKey, partition: Option<PartitionKey>) -> Self {
+        Self { asset, partition }
+    }
+}
+
+impl std::fmt::Display for AssetPartition {
+    /// `flights_daily[2013-01-05]`, or just `delays_by_carrier`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.partition {
+            Some(partition) => write!(f, "{}[{}]", self.asset, partition),
+            None => write!(f, "{}", self.asset),
+        }
+    }
+}
+
+/// The data version of one upstream asset partition that a materialization
+/// read (Dagster's "data provenance").
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct InputVersion {
+    /// Upstream asset.
+    pub asset: AssetKey,
+    /// Upstream partition, `None` if the upstream is unpartitioned.
+    pub partition: Option<PartitionKey>,
+    /// Its data version at the time it was read.
+    pub data_version: DataVersion,
+}
+
+/// What staleness needs to know about the latest materialization of an
+/// asset partition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaterializationRecord {
+    /// Store id of the materialization.
+    pub id: i64,
+    /// Store id of the run that produced it.
+    pub run_id: i64,
+    /// Code version of the asset definition used.
+    pub code_version: CodeVersion,
+    /// Version of the data written.
+    pub data_version: DataVersion,
+    /// Versions of every upstream partition read, sorted by asset then
+    /// partition (see [`MaterializationRecord::input_version`]).
+    pub inputs: Vec<InputVersion>,
+    /// When it finished, UTC.
+    pub materialized_at: DateTime<Utc>,
+}
+
+impl MaterializationRecord {
+    /// Sorts `inputs` so [`Self::input_version`] can binary-search them.
+    pub fn sort_inputs(&mut self) {
+        self.inputs.sort_by(|a, b| (&a.asset, &a.partition).cmp(&(&b.asset, &b.partition)));
+    }
+
+    /// The recorded version of one upstream partition, if it was read.
+    pub fn input_version(&self, asset: &AssetKey, partition: Option<&PartitionKey>) -> Option<&DataVersion> {
+        self.inputs
+            .binary_search_by(|input| (&input.asset, input.partition.as_ref()).cmp(&(asset, partition)))
+            .ok()
+            .map(|index| &self.inputs[index].data_version)
+    }
+
+    /// Whether any partition of `asset` was read.
+    pub fn read_asset(&self, asset: &AssetKey) -> bool {
+        let start = self.inputs.partition_point(|input| &input.asset < asset);
+        self.inputs.get(start).is_some_and(|input| &input.asset == asset)
+    }
+
+    /// The distinct upstream assets read, in key order.
+    pub fn input_assets(&self) -> Vec<&AssetKey> {
+        let mut assets: Vec<&AssetKey> = self.inputs.iter().map(|input| &input.asset).collect();
+        assets.dedup();
+        assets
+    }
+}
+
+/// The latest observation of a source asset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservationRecord {
+    /// Data version observed (content hash, or size and mtime for large files).
+    pub data_version: DataVersion,
+    /// When it was observed, UTC.
+    pub observed_at: DateTime<Utc>,
+}
+
+/// Latest materializations and observations, keyed by asset then partition.
+#[derive(Debug, Clone, Default)]
+pub struct StoredState {
+    materializations: HashMap<AssetKey, HashMap<Option<PartitionKey>, MaterializationRecord>>,
+    observations: HashMap<AssetKey, ObservationRecord>,
+}
+
+impl StoredState {
+    /// An empty state: nothing materialized or observed.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records `record` as the latest materialization of `asset`/`partition`,
+    /// replacing any earlier one. Sorts its inputs.
+    pub fn insert_materialization(
+        &mut self,
+        asset: AssetKey,
+        partition: Option<PartitionKey>,
+        mut record: MaterializationRecord,
+    ) {
+        record.sort_inputs();
+        self.materializations.entry(asset).or_default().insert(partition, record);
+    }
+
+    /// Records the latest observation of a source.
+    pub fn insert_observation(&mut self, asset: AssetKey, record: ObservationRecord) {
+        self.observations.insert(asset, record);
+    }
+
+    /// Forgets the observation of a source (its file disappeared).
+    pub fn remove_observation(&mut self, asset: &AssetKey) {
+        self.observations.remove(asset);
+    }
+
+    /// The latest materialization of one asset partition.
+    pub fn materialization(
+        &self,
+        asset: &AssetKey,
+        partition: Option<&PartitionKey>,
+    ) -> Option<&MaterializationRecord> {
+        let by_partition = self.materializations.get(asset)?;
+        match partition {
+            // Avoid cloning the key just to look it up.
+            Some(key) => by_partition.get(&Some(key.clone())),
+            None => by_partition.get(&None),
+        }
+    }
+
+    /// Every materialized partition of an asset.
+    pub fn materializations_of(
+        &self,
+        asset: &AssetKey,
+    ) -> impl Iterator<Item = (&Option<PartitionKey>, &MaterializationRecord)> {
+        self.materializations.get(asset).into_iter().flatten()
+    }
+
+    /// The latest observation of a source.
+    pub fn observation(&self, asset: &AssetKey) -> Option<&ObservationRecord> {
+        self.observations.get(asset)
+    }
+
+    /// The current data version of an asset partition: its latest
+    /// materialization's, or for a source its latest observation's.
+    pub fn current_data_version(&self, asset: &AssetKey, partition: Option<&PartitionKey>) -> Option<&DataVersion> {
+        self.materialization(asset, partition)
+            .map(|record| &record.data_version)
+            .or_else(|| partition.is_none().then(|| self.observations.get(asset).map(|o| &o.data_version)).flatten())
+    }
+
+    /// Number of materialized asset partitions.
+    pub fn materialization_count(&self) -> usize {
+        self.materializations.values().map(HashMap::len).sum()
+    }
+}

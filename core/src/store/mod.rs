@@ -1,0 +1,969 @@
+//! The metadata store: runs, materializations (with the upstream data
+//! versions they read), observations, check results and run events, kept in
+//! SQLite (embedded default) or PostgreSQL through sea-orm.
+//!
+//! # Schema
+//!
+//! Created by one sea-orm-migration migration (`store/migration.rs`), identical on
+//! both databases. Ids are autoincrement `i64`s and define "latest": of two
+//! rows about the same thing, the one with the higher id is the later one.
+//! Keys are stored as text (`raw/flights`, `2013-01-05`), a missing
+//! partition as NULL; timestamps are UTC (`timestamptz` on PostgreSQL,
+//! RFC 3339 text on SQLite) with microsecond precision.
+//!
+//! * `runs`: status, selection, partition filter, step counts, start/end.
+//! * `materializations` (→ `runs`): asset, partition, code and data
+//!   versions, rows, bytes, duration (ms), path, time.
+//! * `materialization_inputs` (→ `materializations`, keyed by
+//!   materialization and position): the upstream asset, partition and data
+//!   version of every input read.
+//! * `observations` (→ `runs`, optional): data versions of source assets.
+//! * `check_results` (→ `runs`, → `materializations` optional).
+//! * `run_events` (→ `runs`): log lines.
+//!
+//! # Concurrency
+//!
+//! SQLite runs in WAL mode with a busy timeout, so the tasks of a run can
+//! write concurrently (writes queue on SQLite's lock) while readers go on.
+//! Multi-statement writes are transactions (`BEGIN IMMEDIATE` on SQLite).
+//! [`MetadataStore::load_state`] reads from one snapshot (a read
+//! transaction; `REPEATABLE READ` on PostgreSQL), so a materialization
+//! recorded meanwhile never mixes with an older one's inputs.
+
+mod connect;
+mod db_url;
+mod entities;
+mod migration;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::sea_query::SelectStatement;
+use sea_orm::{
+    AccessMode, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait, IsolationLevel,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+use serde::Serialize;
+
+use self::entities::{check_results, materialization_inputs, materializations, observations, run_events, runs};
+use crate::partitions::PartitionKey;
+use crate::state::{AssetPartition, InputVersion, MaterializationRecord, ObservationRecord, StoredState};
+use crate::{AssetKey, CodeVersion, DataVersion};
+
+/// Errors from the metadata store. Every variant names what was being done.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Could not open or create the database.
+    #[error("cannot open metadata database `{url}`: {source}")]
+    Connect {
+        /// The URL with any password removed.
+        url: String,
+        /// The driver's error.
+        #[source]
+        source: sea_orm::DbErr,
+    },
+    /// Migrations failed.
+    #[error("cannot migrate metadata database `{url}`: {source}")]
+    Migrate {
+        /// The URL with any password removed.
+        url: String,
+        /// The driver's error.
+        #[source]
+        source: sea_orm::DbErr,
+    },
+    /// A query failed.
+    #[error("metadata store: cannot {action}: {source}")]
+    Query {
+        /// What was being done (`record materialization of flights_daily[2013-01-05]`).
+        action: String,
+        /// The driver's error.
+        #[source]
+        source: sea_orm::DbErr,
+    },
+    /// A stored value that Cairn cannot read back (a corrupted row).
+    #[error("metadata store: corrupt {what}: {detail}")]
+    Corrupt {
+        /// Which record.
+        what: String,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// The URL's scheme is neither `sqlite:` nor `postgres:`/`postgresql:`.
+    #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://USER@HOST/DB")]
+    UnsupportedUrl(String),
+}
+
+/// The id of a run; shown as `r-42`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct RunId(pub i64);
+
+impl std::fmt::Display for RunId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "r-{}", self.0)
+    }
+}
+
+/// The state of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Started, not finished (or the process died).
+    Running,
+    /// Every step succeeded or was skipped as up to date.
+    Succeeded,
+    /// At least one step failed.
+    Failed,
+}
+
+/// Severity of an asset check, as in Dagster's `AssetCheckSeverity`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckSeverity {
+    /// A failure fails the materialization; the previous data stays.
+    #[default]
+    Error,
+    /// A failure is recorded and reported; the data is published.
+    Warn,
+}
+
+/// Level of a run event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventLevel {
+    /// Progress.
+    Info,
+    /// Something to look at (a `warn` check failed, a step was skipped).
+    Warn,
+    /// A failure.
+    Error,
+}
+
+/// A run to record when it starts.
+#[derive(Debug, Clone)]
+pub struct NewRun {
+    /// Selection as typed (`+flights_daily`), empty for all.
+    pub selection: String,
+    /// Partition filter as typed (`2013-01-05`, `2013-01-01..2013-01-31`), if any.
+    pub partition_filter: Option<String>,
+    /// Number of steps in the plan.
+    pub planned_steps: i64,
+    /// Start time, UTC.
+    pub started_at: DateTime<Utc>,
+}
+
+/// A run as stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunRecord {
+    /// Its id.
+    pub id: RunId,
+    /// Current status.
+    pub status: RunStatus,
+    /// Selection as typed.
+    pub selection: String,
+    /// Partition filter as typed.
+    pub partition_filter: Option<String>,
+    /// Steps planned.
+    pub planned_steps: i64,
+    /// Steps that materialized data.
+    pub materialized_steps: i64,
+    /// Steps that failed.
+    pub failed_steps: i64,
+    /// Steps skipped (upstream failed, or upstream data unchanged).
+    pub skipped_steps: i64,
+    /// Start, UTC.
+    pub started_at: DateTime<Utc>,
+    /// End, UTC, once finished.
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// Counts recorded when a run finishes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunCounts {
+    /// Steps that materialized data.
+    pub materialized: i64,
+    /// Steps that failed.
+    pub failed: i64,
+    /// Steps skipped.
+    pub skipped: i64,
+}
+
+/// A successful materialization to record.
+#[derive(Debug, Clone)]
+pub struct NewMaterialization {
+    /// The run that produced it.
+    pub run_id: RunId,
+    /// The asset.
+    pub asset: AssetKey,
+    /// The partition, `None` if unpartitioned.
+    pub partition: Option<PartitionKey>,
+    /// Code version of the definition used.
+    pub code_version: CodeVersion,
+    /// Version of the data written.
+    pub data_version: DataVersion,
+    /// Data versions of every upstream partition read.
+    pub inputs: Vec<InputVersion>,
+    /// Rows written, for tables.
+    pub rows: Option<i64>,
+    /// Bytes written.
+    pub bytes: i64,
+    /// Wall time of the materialization, milliseconds.
+    pub duration_ms: i64,
+    /// Where the data is, relative to the project's data_dir.
+    pub path: String,
+    /// When it was published, UTC.
+    pub materialized_at: DateTime<Utc>,
+}
+
+/// A materialization as stored, for history and status.
+#[derive(Debug, Clone, Serialize)]
+pub struct MaterializationDetails {
+    /// Store id.
+    pub id: i64,
+    /// The run.
+    pub run_id: RunId,
+    /// The asset.
+    pub asset: AssetKey,
+    /// The partition.
+    pub partition: Option<PartitionKey>,
+    /// Code version used.
+    pub code_version: CodeVersion,
+    /// Data version written.
+    pub data_version: DataVersion,
+    /// Rows written.
+    pub rows: Option<i64>,
+    /// Bytes written.
+    pub bytes: i64,
+    /// Milliseconds.
+    pub duration_ms: i64,
+    /// Path relative to data_dir.
+    pub path: String,
+    /// UTC.
+    pub materialized_at: DateTime<Utc>,
+}
+
+/// An observation of a source asset to record.
+#[derive(Debug, Clone)]
+pub struct NewObservation {
+    /// The run it was made in, if any.
+    pub run_id: Option<RunId>,
+    /// The source asset.
+    pub asset: AssetKey,
+    /// Its data version.
+    pub data_version: DataVersion,
+    /// UTC.
+    pub observed_at: DateTime<Utc>,
+}
+
+/// The result of one asset check on one asset partition.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckResult {
+    /// The run.
+    pub run_id: RunId,
+    /// The materialization it checked, if it was published (`None` when an
+    /// error-severity failure stopped publication).
+    pub materialization_id: Option<i64>,
+    /// The asset.
+    pub asset: AssetKey,
+    /// The partition.
+    pub partition: Option<PartitionKey>,
+    /// The check's name (`not_null(carrier, origin)`, or the name given).
+    pub check_name: String,
+    /// Its severity.
+    pub severity: CheckSeverity,
+    /// Whether it passed.
+    pub passed: bool,
+    /// Number of violating rows.
+    pub violations: i64,
+    /// Up to a few violating rows, as JSON objects.
+    pub sample: serde_json::Value,
+    /// An error message if the check could not run at all.
+    pub error: Option<String>,
+    /// UTC.
+    pub evaluated_at: DateTime<Utc>,
+}
+
+/// A log line of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunEvent {
+    /// The run.
+    pub run_id: RunId,
+    /// The asset, if the event is about one.
+    pub asset: Option<AssetKey>,
+    /// The partition, if any.
+    pub partition: Option<PartitionKey>,
+    /// Level.
+    pub level: EventLevel,
+    /// The message (may span lines, e.g. a command's stderr tail).
+    pub message: String,
+    /// UTC.
+    pub at: DateTime<Utc>,
+}
+
+/// Handle on the metadata database. Cheap to clone (a connection pool).
+#[derive(Clone)]
+pub struct MetadataStore {
+    db: DatabaseConnection,
+    /// The URL, password masked.
+    url: Arc<str>,
+}
+
+impl std::fmt::Debug for MetadataStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetadataStore").field("url", &self.url).finish_non_exhaustive()
+    }
+}
+
+/// Inputs inserted per statement: 5 parameters each, well under SQLite's
+/// 32,766 and PostgreSQL's 65,535 bind parameters.
+const INPUT_BATCH: usize = 1_000;
+
+/// Check results inserted per statement (11 parameters each).
+const CHECK_BATCH: usize = 500;
+
+impl MetadataStore {
+    /// Connects to `url` and applies pending migrations.
+    ///
+    /// * `sqlite://PATH` (relative to the working directory, or absolute as
+    ///   in `sqlite:///var/lib/cairn/cairn.db`): the file and its parent
+    ///   directories are created if missing. The database runs in WAL mode
+    ///   with foreign keys on and a 30 s busy timeout.
+    /// * `postgres://USER[:PASSWORD]@HOST[:PORT]/DB` (or `postgresql://`):
+    ///   one connection is opened first (15 s timeout) so an unreachable
+    ///   server or a refused login is reported at once.
+    ///
+    /// Opening an up-to-date database twice is fine; migrations that were
+    /// applied are not applied again.
+    ///
+    /// # Errors
+    /// [`StoreError::UnsupportedUrl`] for another scheme,
+    /// [`StoreError::Connect`] or [`StoreError::Migrate`] otherwise. No
+    /// error text contains the URL's password.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Ok(Self { db: connect::open(url).await?, url: Arc::from(db_url::redact(url)) })
+    }
+
+    /// The URL the store was opened with, any password replaced by `***`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Closes the connection pool shared by this store and all its clones,
+    /// waiting for connections in use (on SQLite the last connection to
+    /// close checkpoints the WAL). Dropping every clone also closes the
+    /// pool, without waiting.
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] if a connection could not be closed cleanly.
+    pub async fn close(self) -> Result<(), StoreError> {
+        self.db.close().await.during(|| "close the metadata database".to_owned())
+    }
+
+    /// Records a run start (status [`RunStatus::Running`], counts 0).
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] if the insert fails.
+    pub async fn start_run(&self, run: &NewRun) -> Result<RunId, StoreError> {
+        let row = runs::ActiveModel {
+            id: NotSet,
+            status: Set(RunStatus::Running.as_db().to_owned()),
+            selection: Set(run.selection.clone()),
+            partition_filter: Set(run.partition_filter.clone()),
+            planned_steps: Set(run.planned_steps),
+            materialized_steps: Set(0),
+            failed_steps: Set(0),
+            skipped_steps: Set(0),
+            started_at: Set(stored_time(run.started_at)),
+            finished_at: Set(None),
+        };
+        let result = runs::Entity::insert(row).exec(&self.db).await.during(|| match run.selection.as_str() {
+            "" => "start a run of all assets".to_owned(),
+            selection => format!("start a run of `{selection}`"),
+        })?;
+        Ok(RunId(result.last_insert_id))
+    }
+
+    /// Records a run end: its status, step counts and end time (UTC).
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] if the update fails or no run has this id.
+    pub async fn finish_run(
+        &self,
+        id: RunId,
+        status: RunStatus,
+        counts: RunCounts,
+        finished_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let action = || format!("finish run {id}");
+        let result = runs::Entity::update_many()
+            .col_expr(runs::Column::Status, status.as_db().into())
+            .col_expr(runs::Column::MaterializedSteps, counts.materialized.into())
+            .col_expr(runs::Column::FailedSteps, counts.failed.into())
+            .col_expr(runs::Column::SkippedSteps, counts.skipped.into())
+            .col_expr(runs::Column::FinishedAt, stored_time(finished_at).into())
+            .filter(runs::Column::Id.eq(id.0))
+            .exec(&self.db)
+            .await
+            .during(action)?;
+        if result.rows_affected == 0 {
+            return Err(StoreError::Query { action: action(), source: DbErr::RecordNotFound(format!("no run {id}")) });
+        }
+        Ok(())
+    }
+
+    /// Records a materialization and all its inputs in one transaction;
+    /// returns its id. Inputs are inserted in batches, so an asset that
+    /// read hundreds of upstream partitions is one round trip per
+    /// thousand inputs.
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] (naming the asset partition) if anything
+    /// fails; then nothing is recorded.
+    pub async fn record_materialization(&self, materialization: &NewMaterialization) -> Result<i64, StoreError> {
+        let m = materialization;
+        let action = || {
+            let subject = AssetPartition::new(m.asset.clone(), m.partition.clone());
+            format!("record materialization of {subject}")
+        };
+        let txn = self.begin_write().await.during(action)?;
+        let row = materializations::ActiveModel {
+            id: NotSet,
+            run_id: Set(m.run_id.0),
+            asset_key: Set(m.asset.as_str().to_owned()),
+            partition_key: Set(partition_text(m.partition.as_ref())),
+            code_version: Set(m.code_version.as_str().to_owned()),
+            data_version: Set(m.data_version.as_str().to_owned()),
+            rows: Set(m.rows),
+            bytes: Set(m.bytes),
+            duration_ms: Set(m.duration_ms),
+            path: Set(m.path.clone()),
+            materialized_at: Set(stored_time(m.materialized_at)),
+        };
+        let id = materializations::Entity::insert(row).exec(&txn).await.during(action)?.last_insert_id;
+        let mut position: i64 = 0;
+        for batch in m.inputs.chunks(INPUT_BATCH) {
+            let rows: Vec<materialization_inputs::ActiveModel> = batch
+                .iter()
+                .map(|input| {
+                    position += 1;
+                    materialization_inputs::ActiveModel {
+                        materialization_id: Set(id),
+                        position: Set(position - 1),
+                        asset_key: Set(input.asset.as_str().to_owned()),
+                        partition_key: Set(partition_text(input.partition.as_ref())),
+                        data_version: Set(input.data_version.as_str().to_owned()),
+                    }
+                })
+                .collect();
+            materialization_inputs::Entity::insert_many(rows).exec_without_returning(&txn).await.during(action)?;
+        }
+        txn.commit().await.during(action)?;
+        Ok(id)
+    }
+
+    /// Records an observation of a source asset.
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] if the insert fails.
+    pub async fn record_observation(&self, observation: &NewObservation) -> Result<(), StoreError> {
+        let row = observations::ActiveModel {
+            id: NotSet,
+            run_id: Set(observation.run_id.map(|run| run.0)),
+            asset_key: Set(observation.asset.as_str().to_owned()),
+            partition_key: Set(None),
+            data_version: Set(observation.data_version.as_str().to_owned()),
+            observed_at: Set(stored_time(observation.observed_at)),
+        };
+        observations::Entity::insert(row)
+            .exec_without_returning(&self.db)
+            .await
+            .during(|| format!("record observation of {}", observation.asset))?;
+        Ok(())
+    }
+
+    /// Records check results, all or none (one transaction).
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] if an insert fails.
+    pub async fn record_check_results(&self, results: &[CheckResult]) -> Result<(), StoreError> {
+        let Some(first) = results.first() else {
+            return Ok(());
+        };
+        let action = || {
+            let subject = AssetPartition::new(first.asset.clone(), first.partition.clone());
+            let same_subject =
+                results.iter().all(|result| result.asset == first.asset && result.partition == first.partition);
+            match (results.len(), same_subject) {
+                (1, _) => format!("record check `{}` of {subject}", first.check_name),
+                (_, true) => format!("record {} check results of {subject}", results.len()),
+                (count, false) => format!("record {count} check results of run {}", first.run_id),
+            }
+        };
+        let txn = self.begin_write().await.during(action)?;
+        for batch in results.chunks(CHECK_BATCH) {
+            let rows: Vec<check_results::ActiveModel> = batch
+                .iter()
+                .map(|result| check_results::ActiveModel {
+                    id: NotSet,
+                    run_id: Set(result.run_id.0),
+                    materialization_id: Set(result.materialization_id),
+                    asset_key: Set(result.asset.as_str().to_owned()),
+                    partition_key: Set(partition_text(result.partition.as_ref())),
+                    check_name: Set(result.check_name.clone()),
+                    severity: Set(result.severity.as_db().to_owned()),
+                    passed: Set(result.passed),
+                    violations: Set(result.violations),
+                    sample: Set(result.sample.to_string()),
+                    error: Set(result.error.clone()),
+                    evaluated_at: Set(stored_time(result.evaluated_at)),
+                })
+                .collect();
+            check_results::Entity::insert_many(rows).exec_without_returning(&txn).await.during(action)?;
+        }
+        txn.commit().await.during(action)
+    }
+
+    /// Appends a run event.
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] if the insert fails.
+    pub async fn append_event(&self, event: &RunEvent) -> Result<(), StoreError> {
+        let row = run_events::ActiveModel {
+            id: NotSet,
+            run_id: Set(event.run_id.0),
+            asset_key: Set(event.asset.as_ref().map(|asset| asset.as_str().to_owned())),
+            partition_key: Set(partition_text(event.partition.as_ref())),
+            level: Set(event.level.as_db().to_owned()),
+            message: Set(event.message.clone()),
+            at: Set(stored_time(event.at)),
+        };
+        run_events::Entity::insert(row)
+            .exec_without_returning(&self.db)
+            .await
+            .during(|| format!("append an event to run {}", event.run_id))?;
+        Ok(())
+    }
+
+    /// The latest materialization (highest id) of every asset partition,
+    /// with the inputs it read, and the latest observation of every source.
+    ///
+    /// Three set-based queries from one snapshot, whatever the number of
+    /// materializations: the latest rows (`id IN (SELECT max(id) ... GROUP
+    /// BY asset_key, partition_key)`, where NULL partitions form their own
+    /// group on both databases), their inputs (same subquery, no id list),
+    /// and the latest observations.
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] if a query fails, [`StoreError::Corrupt`] if a
+    /// stored key cannot be read back.
+    pub async fn load_state(&self) -> Result<StoredState, StoreError> {
+        use materialization_inputs::Column as Input;
+        use materializations::Column as Materialization;
+        use observations::Column as Observation;
+
+        type HeadRow = (i64, i64, String, Option<String>, String, String, DateTime<Utc>);
+        type InputRow = (i64, String, Option<String>, String);
+        type ObservationRow = (i64, String, String, DateTime<Utc>);
+
+        let txn = self.begin_snapshot().await.during(|| "load state: begin a read transaction".to_owned())?;
+        let heads: Vec<HeadRow> = materializations::Entity::find()
+            .select_only()
+            .columns([
+                Materialization::Id,
+                Materialization::RunId,
+                Materialization::AssetKey,
+                Materialization::PartitionKey,
+                Materialization::CodeVersion,
+                Materialization::DataVersion,
+                Materialization::MaterializedAt,
+            ])
+            .filter(Materialization::Id.in_subquery(latest_materialization_ids()))
+            .into_tuple()
+            .all(&txn)
+            .await
+            .during(|| "load state: read the latest materializations".to_owned())?;
+        let inputs: Vec<InputRow> = materialization_inputs::Entity::find()
+            .select_only()
+            .columns([Input::MaterializationId, Input::AssetKey, Input::PartitionKey, Input::DataVersion])
+            .filter(Input::MaterializationId.in_subquery(latest_materialization_ids()))
+            // No ORDER BY: StoredState sorts every record's inputs.
+            .into_tuple()
+            .all(&txn)
+            .await
+            .during(|| "load state: read the inputs of the latest materializations".to_owned())?;
+        let latest_observations = observations::Entity::find()
+            .select_only()
+            .expr(Observation::Id.max())
+            .filter(Observation::PartitionKey.is_null())
+            .group_by(Observation::AssetKey)
+            .into_query();
+        let observation_rows: Vec<ObservationRow> = observations::Entity::find()
+            .select_only()
+            .columns([Observation::Id, Observation::AssetKey, Observation::DataVersion, Observation::ObservedAt])
+            .filter(Observation::Id.in_subquery(latest_observations))
+            .into_tuple()
+            .all(&txn)
+            .await
+            .during(|| "load state: read the latest observations".to_owned())?;
+        txn.commit().await.during(|| "load state: end the read transaction".to_owned())?;
+
+        let mut keys = Keys::default();
+        let mut latest: HashMap<i64, (AssetKey, Option<PartitionKey>, MaterializationRecord)> =
+            HashMap::with_capacity(heads.len());
+        for (id, run_id, asset, partition, code_version, data_version, materialized_at) in heads {
+            let what = || format!("materialization {id}");
+            let asset = keys.asset(&asset, what)?;
+            let partition = keys.partition(partition.as_deref(), what)?;
+            let record = MaterializationRecord {
+                id,
+                run_id,
+                code_version: CodeVersion::from_stored(&code_version),
+                data_version: DataVersion::from_stored(&data_version),
+                inputs: Vec::new(),
+                materialized_at,
+            };
+            latest.insert(id, (asset, partition, record));
+        }
+        for (materialization_id, asset, partition, data_version) in inputs {
+            // Always found: both queries read the same snapshot.
+            let Some((_, _, record)) = latest.get_mut(&materialization_id) else {
+                continue;
+            };
+            let what = || format!("input of materialization {materialization_id}");
+            record.inputs.push(InputVersion {
+                asset: keys.asset(&asset, what)?,
+                partition: keys.partition(partition.as_deref(), what)?,
+                data_version: keys.data_version(&data_version),
+            });
+        }
+
+        let mut state = StoredState::new();
+        for (asset, partition, record) in latest.into_values() {
+            state.insert_materialization(asset, partition, record);
+        }
+        for (id, asset, data_version, observed_at) in observation_rows {
+            let asset = keys.asset(&asset, || format!("observation {id}"))?;
+            let record = ObservationRecord { data_version: DataVersion::from_stored(&data_version), observed_at };
+            state.insert_observation(asset, record);
+        }
+        Ok(state)
+    }
+
+    /// The latest result (highest id) of every check on every asset
+    /// partition, sorted by asset, partition (unpartitioned first) and
+    /// check name.
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] if the query fails, [`StoreError::Corrupt`] if
+    /// a row cannot be read back.
+    pub async fn latest_check_results(&self) -> Result<Vec<CheckResult>, StoreError> {
+        use check_results::Column;
+        let latest = check_results::Entity::find()
+            .select_only()
+            .expr(Column::Id.max())
+            .group_by(Column::AssetKey)
+            .group_by(Column::PartitionKey)
+            .group_by(Column::CheckName)
+            .into_query();
+        let rows = check_results::Entity::find()
+            .filter(Column::Id.in_subquery(latest))
+            .all(&self.db)
+            .await
+            .during(|| "load the latest check results".to_owned())?;
+        let mut keys = Keys::default();
+        let mut results = rows.into_iter().map(|row| check_result(row, &mut keys)).collect::<Result<Vec<_>, _>>()?;
+        results.sort_by(|a, b| (&a.asset, &a.partition, &a.check_name).cmp(&(&b.asset, &b.partition, &b.check_name)));
+        Ok(results)
+    }
+
+    /// The `limit` most recent runs, newest first.
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] if the query fails, [`StoreError::Corrupt`] if
+    /// a row cannot be read back.
+    pub async fn runs(&self, limit: u64) -> Result<Vec<RunRecord>, StoreError> {
+        let rows = runs::Entity::find()
+            .order_by_desc(runs::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .during(|| "list runs".to_owned())?;
+        rows.into_iter().map(run_record).collect()
+    }
+
+    /// One run, if it exists.
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] if the query fails, [`StoreError::Corrupt`] if
+    /// the row cannot be read back.
+    pub async fn run(&self, id: RunId) -> Result<Option<RunRecord>, StoreError> {
+        let row = runs::Entity::find_by_id(id.0).one(&self.db).await.during(|| format!("load run {id}"))?;
+        row.map(run_record).transpose()
+    }
+
+    /// The events of one run in the order they were appended.
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] if the query fails, [`StoreError::Corrupt`] if
+    /// a row cannot be read back.
+    pub async fn run_events(&self, id: RunId) -> Result<Vec<RunEvent>, StoreError> {
+        let rows = run_events::Entity::find()
+            .filter(run_events::Column::RunId.eq(id.0))
+            .order_by_asc(run_events::Column::Id)
+            .all(&self.db)
+            .await
+            .during(|| format!("load the events of run {id}"))?;
+        let mut keys = Keys::default();
+        rows.into_iter().map(|row| run_event(row, &mut keys)).collect()
+    }
+
+    /// The `limit` most recent materializations of `asset` (all its
+    /// partitions), newest first.
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] if the query fails, [`StoreError::Corrupt`] if
+    /// a row cannot be read back.
+    pub async fn materialization_history(
+        &self,
+        asset: &AssetKey,
+        limit: u64,
+    ) -> Result<Vec<MaterializationDetails>, StoreError> {
+        let rows = materializations::Entity::find()
+            .filter(materializations::Column::AssetKey.eq(asset.as_str()))
+            .order_by_desc(materializations::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .during(|| format!("load the materialization history of {asset}"))?;
+        let mut keys = Keys::default();
+        rows.into_iter().map(|row| materialization_details(row, &mut keys)).collect()
+    }
+
+    /// A write transaction. On SQLite it is `BEGIN IMMEDIATE`: the write
+    /// lock is taken (waiting up to the busy timeout) before the first
+    /// statement, so a transaction never fails half-way on a lock.
+    async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
+        self.db
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..TransactionOptions::default()
+            })
+            .await
+    }
+
+    /// A read-only transaction whose statements all see one snapshot.
+    /// SQLite transactions are serializable already (and sea-orm warns if
+    /// given an isolation level for them); PostgreSQL's default `READ
+    /// COMMITTED` takes a snapshot per statement, so ask for `REPEATABLE
+    /// READ`.
+    async fn begin_snapshot(&self) -> Result<DatabaseTransaction, DbErr> {
+        match self.db.get_database_backend() {
+            DbBackend::Postgres => {
+                self.db.begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly)).await
+            }
+            _ => self.db.begin().await,
+        }
+    }
+}
+
+/// `SELECT max(id) FROM materializations GROUP BY asset_key, partition_key`:
+/// the ids of the latest materialization of every asset partition.
+fn latest_materialization_ids() -> SelectStatement {
+    use materializations::Column;
+    materializations::Entity::find()
+        .select_only()
+        .expr(Column::Id.max())
+        .group_by(Column::AssetKey)
+        .group_by(Column::PartitionKey)
+        .into_query()
+}
+
+/// Adds what was being done to a driver error.
+trait During<T> {
+    /// Maps the error to [`StoreError::Query`] with `action()`.
+    fn during(self, action: impl FnOnce() -> String) -> Result<T, StoreError>;
+}
+
+impl<T> During<T> for Result<T, DbErr> {
+    fn during(self, action: impl FnOnce() -> String) -> Result<T, StoreError> {
+        self.map_err(|source| StoreError::Query { action: action(), source })
+    }
+}
+
+/// Timestamps are stored with microsecond precision (PostgreSQL's); cut
+/// the nanoseconds on the way in so both backends give back the same value.
+fn stored_time(time: DateTime<Utc>) -> DateTime<Utc> {
+    time.trunc_subsecs(6)
+}
+
+fn partition_text(partition: Option<&PartitionKey>) -> Option<String> {
+    partition.map(|partition| partition.as_str().to_owned())
+}
+
+fn corrupt(what: String, detail: String) -> StoreError {
+    StoreError::Corrupt { what, detail }
+}
+
+/// Validates keys read back from the database, once per distinct text:
+/// the thousands of inputs naming the same upstream share one allocation.
+#[derive(Default)]
+struct Keys {
+    assets: HashMap<String, AssetKey>,
+    partitions: HashMap<String, PartitionKey>,
+    data_versions: HashMap<String, DataVersion>,
+}
+
+impl Keys {
+    fn asset(&mut self, text: &str, what: impl FnOnce() -> String) -> Result<AssetKey, StoreError> {
+        if let Some(key) = self.assets.get(text) {
+            return Ok(key.clone());
+        }
+        let key = AssetKey::new(text).map_err(|error| corrupt(what(), error.to_string()))?;
+        self.assets.insert(text.to_owned(), key.clone());
+        Ok(key)
+    }
+
+    fn partition(
+        &mut self,
+        text: Option<&str>,
+        what: impl FnOnce() -> String,
+    ) -> Result<Option<PartitionKey>, StoreError> {
+        let Some(text) = text else {
+            return Ok(None);
+        };
+        if let Some(key) = self.partitions.get(text) {
+            return Ok(Some(key.clone()));
+        }
+        let key = PartitionKey::new(text).map_err(|error| corrupt(what(), error.to_string()))?;
+        self.partitions.insert(text.to_owned(), key.clone());
+        Ok(Some(key))
+    }
+
+    /// Upstream data versions repeat across the inputs of many
+    /// downstream materializations.
+    fn data_version(&mut self, text: &str) -> DataVersion {
+        if let Some(version) = self.data_versions.get(text) {
+            return version.clone();
+        }
+        let version = DataVersion::from_stored(text);
+        self.data_versions.insert(text.to_owned(), version.clone());
+        version
+    }
+}
+
+impl RunStatus {
+    fn as_db(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+        }
+    }
+
+    fn from_db(text: &str) -> Option<Self> {
+        [Self::Running, Self::Succeeded, Self::Failed].into_iter().find(|status| status.as_db() == text)
+    }
+}
+
+impl CheckSeverity {
+    fn as_db(self) -> &'static str {
+        match self {
+            Self::Error => "error",
+            Self::Warn => "warn",
+        }
+    }
+
+    fn from_db(text: &str) -> Option<Self> {
+        [Self::Error, Self::Warn].into_iter().find(|severity| severity.as_db() == text)
+    }
+}
+
+impl EventLevel {
+    fn as_db(self) -> &'static str {
+        match self {
+            Self::Info => "info",
+            Self::Warn => "warn",
+            Self::Error => "error",
+        }
+    }
+
+    fn from_db(text: &str) -> Option<Self> {
+        [Self::Info, Self::Warn, Self::Error].into_iter().find(|level| level.as_db() == text)
+    }
+}
+
+fn run_record(row: runs::Model) -> Result<RunRecord, StoreError> {
+    let id = RunId(row.id);
+    let status = RunStatus::from_db(&row.status)
+        .ok_or_else(|| corrupt(format!("run {id}"), format!("unknown status `{}`", row.status)))?;
+    Ok(RunRecord {
+        id,
+        status,
+        selection: row.selection,
+        partition_filter: row.partition_filter,
+        planned_steps: row.planned_steps,
+        materialized_steps: row.materialized_steps,
+        failed_steps: row.failed_steps,
+        skipped_steps: row.skipped_steps,
+        started_at: row.started_at,
+        finished_at: row.finished_at,
+    })
+}
+
+fn materialization_details(
+    row: materializations::Model,
+    keys: &mut Keys,
+) -> Result<MaterializationDetails, StoreError> {
+    let what = || format!("materialization {}", row.id);
+    Ok(MaterializationDetails {
+        id: row.id,
+        run_id: RunId(row.run_id),
+        asset: keys.asset(&row.asset_key, what)?,
+        partition: keys.partition(row.partition_key.as_deref(), what)?,
+        code_version: CodeVersion::from_stored(&row.code_version),
+        data_version: DataVersion::from_stored(&row.data_version),
+        rows: row.rows,
+        bytes: row.bytes,
+        duration_ms: row.duration_ms,
+        path: row.path,
+        materialized_at: row.materialized_at,
+    })
+}
+
+fn check_result(row: check_results::Model, keys: &mut Keys) -> Result<CheckResult, StoreError> {
+    let what = || format!("check result {}", row.id);
+    let severity = CheckSeverity::from_db(&row.severity)
+        .ok_or_else(|| corrupt(what(), format!("unknown severity `{}`", row.severity)))?;
+    let sample =
+        serde_json::from_str(&row.sample).map_err(|error| corrupt(what(), format!("sample is not JSON: {error}")))?;
+    Ok(CheckResult {
+        run_id: RunId(row.run_id),
+        materialization_id: row.materialization_id,
+        asset: keys.asset(&row.asset_key, what)?,
+        partition: keys.partition(row.partition_key.as_deref(), what)?,
+        check_name: row.check_name,
+        severity,
+        passed: row.passed,
+        violations: row.violations,
+        sample,
+        error: row.error,
+        evaluated_at: row.evaluated_at,
+    })
+}
+
+fn run_event(row: run_events::Model, keys: &mut Keys) -> Result<RunEvent, StoreError> {
+    let what = || format!("event {} of run {}", row.id, RunId(row.run_id));
+    let level =
+        EventLevel::from_db(&row.level).ok_or_else(|| corrupt(what(), format!("unknown level `{}`", row.level)))?;
+    let asset = row.asset_key.as_deref().map(|asset| keys.asset(asset, what)).transpose()?;
+    Ok(RunEvent {
+        run_id: RunId(row.run_id),
+        asset,
+        partition: keys.partition(row.partition_key.as_deref(), what)?,
+        level,
+        message: row.message,
+        at: row.at,
+    })
+}
