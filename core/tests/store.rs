@@ -2,37 +2,35 @@
 //!
 //! Every scenario runs twice, against a SQLite file in a temporary
 //! directory (`sqlite::*`) and against a fresh PostgreSQL database
-//! (`postgres::*`) created on the server at `CAIRN_TEST_POSTGRES_URL`
-//! (default `postgres://postgres@127.0.0.1:5432/test`) and dropped
-//! afterwards, even when the test fails. An unreachable server fails the
-//! PostgreSQL tests; set `CAIRN_TEST_POSTGRES=skip` to skip them instead.
+//! (`postgres::*`, see [`TempPostgres`]) created on the server at
+//! `CAIRN_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`)
+//! and dropped afterwards, even when the test fails. An unreachable server
+//! fails the PostgreSQL tests; set `CAIRN_TEST_POSTGRES=skip` to skip them
+//! instead.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use cairn_core::partitions::PartitionKey;
 use cairn_core::state::InputVersion;
+use cairn_core::store::testing::TempPostgres;
 use cairn_core::store::{
     CheckResult, CheckSeverity, EventLevel, MetadataStore, NewMaterialization, NewObservation, NewRun, RunCounts,
     RunEvent, RunId, RunStatus, StoreError,
 };
 use cairn_core::{AssetKey, CodeVersion, DataVersion};
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use sea_orm::sqlx::{AssertSqlSafe, Connection as _, Executor as _, PgConnection};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
-
-const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 // ---------------------------------------------------------------------------
 // Test databases
 // ---------------------------------------------------------------------------
 
-/// A database for one test: a SQLite file or a PostgreSQL database.
+/// A database for one test: a SQLite file or a PostgreSQL database, removed
+/// when this value is dropped.
 struct TestDb {
     url: String,
     _sqlite_dir: Option<tempfile::TempDir>,
-    _postgres: Option<PostgresGuard>,
+    _postgres: Option<TempPostgres>,
 }
 
 impl TestDb {
@@ -47,29 +45,8 @@ impl TestDb {
     /// A fresh PostgreSQL database, or `None` if PostgreSQL tests are
     /// skipped. Panics if the server cannot be reached.
     async fn postgres() -> Option<Self> {
-        if std::env::var("CAIRN_TEST_POSTGRES").is_ok_and(|value| value == "skip") {
-            eprintln!("skipped: CAIRN_TEST_POSTGRES=skip, PostgreSQL tests do not run");
-            return None;
-        }
-        let admin_url = std::env::var("CAIRN_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
-        static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.subsec_nanos());
-        let name = format!("cairn_test_{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed), nanos);
-        let mut admin = PgConnection::connect(&admin_url).await.unwrap_or_else(|error| {
-            panic!(
-                "PostgreSQL is unreachable at {} ({error}). The store tests need a PostgreSQL \
-                 server: start one, point CAIRN_TEST_POSTGRES_URL at one, or set \
-                 CAIRN_TEST_POSTGRES=skip to skip the PostgreSQL tests.",
-                without_password(&admin_url)
-            )
-        });
-        admin
-            .execute(AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-            .await
-            .unwrap_or_else(|error| panic!("cannot create test database {name}: {error}"));
-        let _ = admin.close().await;
-        let url = with_database(&admin_url, &name);
-        Some(Self { url, _sqlite_dir: None, _postgres: Some(PostgresGuard { admin_url, name }) })
+        let postgres = TempPostgres::create().await?;
+        Some(Self { url: postgres.url().to_owned(), _sqlite_dir: None, _postgres: Some(postgres) })
     }
 
     async fn store(&self) -> MetadataStore {
@@ -82,68 +59,6 @@ impl TestDb {
         options.sqlx_logging(false).max_connections(1);
         Database::connect(options).await.expect("raw connection")
     }
-}
-
-/// Drops the test database when the test ends, passed or failed.
-struct PostgresGuard {
-    admin_url: String,
-    name: String,
-}
-
-impl Drop for PostgresGuard {
-    fn drop(&mut self) {
-        let admin_url = self.admin_url.clone();
-        let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
-        // Drop runs inside the test's runtime, which cannot be blocked on;
-        // use a thread with a runtime of its own.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-            runtime.block_on(async {
-                let mut admin = PgConnection::connect(&admin_url).await?;
-                admin.execute(AssertSqlSafe(sql)).await?;
-                admin.close().await
-            })?;
-            Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
-        })
-        .join();
-        match dropped {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => {
-                eprintln!("warning: cannot drop test database {}: {error}", self.name)
-            }
-            Err(_) => eprintln!("warning: cannot drop test database {}: thread panicked", self.name),
-        }
-    }
-}
-
-/// `scheme://user:***@host/db` for messages.
-fn without_password(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let userinfo = &url[scheme_end + 3..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
-}
-
-/// The admin URL with its database replaced by `name` (query kept).
-fn with_database(admin_url: &str, name: &str) -> String {
-    let (base, query) = match admin_url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (admin_url, None),
-    };
-    let authority_start = base.find("://").map_or(0, |index| index + 3);
-    let host_end = base[authority_start..].find('/').map_or(base.len(), |index| authority_start + index);
-    let mut url = format!("{}/{name}", &base[..host_end]);
-    if let Some(query) = query {
-        url.push('?');
-        url.push_str(query);
-    }
-    url
 }
 
 /// Generates `sqlite::NAME` and `postgres::NAME` tests running the
@@ -845,6 +760,42 @@ async fn postgres_passwords_never_appear_in_errors() {
         assert!(text.contains("127.0.0.1"), "the URL is shown without its password: {text}");
         assert!(started.elapsed() < std::time::Duration::from_secs(10), "took {:?}", started.elapsed());
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_test_databases_are_dropped_even_on_panic() {
+    use cairn_core::store::testing::{DEFAULT_POSTGRES_URL, POSTGRES_URL_VAR};
+    let Some(db) = TempPostgres::create().await else { return };
+    let admin_url = std::env::var(POSTGRES_URL_VAR).unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
+    let admin = Database::connect(admin_url.as_str()).await.expect("admin connection");
+    let exists = |name: String| {
+        let admin = admin.clone();
+        async move {
+            let sql = format!("SELECT 1 FROM pg_database WHERE datname = '{name}'");
+            let row = admin.query_one_raw(sea_orm::Statement::from_string(sea_orm::DbBackend::Postgres, sql));
+            row.await.expect("query pg_database").is_some()
+        }
+    };
+
+    let name = db.name().to_owned();
+    assert!(db.url().ends_with(&format!("/{name}")), "{db:?}");
+    assert!(exists(name.clone()).await, "{name} created");
+    // Connections still open are closed by the drop.
+    let store = MetadataStore::connect(db.url()).await.expect("open the store");
+    drop(db);
+    assert!(!exists(name.clone()).await, "{name} dropped");
+    drop(store);
+
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let failed = tokio::spawn(async move {
+        let db = TempPostgres::create().await.expect("not skipped");
+        sender.send(db.name().to_owned()).unwrap();
+        panic!("a failing test");
+    })
+    .await;
+    assert!(failed.is_err_and(|error| error.is_panic()));
+    let name = receiver.recv().unwrap();
+    assert!(!exists(name.clone()).await, "{name} dropped after a panic");
 }
 
 #[tokio::test]

@@ -34,6 +34,8 @@ mod connect;
 mod db_url;
 mod entities;
 mod migration;
+#[cfg(feature = "test-support")]
+pub mod testing;
 
 use std::collections::HashMap;
 use std::sync::Arc;
