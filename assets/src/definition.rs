@@ -171,6 +171,10 @@ pub struct CommandDefinition {
     pub output: OutputFormat,
     /// Extra environment variables.
     pub env: BTreeMap<String, String>,
+    /// Content hashes (32 hex digits of BLAKE3) of arguments that name
+    /// files in the project, such as the script run: part of the code
+    /// version, so editing the script makes the asset stale.
+    pub script_versions: BTreeMap<String, String>,
 }
 
 /// An asset check.

@@ -102,8 +102,9 @@ pub struct Diagnostic {
     pub severity: Severity,
     /// What is wrong: lowercase, no trailing period, names in backticks.
     pub message: String,
-    /// Where, if the problem is in a file.
-    pub location: Option<Location>,
+    /// Where, if the problem is in a file (boxed: diagnostics travel in
+    /// `Result`s and should stay small).
+    pub location: Option<Box<Location>>,
     /// A hint on how to fix it.
     pub help: Option<String>,
     /// A short label under the pointed-at text.
@@ -123,13 +124,13 @@ impl Diagnostic {
 
     /// Sets the location.
     pub fn at(mut self, location: Location) -> Self {
-        self.location = Some(location);
+        self.location = Some(Box::new(location));
         self
     }
 
     /// Sets the location if there is one.
     pub fn at_opt(mut self, location: Option<Location>) -> Self {
-        self.location = location.or(self.location);
+        self.location = location.map(Box::new).or(self.location);
         self
     }
 
@@ -201,7 +202,7 @@ impl miette::Diagnostic for Rendered<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        self.0.location.as_ref().map(|l| &l.file as &dyn SourceCode)
+        self.0.location.as_deref().map(|l| &l.file as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {

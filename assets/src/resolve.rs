@@ -128,10 +128,8 @@ fn resolve_one(
     if decl.output_format == Some(OutputFormatDecl::File) && !decl.checks.is_empty() {
         error("checks need a table, but `output_format: file` writes an opaque file".into(), location.clone());
     }
-    if decl.command.is_none() {
-        if !decl.env.is_empty() {
-            error("`env` applies to `command` assets only".into(), location.clone());
-        }
+    if decl.command.is_none() && !decl.env.is_empty() {
+        error("`env` applies to `command` assets only".into(), location.clone());
     }
     if decl.source.is_some() {
         if decl.partitions.is_some() {
@@ -154,7 +152,7 @@ fn resolve_one(
         resolve_sql(file, &key, query, format, known, &mut dep_locations, diagnostics).map(AssetDefinition::Sql)
     } else {
         let command = decl.command.as_ref().expect("one kind");
-        resolve_command(file, &key, command, decl, diagnostics).map(AssetDefinition::Command)
+        resolve_command(root, file, &key, command, decl, diagnostics).map(AssetDefinition::Command)
     };
     for dep in &decl.deps {
         let dep_location = spanned_location(file, dep).with_length(dep.value.len());
@@ -352,6 +350,7 @@ fn table_format(decl: Option<OutputFormatDecl>) -> TableFormat {
 }
 
 fn resolve_command(
+    root: &Path,
     file: &SourceFile,
     key: &AssetKey,
     command: &Spanned<Vec<String>>,
@@ -397,7 +396,33 @@ fn resolve_command(
             );
         }
     }
-    Some(CommandDefinition { argv: command.value.clone(), output, env: decl.env.clone() })
+    Some(CommandDefinition {
+        argv: command.value.clone(),
+        output,
+        env: decl.env.clone(),
+        script_versions: script_versions(root, &command.value),
+    })
+}
+
+/// Content hashes of the command's arguments that name files inside the
+/// project (`scripts/report.py`), so editing a script changes the code
+/// version. Files outside the project folder are left out.
+fn script_versions(root: &Path, argv: &[String]) -> BTreeMap<String, String> {
+    let mut versions = BTreeMap::new();
+    for argument in argv {
+        let path = root.join(argument);
+        let inside = std::fs::canonicalize(&path)
+            .ok()
+            .zip(std::fs::canonicalize(root).ok())
+            .is_some_and(|(path, root)| path.starts_with(root));
+        if !inside || !path.is_file() {
+            continue;
+        }
+        if let Ok(bytes) = std::fs::read(&path) {
+            versions.insert(argument.clone(), blake3::hash(&bytes).to_hex()[..32].to_owned());
+        }
+    }
+    versions
 }
 
 /// Shares one `Arc` per distinct definition, so equal definitions compare
@@ -636,19 +661,17 @@ fn assign_mappings(partials: &mut [Partial], diagnostics: &mut Vec<Diagnostic>) 
             // An upstream that failed to resolve was already reported.
             let Some(upstream_partitions) = partitions.get(upstream) else { continue };
             let key = &partial.asset.spec.key;
-            if kinds.get(upstream) == Some(&OutputKind::File) {
-                if let AssetDefinition::Sql(query) = &partial.asset.definition {
-                    if query.tables.contains_key(upstream) {
-                        diagnostics.push(
-                            Diagnostic::error(format!(
-                                "asset `{key}` reads `{upstream}` as a table, but it writes an opaque file"
-                            ))
-                            .at(at.clone())
-                            .with_help("give the command asset `output_format: parquet`, `csv` or `json`"),
-                        );
-                        continue;
-                    }
-                }
+            let reads_file_as_table = kinds.get(upstream) == Some(&OutputKind::File)
+                && matches!(&partial.asset.definition, AssetDefinition::Sql(query) if query.tables.contains_key(upstream));
+            if reads_file_as_table {
+                diagnostics.push(
+                    Diagnostic::error(format!(
+                        "asset `{key}` reads `{upstream}` as a table, but it writes an opaque file"
+                    ))
+                    .at(at.clone())
+                    .with_help("give the command asset `output_format: parquet`, `csv` or `json`"),
+                );
+                continue;
             }
             match PartitionMapping::default_for(
                 partial.asset.spec.partitions.as_deref(),
@@ -678,7 +701,8 @@ fn output_kind(definition: &AssetDefinition) -> OutputKind {
 
 /// The code version: a hash of the normalized definition. It covers the
 /// query (re-printed, so layout and comments do not count), source
-/// settings, command, checks, dependencies, and the partitions' *shape*
+/// settings, command (with the content of script files it names), checks,
+/// dependencies, and the partitions' *shape*
 /// (cadence, time zone, offsets). It leaves out the partitions' start, end
 /// and static key list, so adding partitions does not make the existing
 /// ones stale.
@@ -694,7 +718,7 @@ fn code_version(
         }),
         AssetDefinition::Sql(query) => serde_json::json!({ "sql": query.normalized, "format": query.format }),
         AssetDefinition::Command(command) => serde_json::json!({
-            "command": command.argv, "output": command.output, "env": command.env
+            "command": command.argv, "output": command.output, "env": command.env, "scripts": command.script_versions
         }),
     };
     let partitions_json = partitions.map(|definition| match definition {

@@ -78,14 +78,14 @@ pub fn analyze(sql: &str) -> Result<AnalyzedSql, SqlError> {
     let mut parameters = BTreeSet::new();
     let mut unknown = None;
     let _ = visit_expressions(query.as_ref(), |expr| {
-        if let Expr::Value(value) = expr {
-            if let Value::Placeholder(name) = &value.value {
-                let name = name.trim_start_matches(['$', '?', ':']);
-                if PARTITION_PARAMETERS.contains(&name) {
-                    parameters.insert(name.to_owned());
-                } else if unknown.is_none() {
-                    unknown = Some(name.to_owned());
-                }
+        if let Expr::Value(value) = expr
+            && let Value::Placeholder(name) = &value.value
+        {
+            let name = name.trim_start_matches(['$', '?', ':']);
+            if PARTITION_PARAMETERS.contains(&name) {
+                parameters.insert(name.to_owned());
+            } else if unknown.is_none() {
+                unknown = Some(name.to_owned());
             }
         }
         ControlFlow::<()>::Continue(())
@@ -154,7 +154,7 @@ mod tests {
 
     #[test]
     fn reports_syntax_errors_with_positions() {
-        match analyze("SELECT a\nFROM t\nWHERE (a > 1").unwrap_err() {
+        match analyze("SELECT a\nFROM t\nWHERE a IN (1 2)").unwrap_err() {
             SqlError::Syntax { message, line, column } => {
                 assert!(message.contains("Expected"), "{message}");
                 assert_eq!(line, Some(3));

@@ -317,11 +317,11 @@ impl<'a> Staleness<'a> {
             let mut row = Vec::with_capacity(partitions.len());
             for partition in &partitions {
                 let mut status = self.direct_status(position, partition.as_ref());
-                if let StaleStatus::Fresh | StaleStatus::Stale(_) = status {
-                    if self.specs[position].is_materializable() {
-                        let stale_upstream = self.stale_upstream(position, partition.as_ref(), &statuses);
-                        status = add_upstream_stale(status, stale_upstream);
-                    }
+                if matches!(status, StaleStatus::Fresh | StaleStatus::Stale(_))
+                    && self.specs[position].is_materializable()
+                {
+                    let stale_upstream = self.stale_upstream(position, partition.as_ref(), &statuses);
+                    status = add_upstream_stale(status, stale_upstream);
                 }
                 row.push(status);
             }
