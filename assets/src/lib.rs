@@ -23,6 +23,7 @@ pub mod project;
 mod resolve;
 pub mod schema;
 pub mod sql;
+pub mod validate;
 pub mod wire;
 pub mod yaml;
 

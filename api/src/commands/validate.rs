@@ -21,8 +21,9 @@ pub async fn run(global: &GlobalArgs, args: &ValidateArgs) -> Result<(), Failure
         }
     };
     let mut problems = Diagnostics::default();
-    for observation in observe_sources(&project).await {
-        if let Err(error) = observation.result {
+    let observations = observe_sources(&project).await;
+    for observation in &observations {
+        if let Err(error) = &observation.result {
             let location = project.asset(&observation.asset).map(|a| a.location.clone());
             let help = match project.asset(&observation.asset).map(|a| &a.definition) {
                 Some(AssetDefinition::Source(source)) => {
@@ -33,6 +34,7 @@ pub async fn run(global: &GlobalArgs, args: &ValidateArgs) -> Result<(), Failure
             problems.push(Diagnostic::error(error.to_string()).at_opt(location).with_help(help));
         }
     }
+    problems.0.extend(cairn_assets::validate::check_queries(&project, &observations).await.0);
     if problems.has_errors() {
         print_diagnostics(global, &problems);
         if args.format == Format::Json {

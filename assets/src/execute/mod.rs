@@ -34,6 +34,7 @@ use chrono::{DateTime, Utc};
 
 pub use checks::CheckOutcome;
 pub use run::{RunOptions, run_plan};
+pub(crate) use step::partition_parameters;
 
 use crate::definition::AssetDefinition;
 use crate::project::Project;

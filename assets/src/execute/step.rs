@@ -256,7 +256,7 @@ fn inputs(shared: &Shared, asset: &Asset, partition: Option<&PartitionKey>) -> R
 
 /// `$partition_key` as text and `$partition_start` / `$partition_end` as
 /// timestamps (microseconds) in the partitions' time zone.
-fn partition_parameters(asset: &Asset, partition: Option<&PartitionKey>) -> HashMap<String, ScalarValue> {
+pub(crate) fn partition_parameters(asset: &Asset, partition: Option<&PartitionKey>) -> HashMap<String, ScalarValue> {
     let mut parameters = HashMap::new();
     let Some(key) = partition else { return parameters };
     parameters.insert("partition_key".into(), ScalarValue::Utf8(Some(key.to_string())));

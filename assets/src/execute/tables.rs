@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use cairn_core::AssetKey;
-use datafusion::catalog::{CatalogProvider, MemoryCatalogProvider, MemorySchemaProvider};
+use datafusion::catalog::{CatalogProvider, MemoryCatalogProvider, MemorySchemaProvider, TableProvider};
 use datafusion::common::TableReference;
 use datafusion::datasource::file_format::FileFormat;
 use datafusion::datasource::file_format::csv::CsvFormat;
@@ -77,8 +77,6 @@ pub async fn register_files(
     if files.is_empty() {
         return Err(ExecuteError::Input { asset: key.to_string(), message: "there is no data to read".into() });
     }
-    let reference = table_reference(key);
-    ensure_schema(ctx, &reference)?;
     let urls = files
         .iter()
         .map(|path| url_of(path).map_err(|message| ExecuteError::Input { asset: key.to_string(), message }))
@@ -104,8 +102,18 @@ pub async fn register_files(
         .await
         .map_err(input_error)?;
     let table = ListingTable::try_new(config).map_err(input_error)?;
-    ctx.register_table(reference, Arc::new(table)).map_err(input_error)?;
-    Ok(())
+    register_table(ctx, key, Arc::new(table))
+}
+
+/// Registers `table` as the table named by `key`, creating its catalog and
+/// schema when needed.
+///
+/// # Errors
+/// [`ExecuteError::Internal`] if DataFusion refuses the registration.
+pub fn register_table(ctx: &SessionContext, key: &AssetKey, table: Arc<dyn TableProvider>) -> Result<(), ExecuteError> {
+    let reference = table_reference(key);
+    ensure_schema(ctx, &reference)?;
+    ctx.register_table(reference, table).map(|_| ()).map_err(|e| ExecuteError::Internal(e.to_string()))
 }
 
 fn describe_files(files: &[PathBuf]) -> String {
