@@ -1,0 +1,333 @@
+//! End-to-end tests of the `cairn` binary on a copy of `examples/flights`:
+//! real Parquet and CSV files, a real SQLite file (and a real PostgreSQL
+//! database), real processes.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// A copy of the example project in a temporary folder.
+struct Project {
+    dir: tempfile::TempDir,
+    database_url: Option<String>,
+}
+
+impl Project {
+    fn flights() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/flights");
+        copy_dir(&example, dir.path());
+        Self { dir, database_url: None }
+    }
+
+    fn path(&self, relative: &str) -> PathBuf {
+        self.dir.path().join(relative)
+    }
+
+    fn cairn(&self, args: &[&str]) -> Output {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_cairn"));
+        command
+            .arg("--project")
+            .arg(self.dir.path())
+            .args(["--no-progress", "--color", "never"])
+            .args(args)
+            .env("NO_COLOR", "1")
+            .env_remove("CAIRN_DATABASE_URL")
+            .env_remove("CAIRN_PROJECT");
+        if let Some(url) = &self.database_url {
+            command.env("CAIRN_DATABASE_URL", url);
+        }
+        command.output().expect("cairn runs")
+    }
+
+    /// Runs cairn and asserts its exit code; returns stdout.
+    fn expect(&self, args: &[&str], code: i32) -> String {
+        let output = self.cairn(args);
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "cairn {args:?} exited with {:?}\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+            output.status.code()
+        );
+        stdout
+    }
+
+    fn stderr(&self, args: &[&str], code: i32) -> String {
+        let output = self.cairn(args);
+        assert_eq!(output.status.code(), Some(code), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        serde_json::from_str(&self.expect(args, 0)).expect("valid JSON on stdout")
+    }
+
+    fn edit(&self, relative: &str, from: &str, to: &str) {
+        let path = self.path(relative);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "`{from}` not in {relative}");
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    }
+
+    /// asset -> state, from `cairn status --json`.
+    fn states(&self) -> BTreeMap<String, String> {
+        let status = self.json(&["status", "--json"]);
+        status
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| (a["asset"].as_str().unwrap().to_owned(), a["state"].as_str().unwrap().to_owned()))
+            .collect()
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name == ".cairn" {
+            continue;
+        }
+        let target = to.join(&name);
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The plan as (asset, partition count, reason kinds) from `plan --json`.
+fn plan_summary(plan: &Value) -> BTreeMap<String, (usize, Vec<String>)> {
+    let mut summary: BTreeMap<String, (usize, Vec<String>)> = BTreeMap::new();
+    for step in plan.as_array().unwrap() {
+        let entry = summary.entry(step["asset"].as_str().unwrap().to_owned()).or_default();
+        entry.0 += 1;
+        for reason in step["reasons"].as_array().unwrap() {
+            let reason = reason.as_str().unwrap().to_owned();
+            if !entry.1.contains(&reason) {
+                entry.1.push(reason);
+            }
+        }
+    }
+    summary
+}
+
+const EXAMPLE_STEPS: usize = 90 + 90 + 3 + 5;
+
+#[test]
+fn materializes_the_example_then_is_up_to_date_and_replans_exactly_what_changed() {
+    let project = Project::flights();
+    project.expect(&["validate"], 0);
+    let plan = project.json(&["plan", "--json"]);
+    assert_eq!(plan.as_array().unwrap().len(), EXAMPLE_STEPS);
+    assert_eq!(plan[0]["asset"], "flights_daily");
+    assert_eq!(plan[0]["partition"], "2013-01-01");
+    assert_eq!(plan[0]["reasons"], serde_json::json!(["missing"]));
+
+    let out = project.expect(&["materialize"], 0);
+    assert!(out.contains(&format!("{EXAMPLE_STEPS} materialized, 0 failed")), "{out}");
+    // The warn check fires on the real data and is reported, not fatal.
+    assert!(out.contains("delays_by_route: destinations_have_airport_metadata: 7 violating rows"), "{out}");
+    let days = std::fs::read_dir(project.path(".cairn/data/flights_daily")).unwrap().count();
+    assert_eq!(days, 90);
+    let parquet = std::fs::read(project.path(".cairn/data/flights_daily/2013-01-01/data.parquet")).unwrap();
+    assert_eq!(&parquet[..4], b"PAR1");
+    assert!(!project.path(".cairn/data/.staging/r-1").exists(), "staging is cleaned up");
+    let report = std::fs::read_to_string(project.path(".cairn/data/reports/delay_report/data.md")).unwrap();
+    assert!(report.contains("80,789 scheduled departures"), "{report}");
+    assert!(project.states().values().all(|state| state == "fresh"));
+
+    // Again: nothing to do.
+    let out = project.expect(&["materialize"], 0);
+    assert!(out.starts_with("up to date"), "{out}");
+
+    // A layout-only edit does not change the code version.
+    project.edit("assets/daily.yaml", "LEFT JOIN raw.weather w", "LEFT JOIN   raw.weather w  -- hourly weather");
+    assert!(project.expect(&["plan"], 0).starts_with("up to date"));
+
+    // A real edit plans exactly that asset and its downstream.
+    project.edit("assets/daily.yaml", "w.temp, w.wind_speed", "w.temp, w.dewp, w.wind_speed");
+    let plan = plan_summary(&project.json(&["plan", "--json"]));
+    let expected: BTreeMap<String, (usize, Vec<String>)> = BTreeMap::from([
+        ("flights_weather_daily".to_owned(), (90, vec!["code_version_changed".to_owned()])),
+        ("flights_monthly".to_owned(), (3, vec!["upstream_data_changed".to_owned()])),
+    ]);
+    assert_eq!(plan, expected);
+    let status = project.states();
+    assert_eq!(status["flights_weather_daily"], "stale");
+    assert_eq!(status["flights_monthly"], "stale");
+    assert_eq!(status["flights_daily"], "fresh");
+    let text = project.expect(&["status"], 0);
+    assert!(text.contains("flights_weather_daily: code_version_changed"), "{text}");
+    assert!(text.contains("flights_monthly: upstream_stale: flights_weather_daily (90 partitions)"), "{text}");
+
+    let out = project.expect(&["materialize", "flights_weather_daily+"], 0);
+    assert!(out.contains("93 materialized, 0 failed"), "{out}");
+    assert!(project.expect(&["plan"], 0).starts_with("up to date"));
+
+    // Editing the command's script makes the report stale.
+    project.edit("scripts/delay_report.py", "# NYC departures", "# New York City departures");
+    let plan = plan_summary(&project.json(&["plan", "--json"]));
+    assert_eq!(plan.keys().collect::<Vec<_>>(), ["reports/delay_report"]);
+}
+
+#[test]
+fn a_failing_error_check_keeps_the_previous_data_and_stops_downstream() {
+    let project = Project::flights();
+    project.expect(&["materialize"], 0);
+    let published = project.path(".cairn/data/delays_by_carrier/data.parquet");
+    let before = std::fs::read(&published).unwrap();
+
+    // 16 carriers cannot pass `max: 5`; the SQL change would alter the data.
+    project.edit(
+        "assets/rollups.yaml",
+        "      - unique: [carrier]\n      - not_null: [airline]",
+        "      - unique: [carrier]\n      - not_null: [airline]\n      - row_count: { max: 5 }",
+    );
+    project.edit(
+        "assets/rollups.yaml",
+        "count(*) AS flights,\n             sum(",
+        "count(*) + 0 AS flights,\n             sum(",
+    );
+    let out = project.expect(&["materialize"], 1);
+    assert!(out.contains("delays_by_carrier: asset `delays_by_carrier`: check failed, previous data kept"), "{out}");
+    assert!(out.contains("row_count(max=5): 1 violating row"), "{out}");
+    assert!(out.contains("1 failed, 2 skipped"), "{out}");
+    assert_eq!(std::fs::read(&published).unwrap(), before, "the published data must not change");
+    let status = project.json(&["status", "--json", "delays_by_carrier+"]);
+    let carrier = &status[0];
+    assert_eq!(carrier["asset"], "delays_by_carrier");
+    assert_eq!(carrier["state"], "stale");
+    let failing = carrier["checks"].as_array().unwrap().iter().find(|c| c["name"] == "row_count(max=5)").unwrap();
+    assert_eq!(failing["failed"], 1);
+    // Downstream kept its earlier materialization and is still fresh
+    // against it (it read the data that is still published).
+    assert_eq!(status[1]["asset"], "exports/carrier_delays");
+    assert_eq!(status[1]["state"], "stale", "upstream_stale through delays_by_carrier");
+    let logs = project.expect(&["logs"], 0);
+    assert!(logs.contains("error delays_by_carrier"), "{logs}");
+}
+
+#[test]
+fn a_failing_command_keeps_the_previous_output_and_its_stderr() {
+    let project = Project::flights();
+    project.expect(&["materialize"], 0);
+    let report = project.path(".cairn/data/reports/delay_report/data.md");
+    let before = std::fs::read_to_string(&report).unwrap();
+    project.edit(
+        "scripts/delay_report.py",
+        "    total = sum(",
+        "    print('the airline table looks wrong', file=sys.stderr)\n    sys.exit(3)\n    total = sum(",
+    );
+    let out = project.expect(&["materialize"], 1);
+    assert!(out.contains("`python3 scripts/delay_report.py` exited with status 3"), "{out}");
+    assert!(out.contains("| the airline table looks wrong"), "{out}");
+    assert_eq!(std::fs::read_to_string(&report).unwrap(), before);
+    let logs = project.expect(&["logs"], 0);
+    assert!(logs.contains("the airline table looks wrong"), "{logs}");
+    assert_eq!(project.states()["reports/delay_report"], "stale");
+}
+
+#[test]
+fn a_missing_source_file_is_reported_and_blocks_only_its_readers() {
+    let project = Project::flights();
+    std::fs::remove_file(project.path("data/planes.csv")).unwrap();
+    let stderr = project.stderr(&["validate"], 1);
+    assert!(stderr.contains("source `raw/planes`: `data/planes.csv` does not exist"), "{stderr}");
+    assert!(stderr.contains("assets/sources.yaml:12:10"), "{stderr}");
+    let output = project.cairn(&["materialize"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("delays_by_plane_age: source `raw/planes` has no files"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains(&format!("{} materialized, 0 failed", EXAMPLE_STEPS - 1)), "{stdout}");
+    assert_eq!(project.states()["delays_by_plane_age"], "missing");
+}
+
+#[test]
+fn partition_flags_select_partitions_and_reject_keys_outside_the_definition() {
+    let project = Project::flights();
+    let plan =
+        plan_summary(&project.json(&["plan", "--json", "flights_daily", "--from", "2013-01-30", "--to", "2013-02-02"]));
+    assert_eq!(plan["flights_daily"].0, 4);
+    let plan = plan_summary(&project.json(&[
+        "plan",
+        "--json",
+        "flights_daily",
+        "flights_monthly",
+        "--partition",
+        "2013-02-14",
+    ]));
+    assert_eq!(plan.len(), 1, "the month is blocked on its other days: {plan:?}");
+    let stderr = project.stderr(&["plan", "--partition", "2014-05-01"], 1);
+    assert!(stderr.contains("partition `2014-05-01` is outside the partitions of the selected assets"), "{stderr}");
+    assert!(stderr.contains("daily partitions"), "{stderr}");
+    let stderr = project.stderr(&["plan", "flights_dialy"], 1);
+    assert!(stderr.contains("did you mean `flights_daily`?"), "{stderr}");
+
+    project.expect(&["materialize", "+flights_daily", "--partition", "2013-01-05"], 0);
+    let status = project.json(&["status", "--json", "flights_daily"]);
+    assert_eq!(status[0]["partitions"]["materialized"], 1);
+    assert_eq!(status[0]["partitions"]["total"], 90);
+    assert_eq!(status[0]["state"], "missing");
+}
+
+#[test]
+fn validation_errors_name_file_line_and_column() {
+    let project = Project::flights();
+    project.edit(
+        "assets/rollups.yaml",
+        "FROM flights_daily f\n      LEFT JOIN raw.airlines",
+        "FROM flights_dayly f\n      LEFT JOIN raw.airlines",
+    );
+    let stderr = project.stderr(&["validate"], 1);
+    assert!(stderr.contains("asset `delays_by_carrier`: unknown table `flights_dayly`"), "{stderr}");
+    assert!(stderr.contains("assets/rollups.yaml:12:12"), "{stderr}");
+    assert!(stderr.contains("did you mean `flights_daily`"), "{stderr}");
+    // Every command refuses to work on an invalid project.
+    project.stderr(&["materialize"], 1);
+    project.stderr(&["status"], 1);
+
+    // `validate` also plans every query against the real schemas.
+    let project = Project::flights();
+    project.edit(
+        "assets/rollups.yaml",
+        "avg(f.arr_delay) AS avg_arr_delay_min\n      FROM flights_daily f\n      LEFT JOIN raw.airlines",
+        "avg(f.arr_dleay) AS avg_arr_delay_min\n      FROM flights_daily f\n      LEFT JOIN raw.airlines",
+    );
+    project.edit(
+        "assets/daily.yaml",
+        "- not_null: [flight_date, carrier, origin, dest]",
+        "- not_null: [flight_date, carrier, orgin, dest]",
+    );
+    let stderr = project.stderr(&["validate"], 1);
+    assert!(stderr.contains("asset `delays_by_carrier`: Schema error: No field named f.arr_dleay"), "{stderr}");
+    assert!(stderr.contains("check `not_null(flight_date, carrier, orgin, dest)` names column `orgin`"), "{stderr}");
+    assert!(stderr.contains("did you mean `origin`?"), "{stderr}");
+    assert!(project.cairn(&["plan"]).status.success(), "plan does not run the deep checks");
+}
+
+#[test]
+fn works_the_same_on_postgresql() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let Some(database) = runtime.block_on(cairn_core::store::testing::TempPostgres::create()) else { return };
+    let mut project = Project::flights();
+    project.database_url = Some(database.url().to_owned());
+    let out = project.expect(&["materialize"], 0);
+    assert!(out.contains(&format!("{EXAMPLE_STEPS} materialized")), "{out}");
+    assert!(!project.path(".cairn/cairn.db").exists(), "metadata went to PostgreSQL, not SQLite");
+    assert!(project.expect(&["materialize"], 0).starts_with("up to date"));
+    project.edit("assets/reports.yaml", "ORDER BY avg_dep_delay_min DESC", "ORDER BY avg_dep_delay_min DESC, carrier");
+    let plan = plan_summary(&project.json(&["plan", "--json"]));
+    assert_eq!(plan.keys().collect::<Vec<_>>(), ["exports/carrier_delays", "reports/delay_report"]);
+    // Same rows in another order: the same data version, so the report is skipped.
+    let out = project.expect(&["materialize"], 0);
+    assert!(out.contains("1 materialized, 0 failed, 1 skipped (1 because upstream data did not change)"), "{out}");
+    assert!(project.states().values().all(|state| state == "fresh"));
+}
