@@ -130,6 +130,8 @@ fn materializes_the_example_then_is_up_to_date_and_replans_exactly_what_changed(
     assert_eq!(plan[0]["partition"], "2013-01-01");
     assert_eq!(plan[0]["reasons"], serde_json::json!(["missing"]));
 
+    insta::assert_snapshot!("plan_of_the_fresh_example", project.expect(&["plan"], 0));
+
     let out = project.expect(&["materialize"], 0);
     assert!(out.contains(&format!("{EXAMPLE_STEPS} materialized, 0 failed")), "{out}");
     // The warn check fires on the real data and is reported, not fatal.
