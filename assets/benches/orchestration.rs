@@ -194,6 +194,7 @@ fn bench_project(title: &str, shape: &Synthetic, iterations: usize) {
     report(&format!("plan from empty state ({} steps)", first.steps.len()), &from_empty);
     let total: Vec<Duration> = load.iter().zip(&from_empty).map(|(a, b)| *a + *b).collect();
     report("load + validate + plan from empty", &total);
+    drop(first);
 
     let mut state = materialized(&project);
     assert!(plan(project.specs(), &state, &request).unwrap().is_up_to_date());
@@ -254,6 +255,8 @@ fn measure<T>(iterations: usize, mut run: impl FnMut() -> T) -> (Vec<Duration>, 
     let mut times = Vec::with_capacity(iterations);
     let mut last = None;
     for _ in 0..iterations {
+        // Free the previous result first, so two never coexist.
+        drop(last.take());
         let started = Instant::now();
         let value = std::hint::black_box(run());
         times.push(started.elapsed());

@@ -179,7 +179,7 @@ pub fn plan(specs: &[AssetSpec], state: &StoredState, request: &PlanRequest) -> 
     let staleness = Staleness::new(specs, state, request.now)?;
     let mut planner = Planner {
         staleness: &staleness,
-        planned: HashMap::new(),
+        planned: (0..specs.len()).map(|_| PlannedSteps::default()).collect(),
         plan: Plan { steps: Vec::new(), blocked: Vec::new(), considered: 0 },
     };
     let mut filter_matched = request.partitions == PartitionFilter::All;
@@ -208,8 +208,25 @@ pub fn plan(specs: &[AssetSpec], state: &StoredState, request: &PlanRequest) -> 
 
 struct Planner<'s, 'a> {
     staleness: &'s Staleness<'a>,
-    planned: HashMap<(usize, Option<PartitionKey>), usize>,
+    /// Step index of each planned asset partition, by asset position.
+    planned: Vec<PlannedSteps>,
     plan: Plan,
+}
+
+/// The planned steps of one asset.
+#[derive(Default)]
+struct PlannedSteps {
+    whole: Option<usize>,
+    partitions: HashMap<PartitionKey, usize>,
+}
+
+impl PlannedSteps {
+    fn get(&self, partition: Option<&PartitionKey>) -> Option<usize> {
+        match partition {
+            Some(key) => self.partitions.get(key).copied(),
+            None => self.whole,
+        }
+    }
 }
 
 impl Planner<'_, '_> {
@@ -226,8 +243,7 @@ impl Planner<'_, '_> {
         let state = self.staleness.state();
         self.staleness.for_each_upstream(position, partition.as_ref(), |dep, upstream_partition| {
             let upstream_position = self.staleness.position(&dep.key).expect("checked by Staleness::new");
-            let slot = (upstream_position, upstream_partition.cloned());
-            if let Some(&step) = self.planned.get(&slot) {
+            if let Some(step) = self.planned[upstream_position].get(upstream_partition) {
                 waits_for.push(step);
                 let upstream = AssetPartition::new(dep.key.clone(), upstream_partition.cloned());
                 // A missing partition needs no further reason.
@@ -252,7 +268,13 @@ impl Planner<'_, '_> {
         }
         waits_for.sort_unstable();
         waits_for.dedup();
-        self.planned.insert((position, partition), self.plan.steps.len());
+        let step = self.plan.steps.len();
+        match &partition {
+            Some(key) => {
+                self.planned[position].partitions.insert(key.clone(), step);
+            }
+            None => self.planned[position].whole = Some(step),
+        }
         self.plan.steps.push(PlanStep { target, reasons, waits_for });
     }
 }

@@ -24,7 +24,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::partitions::{PartitionKey, PartitionsDefinition, UpstreamPartitions};
+use crate::partitions::{PartitionKey, PartitionMapping, PartitionsDefinition, UpstreamPartitions};
 use crate::spec::{AssetDep, AssetSpec};
 use crate::state::{AssetPartition, StoredState};
 use crate::{AssetKey, CodeVersion, CoreError};
@@ -237,9 +237,24 @@ impl<'a> Staleness<'a> {
         mut visit: impl FnMut(&AssetDep, Option<&PartitionKey>),
     ) {
         for dep in &self.specs[position].deps {
-            match self.upstream_partitions(position, dep, partition) {
-                UpstreamPartitions::Whole => visit(dep, None),
-                UpstreamPartitions::Keys(keys) => keys.iter().for_each(|key| visit(dep, Some(key))),
+            // The common mappings need no allocation; the general case does.
+            match dep.mapping {
+                PartitionMapping::Whole => visit(dep, None),
+                PartitionMapping::Identity => {
+                    if let Some(key) = partition {
+                        visit(dep, Some(key));
+                    }
+                }
+                PartitionMapping::AllPartitions => {
+                    let upstream = self.index[&dep.key];
+                    if let Some(index) = self.partition_index(upstream) {
+                        index.keys.iter().for_each(|key| visit(dep, Some(key)));
+                    }
+                }
+                PartitionMapping::TimeWindow => match self.upstream_partitions(position, dep, partition) {
+                    UpstreamPartitions::Whole => visit(dep, None),
+                    UpstreamPartitions::Keys(keys) => keys.iter().for_each(|key| visit(dep, Some(key))),
+                },
             }
         }
     }
@@ -277,7 +292,6 @@ impl<'a> Staleness<'a> {
         }
         let removed: Vec<AssetKey> = record
             .input_assets()
-            .into_iter()
             .filter(|asset| !spec.deps.iter().any(|dep| &dep.key == *asset))
             .cloned()
             .collect();

@@ -90,10 +90,13 @@ impl MaterializationRecord {
     }
 
     /// The distinct upstream assets read, in key order.
-    pub fn input_assets(&self) -> Vec<&AssetKey> {
-        let mut assets: Vec<&AssetKey> = self.inputs.iter().map(|input| &input.asset).collect();
-        assets.dedup();
-        assets
+    pub fn input_assets(&self) -> impl Iterator<Item = &AssetKey> {
+        let mut previous: Option<&AssetKey> = None;
+        self.inputs.iter().map(|input| &input.asset).filter(move |asset| {
+            let new = previous != Some(*asset);
+            previous = Some(*asset);
+            new
+        })
     }
 }
 
@@ -106,10 +109,18 @@ pub struct ObservationRecord {
     pub observed_at: DateTime<Utc>,
 }
 
+/// The latest materializations of one asset: unpartitioned, or by
+/// partition key (looked up without cloning the key).
+#[derive(Debug, Clone, Default)]
+struct AssetRecords {
+    whole: Option<MaterializationRecord>,
+    partitions: HashMap<PartitionKey, MaterializationRecord>,
+}
+
 /// Latest materializations and observations, keyed by asset then partition.
 #[derive(Debug, Clone, Default)]
 pub struct StoredState {
-    materializations: HashMap<AssetKey, HashMap<Option<PartitionKey>, MaterializationRecord>>,
+    materializations: HashMap<AssetKey, AssetRecords>,
     observations: HashMap<AssetKey, ObservationRecord>,
 }
 
@@ -128,7 +139,13 @@ impl StoredState {
         mut record: MaterializationRecord,
     ) {
         record.sort_inputs();
-        self.materializations.entry(asset).or_default().insert(partition, record);
+        let records = self.materializations.entry(asset).or_default();
+        match partition {
+            Some(key) => {
+                records.partitions.insert(key, record);
+            }
+            None => records.whole = Some(record),
+        }
     }
 
     /// Records the latest observation of a source.
@@ -147,11 +164,10 @@ impl StoredState {
         asset: &AssetKey,
         partition: Option<&PartitionKey>,
     ) -> Option<&MaterializationRecord> {
-        let by_partition = self.materializations.get(asset)?;
+        let records = self.materializations.get(asset)?;
         match partition {
-            // Avoid cloning the key just to look it up.
-            Some(key) => by_partition.get(&Some(key.clone())),
-            None => by_partition.get(&None),
+            Some(key) => records.partitions.get(key),
+            None => records.whole.as_ref(),
         }
     }
 
@@ -159,8 +175,11 @@ impl StoredState {
     pub fn materializations_of(
         &self,
         asset: &AssetKey,
-    ) -> impl Iterator<Item = (&Option<PartitionKey>, &MaterializationRecord)> {
-        self.materializations.get(asset).into_iter().flatten()
+    ) -> impl Iterator<Item = (Option<&PartitionKey>, &MaterializationRecord)> {
+        self.materializations.get(asset).into_iter().flat_map(|records| {
+            let whole = records.whole.iter().map(|record| (None, record));
+            whole.chain(records.partitions.iter().map(|(key, record)| (Some(key), record)))
+        })
     }
 
     /// The latest observation of a source.
@@ -178,6 +197,6 @@ impl StoredState {
 
     /// Number of materialized asset partitions.
     pub fn materialization_count(&self) -> usize {
-        self.materializations.values().map(HashMap::len).sum()
+        self.materializations.values().map(|records| records.partitions.len() + usize::from(records.whole.is_some())).sum()
     }
 }

@@ -589,7 +589,7 @@ async fn concurrent_writers_all_land(db: &TestDb) {
                     for (partition, record) in state.materializations_of(&asset("flights_daily")) {
                         let own = input(
                             "raw/flights",
-                            partition.as_ref().map(PartitionKey::as_str),
+                            partition.map(PartitionKey::as_str),
                             record.data_version.as_str(),
                         );
                         assert_eq!(record.inputs.len(), 3, "inputs of {partition:?}");
