@@ -27,13 +27,39 @@ impl SourceFile {
         Self { display_path: display_path.into(), text: text.into() }
     }
 
-    /// The location of a 1-based line and character column.
+    /// The location of a 1-based line and character column (scans the
+    /// file; for errors, not for hot paths).
     pub fn location(&self, line: u32, column: u32) -> Location {
         let offset = byte_offset(&self.text, line, column);
         Location { file: self.clone(), line, column, offset, length: 0 }
     }
 
-    /// The location of a byte offset.
+    /// The location `lines_down` lines below `base` (0: the same line), at
+    /// 1-based character `column`. Scans only the text between the two, so
+    /// it is cheap for positions inside one YAML value.
+    pub fn location_below(&self, base: &Location, lines_down: u32, column: u32) -> Location {
+        let text = &*self.text;
+        let mut line_start = text[..base.offset.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+        for _ in 0..lines_down {
+            match text[line_start..].find('\n') {
+                Some(end) => line_start += end + 1,
+                None => break,
+            }
+        }
+        let rest = &text[line_start..];
+        let line_end = rest.find('\n').unwrap_or(rest.len());
+        let in_line =
+            rest[..line_end].char_indices().nth(column.saturating_sub(1) as usize).map_or(line_end, |(i, _)| i);
+        Location { file: self.clone(), line: base.line + lines_down, column, offset: line_start + in_line, length: 0 }
+    }
+
+    /// The location of a byte offset whose line and column are known
+    /// (from the YAML parser), without scanning the file.
+    pub fn location_known(&self, offset: usize, line: u32, column: u32, length: usize) -> Location {
+        Location { file: self.clone(), line, column, offset: offset.min(self.text.len()), length }
+    }
+
+    /// The location of a byte offset (scans the file up to it).
     pub fn location_at_offset(&self, offset: usize, length: usize) -> Location {
         let mut offset = offset.min(self.text.len());
         while !self.text.is_char_boundary(offset) {

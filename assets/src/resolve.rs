@@ -773,19 +773,21 @@ fn find_in_query(query: &str, needle: &str) -> Option<(u32, u32)> {
 fn position_in_scalar(file: &SourceFile, value: &Location, line: u32, column: u32) -> Location {
     let text = &file.text[value.offset.min(file.text.len())..];
     if text.starts_with('|') || text.starts_with('>') {
-        // The location is the block indicator; the text starts on the next line.
-        let indent = file.text.lines().nth(value.line as usize).map_or(0, |l| l.len() - l.trim_start().len()) as u32;
-        return file.location(value.line + line, indent + column);
+        // The location is the block indicator; the text starts on the next
+        // line, at that line's indentation.
+        let first = file.location_below(value, 1, 1);
+        let indent = file.text[first.offset..].chars().take_while(|c| *c == ' ').count() as u32;
+        return file.location_below(value, line, indent + column);
     }
     let line_start = file.text[..value.offset.min(file.text.len())].rfind('\n').map_or(0, |i| i + 1);
     let is_block = file.text[line_start..value.offset.min(file.text.len())].trim().is_empty() && value.column > 1;
     if is_block {
-        return file.location(value.line + line - 1, value.column - 1 + column);
+        return file.location_below(value, line - 1, value.column - 1 + column);
     }
     let quote = u32::from(text.starts_with('"') || text.starts_with('\''));
     if line == 1 {
-        file.location(value.line, value.column + quote + column - 1)
+        file.location_below(value, 0, value.column + quote + column - 1)
     } else {
-        file.location(value.line + line - 1, column)
+        file.location_below(value, line - 1, column)
     }
 }

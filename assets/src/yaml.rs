@@ -31,12 +31,14 @@ pub fn parse<T: DeserializeOwned>(file: &SourceFile) -> Result<T, Diagnostic> {
 
 /// The [`Location`] of a serde-saphyr location in `file`.
 pub fn location(file: &SourceFile, at: &serde_saphyr::Location) -> Location {
+    let (line, column) = (at.line() as u32, at.column() as u32);
     match at.span().byte_offset() {
-        Some(offset) => {
+        Some(offset) if line > 0 => {
             let length = at.span().byte_len().unwrap_or(0);
-            file.location_at_offset(offset as usize, length as usize)
+            file.location_known(offset as usize, line, column, length as usize)
         }
-        None => file.location(at.line() as u32, at.column() as u32),
+        Some(offset) => file.location_at_offset(offset as usize, at.span().byte_len().unwrap_or(0) as usize),
+        None => file.location(line, column),
     }
 }
 

@@ -19,7 +19,7 @@
 //! Steps come in topological order of assets, then in partition order, and
 //! each step lists the earlier steps it waits for.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -241,23 +241,32 @@ impl Planner<'_, '_> {
         let mut waits_for = Vec::new();
         let mut missing_upstream = Vec::new();
         let state = self.staleness.state();
+        // A missing partition needs no further reason; upstream partitions
+        // already named by a cause are not named twice.
+        let missing = reasons.first() == Some(&PlanReason::Missing);
+        let named: HashSet<AssetPartition> = reasons
+            .iter()
+            .filter_map(|r| match r {
+                PlanReason::Stale(cause) => cause.upstream().cloned(),
+                PlanReason::Missing => None,
+            })
+            .collect();
+        let mut pending = Vec::new();
         self.staleness.for_each_upstream(position, partition.as_ref(), |dep, upstream_partition| {
             let upstream_position = self.staleness.position(&dep.key).expect("checked by Staleness::new");
             if let Some(step) = self.planned[upstream_position].get(upstream_partition) {
                 waits_for.push(step);
-                let upstream = AssetPartition::new(dep.key.clone(), upstream_partition.cloned());
-                // A missing partition needs no further reason.
-                let named = reasons.iter().any(|r| match r {
-                    PlanReason::Missing => true,
-                    PlanReason::Stale(cause) => cause.upstream() == Some(&upstream),
-                });
-                if !named {
-                    reasons.push(PlanReason::Stale(StaleCause::UpstreamDataChanged { upstream, pending: true }));
+                if !missing {
+                    let upstream = AssetPartition::new(dep.key.clone(), upstream_partition.cloned());
+                    if named.is_empty() || !named.contains(&upstream) {
+                        pending.push(PlanReason::Stale(StaleCause::UpstreamDataChanged { upstream, pending: true }));
+                    }
                 }
             } else if state.current_data_version(&dep.key, upstream_partition).is_none() {
                 missing_upstream.push(AssetPartition::new(dep.key.clone(), upstream_partition.cloned()));
             }
         });
+        reasons.append(&mut pending);
         if reasons.is_empty() {
             return;
         }

@@ -290,11 +290,8 @@ impl<'a> Staleness<'a> {
                 added.push(dep.key.clone());
             }
         }
-        let removed: Vec<AssetKey> = record
-            .input_assets()
-            .filter(|asset| !spec.deps.iter().any(|dep| &dep.key == *asset))
-            .cloned()
-            .collect();
+        let removed: Vec<AssetKey> =
+            record.input_assets().filter(|asset| !spec.deps.iter().any(|dep| &dep.key == *asset)).cloned().collect();
         if !added.is_empty() || !removed.is_empty() {
             causes.push(StaleCause::DependenciesChanged { added: added.clone(), removed });
         }

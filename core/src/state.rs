@@ -197,6 +197,9 @@ impl StoredState {
 
     /// Number of materialized asset partitions.
     pub fn materialization_count(&self) -> usize {
-        self.materializations.values().map(|records| records.partitions.len() + usize::from(records.whole.is_some())).sum()
+        self.materializations
+            .values()
+            .map(|records| records.partitions.len() + usize::from(records.whole.is_some()))
+            .sum()
     }
 }

@@ -587,11 +587,8 @@ async fn concurrent_writers_all_land(db: &TestDb) {
                 for _ in 0..15 {
                     let state = store.load_state().await.expect("concurrent read");
                     for (partition, record) in state.materializations_of(&asset("flights_daily")) {
-                        let own = input(
-                            "raw/flights",
-                            partition.map(PartitionKey::as_str),
-                            record.data_version.as_str(),
-                        );
+                        let own =
+                            input("raw/flights", partition.map(PartitionKey::as_str), record.data_version.as_str());
                         assert_eq!(record.inputs.len(), 3, "inputs of {partition:?}");
                         assert!(record.inputs.contains(&own), "inputs of {partition:?}");
                     }
