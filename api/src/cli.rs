@@ -10,7 +10,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// materializes exactly the asset partitions that are missing or stale, in
 /// dependency order.
 #[derive(Debug, Parser)]
-#[command(name = "cairn", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "cairn",
+    version,
+    about = "Cairn: declare data assets in YAML, materialize exactly what is missing or stale",
+    propagate_version = true
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
