@@ -73,25 +73,17 @@ pub enum Format {
 pub enum Command {
     /// Load and check the project: YAML, keys, SQL and its tables, cycles,
     /// partitions, source files. Exit 1 with diagnostics on problems.
-    Validate(ValidateArgs),
+    Validate(crate::commands::validate::ValidateArgs),
     /// Show what would be materialized, and why.
-    Plan(PlanArgs),
+    Plan(crate::commands::plan::PlanArgs),
     /// Materialize what the plan says, in dependency order.
-    Materialize(MaterializeArgs),
+    Materialize(crate::commands::materialize::MaterializeArgs),
     /// Show each asset's state: fresh, stale (with causes) or missing.
-    Status(StatusArgs),
+    Status(crate::commands::status::StatusArgs),
     /// Show the log of a run (the latest by default).
-    Logs(LogsArgs),
+    Logs(crate::commands::logs::LogsArgs),
     /// Print the JSON Schema of Cairn's YAML files.
     Schema,
-}
-
-/// `cairn validate`.
-#[derive(Debug, Args)]
-pub struct ValidateArgs {
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
 }
 
 /// Which assets and partitions.
@@ -110,47 +102,4 @@ pub struct TargetArgs {
     /// Last partition of a range (inclusive).
     #[arg(long, value_name = "KEY", requires = "from")]
     pub to: Option<String>,
-}
-
-/// `cairn plan`.
-#[derive(Debug, Args)]
-pub struct PlanArgs {
-    #[command(flatten)]
-    pub target: TargetArgs,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// Same as `--format json`.
-    #[arg(long)]
-    pub json: bool,
-}
-
-/// `cairn materialize`.
-#[derive(Debug, Args)]
-pub struct MaterializeArgs {
-    #[command(flatten)]
-    pub target: TargetArgs,
-    /// Most materializations running at once (default: number of CPUs).
-    #[arg(long, short = 'j')]
-    pub concurrency: Option<usize>,
-}
-
-/// `cairn status`.
-#[derive(Debug, Args)]
-pub struct StatusArgs {
-    /// Assets to show (selection syntax as for `plan`). Default: all.
-    pub selection: Vec<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// Same as `--format json`.
-    #[arg(long)]
-    pub json: bool,
-}
-
-/// `cairn logs`.
-#[derive(Debug, Args)]
-pub struct LogsArgs {
-    /// Run id (`r-12` or `12`); default: the latest run.
-    pub run: Option<String>,
 }

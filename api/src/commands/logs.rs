@@ -1,10 +1,18 @@
 //! `cairn logs`: the events of a run.
 
 use cairn_core::store::{EventLevel, RunId};
+use clap::Args;
 
 use crate::Failure;
-use crate::cli::{GlobalArgs, LogsArgs};
+use crate::cli::GlobalArgs;
 use crate::session::load_project;
+
+/// `cairn logs`.
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Run id (`r-12` or `12`); default: the latest run.
+    pub run: Option<String>,
+}
 
 /// Prints a run's status line and its events in order.
 pub async fn run(global: &GlobalArgs, args: &LogsArgs) -> Result<(), Failure> {
@@ -26,9 +34,9 @@ pub async fn run(global: &GlobalArgs, args: &LogsArgs) -> Result<(), Failure> {
         None => runs.into_iter().next().ok_or_else(|| Failure::User("no run yet; run `cairn materialize`".into()))?,
     };
     println!(
-        "run {} {:?}: started {}, {} planned, {} materialized, {} failed, {} skipped",
+        "run {} {}: started {}, {} planned, {} materialized, {} failed, {} skipped",
         run.id,
-        run.status,
+        run.status.as_str(),
         run.started_at.format("%Y-%m-%d %H:%M:%S UTC"),
         run.planned_steps,
         run.materialized_steps,

@@ -3,12 +3,23 @@
 use std::sync::Arc;
 
 use cairn_assets::execute::{ExecuteError, PlannedRun, RunOptions, RunSummary, SkipReason, StepOutcome, run_plan};
+use clap::Args;
 
 use crate::Failure;
-use crate::cli::{GlobalArgs, MaterializeArgs};
+use crate::cli::{GlobalArgs, TargetArgs};
 use crate::commands::plan::{make_plan, print_blocked};
 use crate::progress::Progress;
 use crate::session::{open, partition_filter, partition_filter_text};
+
+/// `cairn materialize`.
+#[derive(Debug, Args)]
+pub struct MaterializeArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Most materializations running at once (default: number of CPUs).
+    #[arg(long, short = 'j')]
+    pub concurrency: Option<usize>,
+}
 
 /// Plans, runs with a progress bar, prints a summary. Fails (exit 1) when
 /// a step failed or a selected partition was blocked.

@@ -1,11 +1,25 @@
 //! `cairn plan`: what would be materialized, and why.
 
 use cairn_core::planner::{Plan, PlanRequest, plan};
+use clap::Args;
 
 use crate::Failure;
-use crate::cli::{Format, GlobalArgs, PlanArgs, TargetArgs};
+use crate::cli::{Format, GlobalArgs, TargetArgs};
 use crate::output::{columns, group_plan, list_targets};
 use crate::session::{Session, open, partition_filter};
+
+/// `cairn plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Same as `--format json`.
+    #[arg(long)]
+    pub json: bool,
+}
 
 /// Prints the plan (text or JSON) to stdout; blocked partitions go to
 /// stderr as warnings.

@@ -6,12 +6,26 @@ use cairn_core::planner::PlanReason;
 use cairn_core::staleness::{StaleStatus, Staleness};
 use cairn_core::store::{CheckResult, CheckSeverity};
 use chrono::{DateTime, Utc};
+use clap::Args;
 use serde::Serialize;
 
 use crate::Failure;
-use crate::cli::{Format, GlobalArgs, StatusArgs};
+use crate::cli::{Format, GlobalArgs};
 use crate::output::{columns, describe_reasons};
 use crate::session::open;
+
+/// `cairn status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Assets to show (selection syntax as for `plan`). Default: all.
+    pub selection: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Same as `--format json`.
+    #[arg(long)]
+    pub json: bool,
+}
 
 /// One asset's status, as printed with `--json`.
 #[derive(Debug, Serialize)]

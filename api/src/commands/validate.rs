@@ -3,10 +3,19 @@
 use cairn_assets::execute::observe_sources;
 use cairn_assets::{AssetDefinition, Diagnostic, Diagnostics};
 use cairn_core::AssetKind;
+use clap::Args;
 
 use crate::Failure;
-use crate::cli::{Format, GlobalArgs, ValidateArgs};
+use crate::cli::{Format, GlobalArgs};
 use crate::session::{load_project, print_diagnostics};
+
+/// `cairn validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
 
 /// Loads the project (YAML, keys, SQL and its tables, partitions, checks,
 /// cycles) and checks that every source's files exist.

@@ -856,6 +856,11 @@ impl Keys {
 }
 
 impl RunStatus {
+    /// `running`, `succeeded` or `failed`: the stored and displayed name.
+    pub fn as_str(self) -> &'static str {
+        self.as_db()
+    }
+
     fn as_db(self) -> &'static str {
         match self {
             Self::Running => "running",
