@@ -308,10 +308,15 @@ fn validation_errors_name_file_line_and_column() {
         "- not_null: [flight_date, carrier, origin, dest]",
         "- not_null: [flight_date, carrier, orgin, dest]",
     );
+    project.edit("assets/rollups.yaml", "WHERE dest_name IS NULL", "WHERE dest_nam IS NULL");
     let stderr = project.stderr(&["validate"], 1);
     assert!(stderr.contains("asset `delays_by_carrier`: Schema error: No field named f.arr_dleay"), "{stderr}");
     assert!(stderr.contains("check `not_null(flight_date, carrier, orgin, dest)` names column `orgin`"), "{stderr}");
     assert!(stderr.contains("did you mean `origin`?"), "{stderr}");
+    assert!(
+        stderr.contains("check `destinations_have_airport_metadata`: Schema error: No field named dest_nam"),
+        "{stderr}"
+    );
     assert!(project.cairn(&["plan"]).status.success(), "plan does not run the deep checks");
 }
 

@@ -1,7 +1,7 @@
-//! Deep validation for `cairn validate`: plan every SQL query with
-//! DataFusion against the real schemas of its upstream assets, without
-//! reading or writing data, and check that the columns named by checks
-//! exist. Catches unknown columns, type errors and bad function calls
+//! Deep validation for `cairn validate`: plan every SQL query (and every
+//! `sql` check) with DataFusion against the real schemas of its upstream
+//! assets, without reading or writing data, and check that the columns
+//! named by checks exist. Catches unknown columns, type errors and bad function calls
 //! before anything runs.
 //!
 //! Schemas come from the source files (inferred as when materializing) and
@@ -71,6 +71,9 @@ pub async fn check_queries(project: &Project, observations: &[SourceObservation]
             Ok(frame) => {
                 let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
                 check_columns(asset, &schema, &mut diagnostics);
+                if register_empty(&ctx, asset.key(), &schema).is_ok() {
+                    check_queries_of_checks(&ctx, asset, &mut diagnostics).await;
+                }
                 schemas.insert(asset.key().clone(), schema);
             }
             Err(error) => diagnostics.push(
@@ -92,6 +95,29 @@ fn register_empty(ctx: &SessionContext, key: &AssetKey, schema: &SchemaRef) -> R
 fn sample_parameters(asset: &crate::definition::Asset) -> HashMap<String, datafusion::common::ScalarValue> {
     let first = asset.spec.partitions.as_ref().and_then(|d| d.keys(chrono::Utc::now()).into_iter().next());
     crate::execute::partition_parameters(asset, first.as_ref())
+}
+
+/// Plans each `sql` check against the asset's output schema (and its
+/// upstream tables, as when the check runs).
+async fn check_queries_of_checks(
+    ctx: &SessionContext,
+    asset: &crate::definition::Asset,
+    diagnostics: &mut Diagnostics,
+) {
+    for check in &asset.checks {
+        let CheckKind::Sql { query } = &check.kind else { continue };
+        if let Err(error) = ctx.sql(query).await {
+            diagnostics.push(
+                Diagnostic::error(format!(
+                    "asset `{}`: check `{}`: {}",
+                    asset.key(),
+                    check.name,
+                    error.strip_backtrace()
+                ))
+                .at(asset.location.clone()),
+            );
+        }
+    }
 }
 
 fn check_columns(asset: &crate::definition::Asset, schema: &SchemaRef, diagnostics: &mut Diagnostics) {
