@@ -338,3 +338,60 @@ fn works_the_same_on_postgresql() {
     assert!(out.contains("1 materialized, 0 failed, 1 skipped (1 because upstream data did not change)"), "{out}");
     assert!(project.states().values().all(|state| state == "fresh"));
 }
+
+/// A project of one slow command asset (and an independent SQL asset).
+fn slow_project(timeout_secs: Option<u64>) -> Project {
+    let dir = tempfile::tempdir().unwrap();
+    let timeout = timeout_secs.map_or_else(String::new, |t| format!("    timeout_secs: {t}\n"));
+    std::fs::write(
+        dir.path().join("cairn.yaml"),
+        format!(
+            "name: slow\nassets:\n  - key: slow\n    command: [python3, -c, \"import time; time.sleep(30)\"]\n    output_format: file\n{timeout}  - key: quick\n    sql: SELECT 1 AS x\n"
+        ),
+    )
+    .unwrap();
+    Project { dir, database_url: None }
+}
+
+#[test]
+fn a_command_past_its_timeout_is_killed_and_fails() {
+    let project = slow_project(Some(1));
+    let started = std::time::Instant::now();
+    let out = project.expect(&["materialize"], 1);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "the timeout was not enforced");
+    assert!(out.contains("slow: asset `slow`: timed out after 1 s and was killed"), "{out}");
+    assert!(out.contains("1 materialized, 1 failed"), "{out}");
+}
+
+#[test]
+fn ctrl_c_stops_the_run_and_records_it_as_failed() {
+    let project = slow_project(None);
+    let child = Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .arg("--project")
+        .arg(project.dir.path())
+        .args(["--no-progress", "materialize"])
+        .env_remove("CAIRN_DATABASE_URL")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the slow step is running (its staging folder exists).
+    let staging = project.path(".cairn/data/.staging/r-1");
+    let waiting = std::time::Instant::now();
+    while !staging.exists() {
+        assert!(waiting.elapsed() < std::time::Duration::from_secs(60), "the slow step never started");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let interrupted = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(interrupted.success());
+    let started = std::time::Instant::now();
+    let output = child.wait_with_output().unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(15), "cairn did not stop on Ctrl-C");
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stdout));
+    let logs = project.expect(&["logs"], 0);
+    assert!(logs.contains("run r-1 failed"), "{logs}");
+    assert!(logs.contains("interrupted (Ctrl-C)"), "{logs}");
+    assert!(!project.path(".cairn/data/.staging/r-1").exists(), "staging is cleaned up");
+    assert!(!project.path(".cairn/data/slow").exists(), "nothing was published for the interrupted step");
+}

@@ -87,6 +87,14 @@ pub enum ExecuteError {
         /// One summary per failed check.
         failed: Vec<String>,
     },
+    /// The materialization ran past the asset's `timeout_secs` and was stopped.
+    #[error("asset `{asset}`: timed out after {seconds} s and was stopped")]
+    Timeout {
+        /// The asset.
+        asset: String,
+        /// The limit, in seconds.
+        seconds: u64,
+    },
     /// The metadata store failed.
     #[error("{0}")]
     Store(String),

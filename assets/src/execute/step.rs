@@ -67,16 +67,18 @@ pub(crate) async fn materialize(shared: Arc<Shared>, target: AssetPartition) -> 
     };
     let extension = asset.output().map(|o| o.extension().to_owned()).unwrap_or_default();
     let staged = shared.layout.staging_path(shared.run_id, asset.key(), target.partition.as_ref(), &extension);
-    let outcome = match asset.timeout {
+    // A command enforces its own time limit (it kills the process and keeps
+    // its stderr); other steps are cancelled here.
+    let limit = match asset.definition {
+        AssetDefinition::Command(_) => None,
+        _ => asset.timeout,
+    };
+    let outcome = match limit {
         Some(limit) => match tokio::time::timeout(limit, run_step(&shared, asset, &target, &staged, started)).await {
             Ok(outcome) => outcome,
-            Err(_) => Err((
-                ExecuteError::Query {
-                    asset: asset.key().to_string(),
-                    message: format!("timed out after {} s", limit.as_secs()),
-                },
-                Vec::new(),
-            )),
+            Err(_) => {
+                Err((ExecuteError::Timeout { asset: asset.key().to_string(), seconds: limit.as_secs() }, Vec::new()))
+            }
         },
         None => run_step(&shared, asset, &target, &staged, started).await,
     };
