@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use anyhow::Context;
-use cairn_assets::execute::{SourceObservation, apply_observations, observe_sources};
+use cairn_assets::execute::{SourceObservation, apply_observations, forget_vanished_data, observe_sources};
 use cairn_assets::project::resolve_database_url;
 use cairn_assets::{Diagnostics, Project};
 use cairn_core::AssetKey;
@@ -71,6 +71,15 @@ pub async fn open(global: &GlobalArgs) -> Result<Session, Failure> {
     };
     let store = MetadataStore::connect(&url).await.map_err(|e| Failure::User(e.to_string()))?;
     let mut state = store.load_state().await.context("cannot load the metadata store's state")?;
+    let vanished = forget_vanished_data(&project, &mut state);
+    if !vanished.is_empty() && !global.quiet {
+        eprintln!(
+            "warning: the data of {} materialized asset partition(s) is gone from `{}` ({}); they count as missing",
+            vanished.len(),
+            project.settings.data_dir.display(),
+            output::list_targets(&vanished)
+        );
+    }
     let now = Utc::now();
     let observations = observe_sources(&project).await;
     let changed_sources = apply_observations(&mut state, &observations, now);

@@ -278,6 +278,16 @@ fn partition_flags_select_partitions_and_reject_keys_outside_the_definition() {
     assert_eq!(status[0]["partitions"]["materialized"], 1);
     assert_eq!(status[0]["partitions"]["total"], 90);
     assert_eq!(status[0]["state"], "missing");
+
+    // Data deleted by hand counts as missing again, with a warning.
+    std::fs::remove_dir_all(project.path(".cairn/data/flights_daily/2013-01-05")).unwrap();
+    let output = project.cairn(&["plan", "--json", "flights_daily", "--partition", "2013-01-05"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("the data of 1 materialized asset partition(s) is gone"), "{stderr}");
+    let plan: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(plan[0]["reasons"], serde_json::json!(["missing"]));
+    project.expect(&["materialize", "flights_daily", "--partition", "2013-01-05"], 0);
+    assert!(project.path(".cairn/data/flights_daily/2013-01-05/data.parquet").is_file());
 }
 
 #[test]

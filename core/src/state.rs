@@ -148,6 +148,19 @@ impl StoredState {
         }
     }
 
+    /// Forgets the latest materialization of one asset partition (its data
+    /// is gone), so it counts as missing.
+    pub fn remove_materialization(&mut self, asset: &AssetKey, partition: Option<&PartitionKey>) {
+        if let Some(records) = self.materializations.get_mut(asset) {
+            match partition {
+                Some(key) => {
+                    records.partitions.remove(key);
+                }
+                None => records.whole = None,
+            }
+        }
+    }
+
     /// Records the latest observation of a source.
     pub fn insert_observation(&mut self, asset: AssetKey, record: ObservationRecord) {
         self.observations.insert(asset, record);

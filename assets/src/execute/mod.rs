@@ -202,6 +202,26 @@ pub fn apply_observations(
     changed
 }
 
+/// Drops from `state` the materializations whose published data file no
+/// longer exists (deleted by hand, or `data_dir` changed), so they count as
+/// missing and are planned again. Returns the asset partitions dropped.
+pub fn forget_vanished_data(project: &Project, state: &mut StoredState) -> Vec<AssetPartition> {
+    let layout = layout::DataLayout::new(project.settings.data_dir.clone());
+    let mut vanished = Vec::new();
+    for asset in project.assets() {
+        let Some(output) = asset.output() else { continue };
+        for (partition, _) in state.materializations_of(asset.key()) {
+            if !layout.published_path(asset.key(), partition, output.extension()).is_file() {
+                vanished.push(AssetPartition::new(asset.key().clone(), partition.cloned()));
+            }
+        }
+    }
+    for target in &vanished {
+        state.remove_materialization(&target.asset, target.partition.as_ref());
+    }
+    vanished
+}
+
 /// Progress of a run, reported to a [`RunObserver`] as it happens.
 #[derive(Debug, Clone)]
 pub enum RunProgress<'a> {

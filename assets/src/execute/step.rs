@@ -242,7 +242,19 @@ fn inputs(shared: &Shared, asset: &Asset, partition: Option<&PartitionKey>) -> R
                 }
                 _ => {
                     let extension = upstream.output().map(|o| o.extension().to_owned()).unwrap_or_default();
-                    files.push(shared.layout.published_path(&dep.key, upstream_partition.as_ref(), &extension));
+                    let path = shared.layout.published_path(&dep.key, upstream_partition.as_ref(), &extension);
+                    if !path.is_file() {
+                        let what = AssetPartition::new(dep.key.clone(), upstream_partition);
+                        return Err(ExecuteError::Input {
+                            asset: what.to_string(),
+                            message: format!(
+                                "its data file `{}` is gone; materialize it again (`cairn materialize {}`)",
+                                path.display(),
+                                dep.key
+                            ),
+                        });
+                    }
+                    files.push(path);
                 }
             }
             versions.push(InputVersion {
