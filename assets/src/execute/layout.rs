@@ -93,11 +93,14 @@ impl DataLayout {
     /// that died before cleaning up. Errors are ignored: staging folders
     /// are never read.
     pub fn clean_staging(&self, run: Option<RunId>) {
-        let target = match run {
-            Some(run) => self.data_dir.join(STAGING_DIR).join(run.to_string()),
-            None => self.data_dir.join(STAGING_DIR),
+        let root = self.data_dir.join(STAGING_DIR);
+        let _ = match run {
+            Some(run) => std::fs::remove_dir_all(root.join(run.to_string())),
+            None => std::fs::remove_dir_all(&root),
         };
-        let _ = std::fs::remove_dir_all(target);
+        // Remove the staging folder itself once no run uses it (this fails,
+        // harmlessly, while another run is staging data).
+        let _ = std::fs::remove_dir(&root);
     }
 }
 
@@ -136,6 +139,6 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&published).unwrap(), "new");
         assert!(!staged.exists());
         layout.clean_staging(Some(RunId(1)));
-        assert!(!dir.path().join(STAGING_DIR).join("r-1").exists());
+        assert!(!dir.path().join(STAGING_DIR).exists(), "an empty staging folder is removed");
     }
 }
