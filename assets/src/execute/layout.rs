@@ -89,17 +89,14 @@ impl DataLayout {
         fs_err::rename(staged, published).map_err(ExecuteError::io)
     }
 
-    /// Removes the staging folder of a run (after it finished) and of runs
-    /// that died before cleaning up. Errors are ignored: staging folders
-    /// are never read.
-    pub fn clean_staging(&self, run: Option<RunId>) {
+    /// Removes the staging folder of a finished run, and the staging
+    /// folder itself once no run uses it. Errors are ignored: staging
+    /// folders are never read. (Folders of runs that died stay until removed
+    /// by hand; they are never read either.)
+    pub fn clean_staging(&self, run: RunId) {
         let root = self.data_dir.join(STAGING_DIR);
-        let _ = match run {
-            Some(run) => std::fs::remove_dir_all(root.join(run.to_string())),
-            None => std::fs::remove_dir_all(&root),
-        };
-        // Remove the staging folder itself once no run uses it (this fails,
-        // harmlessly, while another run is staging data).
+        let _ = std::fs::remove_dir_all(root.join(run.to_string()));
+        // Fails, harmlessly, while another run is staging data.
         let _ = std::fs::remove_dir(&root);
     }
 }
@@ -138,7 +135,7 @@ mod tests {
         layout.publish(&staged, &published).unwrap();
         assert_eq!(std::fs::read_to_string(&published).unwrap(), "new");
         assert!(!staged.exists());
-        layout.clean_staging(Some(RunId(1)));
+        layout.clean_staging(RunId(1));
         assert!(!dir.path().join(STAGING_DIR).exists(), "an empty staging folder is removed");
     }
 }

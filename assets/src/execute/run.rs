@@ -118,7 +118,7 @@ pub async fn run_plan(
     }
     let status = if summary.count("failed") > 0 || interrupted { RunStatus::Failed } else { RunStatus::Succeeded };
     store.finish_run(run_id, status, counts, Utc::now()).await?;
-    shared.layout.clean_staging(Some(run_id));
+    shared.layout.clean_staging(run_id);
     Ok(summary)
 }
 
