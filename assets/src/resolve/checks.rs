@@ -1,0 +1,145 @@
+//! Asset checks from YAML, and the use of partition parameters.
+
+use cairn_core::AssetKey;
+use cairn_core::partitions::PartitionsDefinition;
+use cairn_core::store::CheckSeverity;
+
+use super::text::{find_in_query, position_in_scalar};
+use crate::definition::{AssetDefinition, Check, CheckKind, Scalar};
+use crate::diagnostic::{Diagnostic, SourceFile};
+use crate::sql;
+use crate::wire::{CheckDecl, ScalarDecl, SeverityDecl};
+use crate::yaml::{Spanned, spanned_location};
+
+pub(super) fn resolve_checks(
+    file: &SourceFile,
+    key: &AssetKey,
+    decls: &[Spanned<CheckDecl>],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Check> {
+    let mut checks: Vec<Check> = Vec::new();
+    for spanned in decls {
+        let at = spanned_location(file, spanned);
+        let decl = &spanned.value;
+        let mut kinds: Vec<CheckKind> = Vec::new();
+        if let Some(columns) = &decl.not_null {
+            kinds.push(CheckKind::NotNull { columns: columns.clone() });
+        }
+        if let Some(columns) = &decl.unique {
+            kinds.push(CheckKind::Unique { columns: columns.clone() });
+        }
+        if let Some(accepted) = &decl.accepted_values {
+            kinds.push(CheckKind::AcceptedValues {
+                column: accepted.column.clone(),
+                values: accepted.values.iter().map(scalar).collect(),
+            });
+        }
+        if let Some(bounds) = &decl.row_count {
+            kinds.push(CheckKind::RowCount { min: bounds.min, max: bounds.max });
+        }
+        if let Some(query) = &decl.sql {
+            kinds.push(CheckKind::Sql { query: query.clone() });
+        }
+        if kinds.len() != 1 {
+            diagnostics.push(
+                Diagnostic::error(format!(
+                    "asset `{key}`: a check needs exactly one of `not_null`, `unique`, `accepted_values`, `row_count` or `sql` (found {})",
+                    kinds.len()
+                ))
+                .at(at),
+            );
+            continue;
+        }
+        let kind = kinds.pop().expect("one kind");
+        if let Some(problem) = check_problem(&kind) {
+            diagnostics.push(Diagnostic::error(format!("asset `{key}`: {problem}")).at(at));
+            continue;
+        }
+        let name = decl.name.clone().unwrap_or_else(|| default_check_name(&kind));
+        if checks.iter().any(|c| c.name == name) {
+            diagnostics.push(
+                Diagnostic::error(format!("asset `{key}`: two checks are named `{name}`"))
+                    .at(at)
+                    .with_help("give one of them a `name:`"),
+            );
+            continue;
+        }
+        let severity = match decl.severity {
+            Some(SeverityDecl::Warn) => CheckSeverity::Warn,
+            Some(SeverityDecl::Error) | None => CheckSeverity::Error,
+        };
+        checks.push(Check { name, severity, kind });
+    }
+    checks
+}
+
+fn check_problem(kind: &CheckKind) -> Option<String> {
+    match kind {
+        CheckKind::NotNull { columns } | CheckKind::Unique { columns } if columns.is_empty() => {
+            Some("a `not_null` or `unique` check needs at least one column".into())
+        }
+        CheckKind::AcceptedValues { values, .. } if values.is_empty() => {
+            Some("`accepted_values` needs at least one value".into())
+        }
+        CheckKind::RowCount { min: None, max: None } => Some("`row_count` needs `min`, `max` or both".into()),
+        CheckKind::RowCount { min: Some(min), max: Some(max) } if min > max => {
+            Some(format!("`row_count` has min {min} above max {max}"))
+        }
+        CheckKind::Sql { query } => match sql::analyze(query) {
+            Ok(_) => None,
+            Err(problem) => Some(format!("check query: {problem}")),
+        },
+        _ => None,
+    }
+}
+
+fn default_check_name(kind: &CheckKind) -> String {
+    match kind {
+        CheckKind::NotNull { columns } => format!("not_null({})", columns.join(", ")),
+        CheckKind::Unique { columns } => format!("unique({})", columns.join(", ")),
+        CheckKind::AcceptedValues { column, .. } => format!("accepted_values({column})"),
+        CheckKind::RowCount { min, max } => {
+            let bounds: Vec<String> =
+                [min.map(|m| format!("min={m}")), max.map(|m| format!("max={m}"))].into_iter().flatten().collect();
+            format!("row_count({})", bounds.join(", "))
+        }
+        CheckKind::Sql { query } => {
+            let normalized = sql::analyze(query).map(|a| a.normalized).unwrap_or_else(|_| query.clone());
+            format!("sql_{}", &blake3::hash(normalized.as_bytes()).to_hex()[..8])
+        }
+    }
+}
+
+fn scalar(decl: &ScalarDecl) -> Scalar {
+    match decl {
+        ScalarDecl::Bool(b) => Scalar::Bool(*b),
+        ScalarDecl::Int(i) => Scalar::Int(*i),
+        ScalarDecl::Float(x) => Scalar::Float(*x),
+        ScalarDecl::Text(t) => Scalar::Text(t.clone()),
+    }
+}
+
+/// Partition parameters need partitions, and time bounds need time windows.
+pub(super) fn check_parameters(
+    key: &AssetKey,
+    definition: &AssetDefinition,
+    partitions: Option<&PartitionsDefinition>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let AssetDefinition::Sql(query) = definition else { return };
+    for parameter in &query.parameters {
+        let problem = match (parameter.as_str(), partitions) {
+            (_, None) => Some("the asset is not partitioned"),
+            ("partition_start" | "partition_end", Some(PartitionsDefinition::Static(_))) => {
+                Some("static partitions have no time window; use `$partition_key`")
+            }
+            _ => None,
+        };
+        if let Some(problem) = problem {
+            let at = find_in_query(&query.text, &format!("${parameter}"))
+                .map(|(line, column)| position_in_scalar(&query.location.file, &query.location, line, column))
+                .unwrap_or_else(|| query.location.clone());
+            diagnostics.push(Diagnostic::error(format!("asset `{key}` uses `${parameter}` but {problem}")).at(at));
+        }
+    }
+}

@@ -1,0 +1,253 @@
+//! Resolution: wire types become [`Asset`]s. Names become keys, SQL tables
+//! become dependencies, partitions and checks are validated, and the code
+//! version is computed. Every problem becomes a [`Diagnostic`] with its
+//! location; resolution goes on after an error so all of them are reported.
+
+mod checks;
+mod code_version;
+mod kinds;
+mod partitions;
+mod text;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use cairn_core::partitions::{PartitionMapping, PartitionsDefinition};
+use cairn_core::{AssetDep, AssetKey, AssetKind, AssetSpec};
+
+use crate::definition::{Asset, AssetDefinition, CommandDefinition, OutputFormat};
+use crate::diagnostic::{Diagnostic, Location, SourceFile};
+use crate::wire::{AssetDecl, OutputFormatDecl};
+use crate::yaml::spanned_location;
+
+use checks::{check_parameters, resolve_checks};
+use code_version::code_version;
+use kinds::{resolve_command, resolve_source, resolve_sql, table_format};
+use partitions::{PartitionsInterner, resolve_partitions};
+pub(crate) use text::suggest;
+
+/// An asset declaration with the file it came from.
+pub(crate) struct Declared {
+    pub file: SourceFile,
+    pub decl: AssetDecl,
+}
+
+/// An asset resolved except for partition mappings, with where each
+/// dependency was named.
+struct Partial {
+    asset: Asset,
+    dep_locations: Vec<(AssetKey, Location)>,
+}
+
+/// Resolves every declaration. Returns the assets that resolved (in
+/// declaration order) and pushes a diagnostic for each problem.
+pub(crate) fn resolve_assets(root: &Path, declared: Vec<Declared>, diagnostics: &mut Vec<Diagnostic>) -> Vec<Asset> {
+    let known = collect_keys(&declared, diagnostics);
+    let mut interner = PartitionsInterner::default();
+    let mut partials = Vec::new();
+    for Declared { file, decl } in &declared {
+        let Ok(key) = AssetKey::new(&decl.key.value) else { continue };
+        if known.get(&key).map(|(_, location)| location.offset) != Some(spanned_location(file, &decl.key).offset) {
+            continue; // a duplicate, already reported
+        }
+        if let Some(partial) = resolve_one(root, file, decl, key, &known, &mut interner, diagnostics) {
+            partials.push(partial);
+        }
+    }
+    assign_mappings(&mut partials, diagnostics);
+    partials.into_iter().map(|partial| partial.asset).collect()
+}
+
+/// Validates every key and reports duplicates; returns key -> (file, location of `key:`).
+fn collect_keys(
+    declared: &[Declared],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> BTreeMap<AssetKey, (SourceFile, Location)> {
+    let mut known: BTreeMap<AssetKey, (SourceFile, Location)> = BTreeMap::new();
+    for Declared { file, decl } in declared {
+        let location = spanned_location(file, &decl.key);
+        match AssetKey::new(&decl.key.value) {
+            Ok(key) => {
+                if let Some((_, first)) = known.get(&key) {
+                    diagnostics.push(
+                        Diagnostic::error(format!("asset `{key}` is defined more than once"))
+                            .at(location.with_length(decl.key.value.len()))
+                            .with_help(format!("first defined at {first}")),
+                    );
+                } else {
+                    known.insert(key, (file.clone(), location));
+                }
+            }
+            Err(error) => diagnostics.push(
+                Diagnostic::error(format!("invalid asset key: {error}"))
+                    .at(location.with_length(decl.key.value.len()))
+                    .with_help(
+                        "asset keys are 1-3 segments of letters, digits and `_`, joined by `/`, like `raw/flights`",
+                    ),
+            ),
+        }
+    }
+    known
+}
+
+#[allow(clippy::too_many_arguments)]
+fn resolve_one(
+    root: &Path,
+    file: &SourceFile,
+    decl: &AssetDecl,
+    key: AssetKey,
+    known: &BTreeMap<AssetKey, (SourceFile, Location)>,
+    interner: &mut PartitionsInterner,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Partial> {
+    let location = spanned_location(file, &decl.key);
+    let errors_before = diagnostics.len();
+    let mut error =
+        |message: String, at: Location| diagnostics.push(Diagnostic::error(format!("asset `{key}`: {message}")).at(at));
+
+    let kinds: Vec<&str> = [
+        decl.source.as_ref().map(|_| "source"),
+        decl.sql.as_ref().map(|_| "sql"),
+        decl.command.as_ref().map(|_| "command"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if kinds.len() != 1 {
+        let found = if kinds.is_empty() { "none".to_owned() } else { kinds.join(", ") };
+        error(format!("needs exactly one of `source`, `sql` or `command` (found {found})"), location.clone());
+        return None;
+    }
+    if decl.source.is_some() && decl.output_format.is_some() {
+        error("`output_format` applies to `sql` and `command` assets only".into(), location.clone());
+    }
+    if decl.sql.is_some() && decl.output_format == Some(OutputFormatDecl::File) {
+        error("a SQL asset writes a table: `output_format` is `parquet`, `csv` or `json`".into(), location.clone());
+    }
+    if decl.output_format == Some(OutputFormatDecl::File) && !decl.checks.is_empty() {
+        error("checks need a table, but `output_format: file` writes an opaque file".into(), location.clone());
+    }
+    if decl.command.is_none() && !decl.env.is_empty() {
+        error("`env` applies to `command` assets only".into(), location.clone());
+    }
+    if decl.source.is_some() {
+        if decl.partitions.is_some() {
+            error(
+                "source assets cannot be partitioned yet; partition the assets that read them".into(),
+                location.clone(),
+            );
+        }
+        if !decl.deps.is_empty() {
+            error("source assets have no dependencies".into(), location.clone());
+        }
+    }
+
+    let partitions = decl.partitions.as_ref().and_then(|p| resolve_partitions(file, &key, p, interner, diagnostics));
+    let mut dep_locations: Vec<(AssetKey, Location)> = Vec::new();
+    let definition = if let Some(source) = &decl.source {
+        resolve_source(root, file, &key, source, diagnostics).map(AssetDefinition::Source)
+    } else if let Some(query) = &decl.sql {
+        let format = table_format(decl.output_format);
+        resolve_sql(file, &key, query, format, known, &mut dep_locations, diagnostics).map(AssetDefinition::Sql)
+    } else {
+        let command = decl.command.as_ref().expect("one kind");
+        resolve_command(root, file, &key, command, decl, diagnostics).map(AssetDefinition::Command)
+    };
+    for dep in &decl.deps {
+        let dep_location = spanned_location(file, dep).with_length(dep.value.len());
+        match AssetKey::new(&dep.value) {
+            Ok(dep_key) if known.contains_key(&dep_key) => {
+                if dep_key == key {
+                    diagnostics.push(Diagnostic::error(format!("asset `{key}` depends on itself")).at(dep_location));
+                } else if !dep_locations.iter().any(|(k, _)| k == &dep_key) {
+                    dep_locations.push((dep_key, dep_location));
+                }
+            }
+            Ok(dep_key) => diagnostics.push(
+                Diagnostic::error(format!("asset `{key}`: unknown dependency `{dep_key}`")).at(dep_location).with_help(
+                    suggest(dep_key.as_str(), known.keys().map(AssetKey::as_str), |s| format!("did you mean `{s}`?"))
+                        .unwrap_or_else(|| "declare that asset, or remove it from `deps`".into()),
+                ),
+            ),
+            Err(problem) => diagnostics
+                .push(Diagnostic::error(format!("asset `{key}`: invalid dependency: {problem}")).at(dep_location)),
+        }
+    }
+    let checks = resolve_checks(file, &key, &decl.checks, diagnostics);
+    let definition = definition?;
+    // With invalid partitions (already reported), parameter use cannot be judged.
+    if decl.partitions.is_none() || partitions.is_some() {
+        check_parameters(&key, &definition, partitions.as_deref(), diagnostics);
+    }
+    if diagnostics.len() > errors_before {
+        return None;
+    }
+    let kind = match &definition {
+        AssetDefinition::Source(_) => AssetKind::Source,
+        AssetDefinition::Sql(_) => AssetKind::Sql,
+        AssetDefinition::Command(_) => AssetKind::Command,
+    };
+    let code_version = code_version(&definition, partitions.as_deref(), &checks, &dep_locations);
+    let spec = AssetSpec {
+        key,
+        kind,
+        description: decl.description.clone(),
+        deps: Vec::new(), // filled in by assign_mappings
+        partitions,
+        code_version,
+    };
+    let timeout = decl.timeout_secs.map(Duration::from_secs);
+    Some(Partial { asset: Asset { spec, definition, checks, timeout, location }, dep_locations })
+}
+
+/// Sets each asset's dependencies with their default partition mappings.
+fn assign_mappings(partials: &mut [Partial], diagnostics: &mut Vec<Diagnostic>) {
+    let partitions: HashMap<AssetKey, Option<Arc<PartitionsDefinition>>> =
+        partials.iter().map(|p| (p.asset.spec.key.clone(), p.asset.spec.partitions.clone())).collect();
+    let kinds: HashMap<AssetKey, OutputKind> =
+        partials.iter().map(|p| (p.asset.spec.key.clone(), output_kind(&p.asset.definition))).collect();
+    for partial in partials.iter_mut() {
+        let mut deps = Vec::new();
+        for (upstream, at) in &partial.dep_locations {
+            // An upstream that failed to resolve was already reported.
+            let Some(upstream_partitions) = partitions.get(upstream) else { continue };
+            let key = &partial.asset.spec.key;
+            let reads_file_as_table = kinds.get(upstream) == Some(&OutputKind::File)
+                && matches!(&partial.asset.definition, AssetDefinition::Sql(query) if query.tables.contains_key(upstream));
+            if reads_file_as_table {
+                diagnostics.push(
+                    Diagnostic::error(format!(
+                        "asset `{key}` reads `{upstream}` as a table, but it writes an opaque file"
+                    ))
+                    .at(at.clone())
+                    .with_help("give the command asset `output_format: parquet`, `csv` or `json`"),
+                );
+                continue;
+            }
+            match PartitionMapping::default_for(
+                partial.asset.spec.partitions.as_deref(),
+                upstream_partitions.as_deref(),
+            ) {
+                Ok(mapping) => deps.push(AssetDep { key: upstream.clone(), mapping }),
+                Err(problem) => diagnostics
+                    .push(Diagnostic::error(format!("asset `{key}` reads `{upstream}`: {problem}")).at(at.clone())),
+            }
+        }
+        partial.asset.spec.deps = deps;
+    }
+}
+
+#[derive(PartialEq, Eq)]
+enum OutputKind {
+    Table,
+    File,
+}
+
+fn output_kind(definition: &AssetDefinition) -> OutputKind {
+    match definition {
+        AssetDefinition::Command(CommandDefinition { output: OutputFormat::File(_), .. }) => OutputKind::File,
+        _ => OutputKind::Table,
+    }
+}
