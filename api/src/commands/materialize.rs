@@ -56,6 +56,9 @@ pub async fn run(global: &GlobalArgs, args: &MaterializeArgs) -> Result<(), Fail
     if summary.succeeded() { Ok(()) } else { Err(Failure::User(String::new())) }
 }
 
+/// Violating rows shown per failed check.
+const SAMPLE_ROWS: usize = 3;
+
 fn print_summary(global: &GlobalArgs, summary: &RunSummary) {
     let unchanged = summary
         .results
@@ -85,7 +88,10 @@ fn print_summary(global: &GlobalArgs, summary: &RunSummary) {
         println!("check warnings:");
         for (target, checks) in &warnings {
             for check in checks {
-                println!("  {target}: {check}");
+                println!("  {target}: {}", check.summary());
+                for row in check.sample_lines(SAMPLE_ROWS) {
+                    println!("    | {row}");
+                }
             }
         }
     }
@@ -93,8 +99,13 @@ fn print_summary(global: &GlobalArgs, summary: &RunSummary) {
     if !failures.is_empty() {
         println!("failed:");
         for result in failures {
-            let StepOutcome::Failed { error, .. } = &result.outcome else { continue };
+            let StepOutcome::Failed { error, checks } = &result.outcome else { continue };
             println!("  {}: {error}", result.target);
+            for check in checks.iter().filter(|c| c.blocks_publication()) {
+                for row in check.sample_lines(SAMPLE_ROWS) {
+                    println!("    | {row}");
+                }
+            }
             if let ExecuteError::Command { stderr_tail, .. } = error {
                 for line in stderr_tail {
                     println!("    | {line}");

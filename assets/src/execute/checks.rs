@@ -46,6 +46,12 @@ impl CheckOutcome {
         !self.passed && self.severity == CheckSeverity::Error
     }
 
+    /// The sample of violating rows, one compact JSON object per line
+    /// (at most `limit` lines).
+    pub fn sample_lines(&self, limit: usize) -> Vec<String> {
+        self.sample.as_array().map_or_else(Vec::new, |rows| rows.iter().take(limit).map(Value::to_string).collect())
+    }
+
     /// `not_null(carrier): 3 violating rows`, or the error.
     pub fn summary(&self) -> String {
         match &self.error {

@@ -355,12 +355,12 @@ impl RunSummary {
     }
 
     /// Failed `warn` checks across materialized steps, by asset partition.
-    pub fn check_warnings(&self) -> BTreeMap<String, Vec<String>> {
-        let mut warnings: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    pub fn check_warnings(&self) -> BTreeMap<String, Vec<&CheckOutcome>> {
+        let mut warnings: BTreeMap<String, Vec<&CheckOutcome>> = BTreeMap::new();
         for result in &self.results {
             if let StepOutcome::Materialized(done) = &result.outcome {
                 for check in done.checks.iter().filter(|c| !c.passed) {
-                    warnings.entry(result.target.to_string()).or_default().push(check.summary());
+                    warnings.entry(result.target.to_string()).or_default().push(check);
                 }
             }
         }

@@ -129,6 +129,9 @@ async fn run_step(
     let blocking: Vec<String> = checks.iter().filter(|c| c.blocks_publication()).map(CheckOutcome::summary).collect();
     if !blocking.is_empty() {
         record_checks(shared, target, None, &checks).await;
+        for failure in checks.iter().filter(|c| c.blocks_publication()) {
+            record_event(shared, target, EventLevel::Error, check_message(failure)).await;
+        }
         return Err((ExecuteError::CheckFailed { asset: asset.key().to_string(), failed: blocking }, checks));
     }
     let published = shared.layout.published_path(asset.key(), target.partition.as_ref(), staged_extension(staged));
@@ -184,7 +187,7 @@ async fn run_step(
     );
     record_event(shared, target, EventLevel::Info, message).await;
     for warning in checks.iter().filter(|c| !c.passed) {
-        record_event(shared, target, EventLevel::Warn, format!("check {}", warning.summary())).await;
+        record_event(shared, target, EventLevel::Warn, check_message(warning)).await;
     }
     Ok(Materialized {
         id,
@@ -400,6 +403,19 @@ async fn hash_table(ctx: &SessionContext, key: &AssetKey) -> Result<(u64, DataVe
     }
     Ok((hasher.rows(), hasher.finish()))
 }
+
+/// `check name: 3 violating rows` and a sample of them, one per line.
+fn check_message(check: &CheckOutcome) -> String {
+    let mut message = format!("check {}", check.summary());
+    for row in check.sample_lines(SAMPLE_LINES) {
+        message.push_str("\n");
+        message.push_str(&row);
+    }
+    message
+}
+
+/// Violating rows shown in run events.
+const SAMPLE_LINES: usize = 5;
 
 async fn record_checks(
     shared: &Shared,
