@@ -408,7 +408,7 @@ async fn hash_table(ctx: &SessionContext, key: &AssetKey) -> Result<(u64, DataVe
 fn check_message(check: &CheckOutcome) -> String {
     let mut message = format!("check {}", check.summary());
     for row in check.sample_lines(SAMPLE_LINES) {
-        message.push_str("\n");
+        message.push('\n');
         message.push_str(&row);
     }
     message
