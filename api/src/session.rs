@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use anyhow::Context;
-use cairn_assets::execute::{SourceObservation, apply_observations, forget_vanished_data, observe_sources};
+use cairn_assets::execute::{RunLock, SourceObservation, apply_observations, forget_vanished_data, observe_sources};
 use cairn_assets::project::resolve_database_url;
 use cairn_assets::{Diagnostics, Project};
 use cairn_core::AssetKey;
@@ -30,6 +30,8 @@ pub struct Session {
     pub changed_sources: Vec<AssetKey>,
     /// Evaluation time.
     pub now: DateTime<Utc>,
+    /// The data folder's run lock, for sessions that materialize.
+    pub lock: Option<RunLock>,
 }
 
 /// Loads the project, printing diagnostics and failing with exit 1 when it
@@ -62,14 +64,27 @@ pub fn print_diagnostics(global: &GlobalArgs, diagnostics: &Diagnostics) {
     }
 }
 
-/// Loads everything `plan`, `materialize` and `status` need.
+/// Loads everything `plan` and `status` need.
 pub async fn open(global: &GlobalArgs) -> Result<Session, Failure> {
+    open_session(global, false).await
+}
+
+/// Loads everything `materialize` needs: as [`open`], after taking the data
+/// folder's run lock (before the state is read, so the plan made from it
+/// holds). Fails (exit 1) naming the holder when another run has the lock;
+/// marks the run of a process that died holding it as failed.
+pub async fn open_for_run(global: &GlobalArgs) -> Result<Session, Failure> {
+    open_session(global, true).await
+}
+
+async fn open_session(global: &GlobalArgs, take_lock: bool) -> Result<Session, Failure> {
     let project = load_project(global)?;
     let url = match &global.database_url {
         Some(url) => resolve_database_url(&project.root, url).map_err(Failure::User)?,
         None => project.settings.database_url.clone(),
     };
     let store = MetadataStore::connect(&url).await.map_err(|e| Failure::User(e.to_string()))?;
+    let lock = if take_lock { Some(take_run_lock(global, &project, &store, &url).await?) } else { None };
     let mut state = store.load_state().await.context("cannot load the metadata store's state")?;
     let vanished = forget_vanished_data(&project, &mut state);
     if !vanished.is_empty() && !global.quiet {
@@ -83,7 +98,23 @@ pub async fn open(global: &GlobalArgs) -> Result<Session, Failure> {
     let now = Utc::now();
     let observations = observe_sources(&project).await;
     let changed_sources = apply_observations(&mut state, &observations, now);
-    Ok(Session { project: Arc::new(project), store, state, observations, changed_sources, now })
+    Ok(Session { project: Arc::new(project), store, state, observations, changed_sources, now, lock })
+}
+
+async fn take_run_lock(
+    global: &GlobalArgs,
+    project: &Project,
+    store: &MetadataStore,
+    url: &str,
+) -> Result<RunLock, Failure> {
+    let acquired = RunLock::acquire(&project.settings.data_dir, url).map_err(|e| Failure::User(e.to_string()))?;
+    if let Some(run) = acquired.interrupted {
+        let marked = store.mark_run_interrupted(run, Utc::now()).await.context("cannot record an interrupted run")?;
+        if marked && !global.quiet {
+            eprintln!("warning: run {run} was interrupted (its process ended before the run finished); marked failed");
+        }
+    }
+    Ok(acquired.lock)
 }
 
 impl Session {

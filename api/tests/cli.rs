@@ -409,3 +409,55 @@ fn ctrl_c_stops_the_run_and_records_it_as_failed() {
     assert!(!project.path(".cairn/data/.staging/r-1").exists(), "staging is cleaned up");
     assert!(!project.path(".cairn/data/slow").exists(), "nothing was published for the interrupted step");
 }
+
+/// Waits until `path` exists (a step of a spawned run got that far).
+fn wait_for(path: &Path) {
+    let waiting = std::time::Instant::now();
+    while !path.exists() {
+        assert!(waiting.elapsed() < std::time::Duration::from_secs(60), "`{}` never appeared", path.display());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn one_run_at_a_time_and_a_killed_run_is_marked_failed_by_the_next() {
+    let project = slow_project(None);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .arg("--project")
+        .arg(project.dir.path())
+        .args(["--no-progress", "materialize", "--concurrency", "2"])
+        .env_remove("CAIRN_DATABASE_URL")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(&project.path(".cairn/data/.staging/r-1"));
+    wait_for(&project.path(".cairn/data/quick/data.parquet"));
+
+    // A second run is refused while the first holds the data folder.
+    let refused = project.stderr(&["materialize"], 1);
+    assert!(refused.contains("another run is materializing into"), "{refused}");
+    assert!(refused.contains(&format!("run r-1 (process {}", child.id())), "{refused}");
+    // Reading commands do not wait for it.
+    project.expect(&["plan"], 0);
+
+    // Killed with SIGKILL: no chance to record anything.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let running = project.expect(&["logs"], 0);
+    assert!(running.contains("run r-1 running"), "{running}");
+
+    // The next run takes the lock, marks r-1 failed and removes its staged data.
+    let next = project.cairn(&["materialize", "quick"]);
+    let stderr = String::from_utf8_lossy(&next.stderr);
+    assert_eq!(next.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("run r-1 was interrupted"), "{stderr}");
+    assert!(String::from_utf8_lossy(&next.stdout).contains("up to date"), "quick was published by r-1 and stays");
+    assert!(!project.path(".cairn/data/.staging").exists(), "the killed run's staging is removed");
+    assert!(!project.path(".cairn/data/slow").exists(), "nothing was published for the killed step");
+    let logs = project.expect(&["logs", "r-1"], 0);
+    assert!(logs.contains("run r-1 failed"), "{logs}");
+    assert!(logs.contains("interrupted: the process ended before the run finished; 1 materialization(s)"), "{logs}");
+    assert_eq!(project.states()["quick"], "fresh");
+    assert_eq!(project.states()["slow"], "missing");
+}

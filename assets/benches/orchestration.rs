@@ -227,7 +227,7 @@ fn bench_overhead(assets: usize) {
         let changed_sources = apply_observations(&mut state, &observations, now());
         let request = everything(&project);
         let planned_steps = plan(project.specs(), &state, &request).unwrap();
-        let planned = PlannedRun { plan: planned_steps, state, observations, changed_sources };
+        let planned = PlannedRun { plan: planned_steps, state, observations, changed_sources, lock: None };
         let options = RunOptions { concurrency: 1, selection: String::new(), partition_filter: None, now: now() };
         run_plan(project.clone(), store, planned, options, Arc::new(NoProgress)).await.unwrap()
     });

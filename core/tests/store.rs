@@ -100,6 +100,7 @@ on_both_backends!(
     reopening_keeps_data_and_skips_applied_migrations,
     corrupt_rows_are_errors_not_panics,
     failed_write_names_its_subject,
+    interrupted_runs_are_failed_once_and_keep_their_materializations,
 );
 
 // ---------------------------------------------------------------------------
@@ -228,6 +229,33 @@ async fn run_round_trip(db: &TestDb) {
         .expect_err("finishing an unknown run fails");
     assert!(matches!(error, StoreError::Query { .. }), "{error:?}");
     assert!(error.to_string().contains(&format!("finish run {missing}")), "{error}");
+}
+
+async fn interrupted_runs_are_failed_once_and_keep_their_materializations(db: &TestDb) {
+    let store = db.store().await;
+    let killed = store.start_run(&new_run("")).await.unwrap();
+    store.record_materialization(&materialization(killed, "a", None, "a1", Vec::new())).await.unwrap();
+    store.record_materialization(&materialization(killed, "b", None, "b1", Vec::new())).await.unwrap();
+    assert!(store.mark_run_interrupted(killed, at(900)).await.unwrap());
+    let run = store.run(killed).await.unwrap().expect("run exists");
+    assert_eq!(run.status, RunStatus::Failed);
+    assert_eq!(run.materialized_steps, 2, "counted from its recorded materializations");
+    assert_eq!(run.finished_at, Some(at(900)));
+    let events = store.run_events(killed).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].level, EventLevel::Warn);
+    assert!(events[0].message.starts_with("interrupted: the process ended"), "{}", events[0].message);
+    assert_eq!(store.load_state().await.unwrap().materialization_count(), 2, "its published data still counts");
+
+    // Marking again, a finished run, or an unknown one changes nothing.
+    assert!(!store.mark_run_interrupted(killed, at(950)).await.unwrap());
+    assert_eq!(store.run(killed).await.unwrap().unwrap().finished_at, Some(at(900)));
+    let finished = store.start_run(&new_run("")).await.unwrap();
+    store.finish_run(finished, RunStatus::Succeeded, RunCounts::default(), at(1_000)).await.unwrap();
+    assert!(!store.mark_run_interrupted(finished, at(1_100)).await.unwrap());
+    assert_eq!(store.run(finished).await.unwrap().unwrap().status, RunStatus::Succeeded);
+    assert!(store.run_events(finished).await.unwrap().is_empty());
+    assert!(!store.mark_run_interrupted(RunId(finished.0 + 1_000), at(1_200)).await.unwrap());
 }
 
 async fn materialization_with_inputs_round_trips(db: &TestDb) {

@@ -22,17 +22,20 @@ pub async fn run(global: &GlobalArgs, args: &LogsArgs) -> Result<(), Failure> {
         None => project.settings.database_url.clone(),
     };
     let store = cairn_core::store::MetadataStore::connect(&url).await.map_err(|e| Failure::User(e.to_string()))?;
-    let runs = store.runs(1000).await.map_err(|e| Failure::Unexpected(e.into()))?;
-    let run = match &args.run {
+    let found = match &args.run {
         Some(text) => {
             let id: i64 = text
                 .trim_start_matches("r-")
                 .parse()
                 .map_err(|_| Failure::User(format!("`{text}` is not a run id (like `r-12`)")))?;
-            runs.into_iter().find(|r| r.id == RunId(id)).ok_or_else(|| Failure::User(format!("no run `{text}`")))?
+            store.run(RunId(id)).await
         }
-        None => runs.into_iter().next().ok_or_else(|| Failure::User("no run yet; run `cairn materialize`".into()))?,
+        None => store.runs(1).await.map(|runs| runs.into_iter().next()),
     };
+    let run = found.map_err(|e| Failure::Unexpected(e.into()))?.ok_or_else(|| match &args.run {
+        Some(text) => Failure::User(format!("no run `{text}`")),
+        None => Failure::User("no run yet; run `cairn materialize`".into()),
+    })?;
     println!(
         "run {} {}: started {}, {} planned, {} materialized, {} failed, {} skipped",
         run.id,

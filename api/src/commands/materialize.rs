@@ -9,7 +9,7 @@ use crate::Failure;
 use crate::cli::{GlobalArgs, TargetArgs};
 use crate::commands::plan::{make_plan, print_blocked};
 use crate::progress::Progress;
-use crate::session::{open, partition_filter, partition_filter_text};
+use crate::session::{open_for_run, partition_filter, partition_filter_text};
 
 /// `cairn materialize`.
 #[derive(Debug, Args)]
@@ -24,7 +24,7 @@ pub struct MaterializeArgs {
 /// Plans, runs with a progress bar, prints a summary. Fails (exit 1) when
 /// a step failed or a selected partition was blocked.
 pub async fn run(global: &GlobalArgs, args: &MaterializeArgs) -> Result<(), Failure> {
-    let session = open(global).await?;
+    let session = open_for_run(global).await?;
     let plan = make_plan(&session, &args.target)?;
     print_blocked(global, &session, &plan);
     if plan.steps.is_empty() {
@@ -47,6 +47,7 @@ pub async fn run(global: &GlobalArgs, args: &MaterializeArgs) -> Result<(), Fail
         state: session.state,
         observations: session.observations,
         changed_sources: session.changed_sources,
+        lock: session.lock,
     };
     let summary = run_plan(session.project.clone(), session.store.clone(), planned, options, progress.clone())
         .await

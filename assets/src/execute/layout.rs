@@ -91,8 +91,8 @@ impl DataLayout {
 
     /// Removes the staging folder of a finished run, and the staging
     /// folder itself once no run uses it. Errors are ignored: staging
-    /// folders are never read. (Folders of runs that died stay until removed
-    /// by hand; they are never read either.)
+    /// folders are never read. (Folders of runs that died are removed by the
+    /// next run, see [`super::lock`].)
     pub fn clean_staging(&self, run: RunId) {
         let root = self.data_dir.join(STAGING_DIR);
         let _ = std::fs::remove_dir_all(root.join(run.to_string()));

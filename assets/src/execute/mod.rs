@@ -17,6 +17,7 @@ pub mod checks;
 pub mod command;
 pub mod hashing;
 pub mod layout;
+pub mod lock;
 mod run;
 mod step;
 pub mod tables;
@@ -33,6 +34,7 @@ use cairn_core::{AssetKey, DataVersion};
 use chrono::{DateTime, Utc};
 
 pub use checks::CheckOutcome;
+pub use lock::{Acquired, LockError, RunLock};
 pub use run::{RunOptions, run_plan};
 pub(crate) use step::partition_parameters;
 
@@ -380,4 +382,8 @@ pub struct PlannedRun {
     /// Sources whose data version is new since the last recorded
     /// observation (from [`apply_observations`]).
     pub changed_sources: Vec<AssetKey>,
+    /// The lock on the data folder taken before planning, if any:
+    /// [`run_plan`] records its run in it and releases it once the run is
+    /// recorded as finished.
+    pub lock: Option<RunLock>,
 }

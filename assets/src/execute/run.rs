@@ -43,7 +43,7 @@ pub async fn run_plan(
     observer: Arc<dyn RunObserver>,
 ) -> Result<RunSummary, ExecuteError> {
     let started = Instant::now();
-    let PlannedRun { plan, state, observations, changed_sources } = planned;
+    let PlannedRun { plan, state, observations, changed_sources, mut lock } = planned;
     let run_id = store
         .start_run(&NewRun {
             selection: options.selection.clone(),
@@ -52,6 +52,10 @@ pub async fn run_plan(
             started_at: Utc::now(),
         })
         .await?;
+    if let Some(Err(error)) = lock.as_mut().map(|lock| lock.set_run(run_id)) {
+        // Only the interrupted-run report depends on it; the lock itself holds.
+        tracing::warn!("{error}");
+    }
     observer.progress(RunProgress::Started { run_id, steps: plan.steps.len() });
     let mut source_files = HashMap::new();
     for observation in &observations {
@@ -119,6 +123,9 @@ pub async fn run_plan(
     let status = if summary.count("failed") > 0 || interrupted { RunStatus::Failed } else { RunStatus::Succeeded };
     store.finish_run(run_id, status, counts, Utc::now()).await?;
     shared.layout.clean_staging(run_id);
+    if let Some(lock) = lock {
+        lock.release();
+    }
     Ok(summary)
 }
 

@@ -55,7 +55,8 @@ use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{
     AccessMode, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait, IsolationLevel,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
 };
 
 use self::entities::{check_results, materialization_inputs, materializations, observations, run_events, runs};
@@ -172,6 +173,54 @@ impl MetadataStore {
             return Err(StoreError::Query { action: action(), source: DbErr::RecordNotFound(format!("no run {id}")) });
         }
         Ok(())
+    }
+
+    /// Ends a run whose process died before finishing it (killed, crashed,
+    /// machine restarted): status [`RunStatus::Failed`], end time
+    /// `finished_at` (UTC), materialized count taken from the
+    /// materializations it recorded, and a warning event saying so. The
+    /// materializations it published stay valid. Returns `false`, changing
+    /// nothing, when the run is not [`RunStatus::Running`] (it finished
+    /// after all) or does not exist.
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] if a query fails; then nothing is changed.
+    pub async fn mark_run_interrupted(&self, id: RunId, finished_at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let action = || format!("mark run {id} as interrupted");
+        let txn = self.begin_write().await.during(action)?;
+        let materialized = materializations::Entity::find()
+            .filter(materializations::Column::RunId.eq(id.0))
+            .count(&txn)
+            .await
+            .during(action)?;
+        let updated = runs::Entity::update_many()
+            .col_expr(runs::Column::Status, RunStatus::Failed.as_db().into())
+            .col_expr(runs::Column::MaterializedSteps, (materialized as i64).into())
+            .col_expr(runs::Column::FinishedAt, stored_time(finished_at).into())
+            .filter(runs::Column::Id.eq(id.0))
+            .filter(runs::Column::Status.eq(RunStatus::Running.as_db()))
+            .exec(&txn)
+            .await
+            .during(action)?;
+        if updated.rows_affected == 0 {
+            txn.rollback().await.during(action)?;
+            return Ok(false);
+        }
+        let event = run_events::ActiveModel {
+            id: NotSet,
+            run_id: Set(id.0),
+            asset_key: Set(None),
+            partition_key: Set(None),
+            level: Set(EventLevel::Warn.as_db().to_owned()),
+            message: Set(format!(
+                "interrupted: the process ended before the run finished; {materialized} materialization(s) it \
+                 published are kept, its unpublished data was discarded"
+            )),
+            at: Set(stored_time(finished_at)),
+        };
+        run_events::Entity::insert(event).exec_without_returning(&txn).await.during(action)?;
+        txn.commit().await.during(action)?;
+        Ok(true)
     }
 
     /// Records a materialization and all its inputs in one transaction;
