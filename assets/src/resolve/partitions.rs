@@ -9,6 +9,7 @@ use cairn_core::partitions::{
     TimeWindowPartitions,
 };
 
+use super::text::suggest;
 use crate::diagnostic::{Diagnostic, SourceFile};
 use crate::wire::{PartitionsDecl, TimeWindowDecl};
 use crate::yaml::{Spanned, spanned_location};
@@ -90,7 +91,14 @@ pub(super) fn resolve_partitions(
                     PartitionsError::InvalidDate { .. } => Some(spanned_location(file, &window.start)),
                     _ => None,
                 };
-                diagnostics.push(Diagnostic::error(format!("asset `{key}`: {problem}")).at(field.unwrap_or(at)));
+                let mut diagnostic = Diagnostic::error(format!("asset `{key}`: {problem}")).at(field.unwrap_or(at));
+                if let PartitionsError::UnknownTimezone(name) = &problem {
+                    let names = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name());
+                    if let Some(hint) = suggest(name, names, |closest| format!("did you mean `{closest}`?")) {
+                        diagnostic = diagnostic.with_help(hint);
+                    }
+                }
+                diagnostics.push(diagnostic);
                 return None;
             }
         }

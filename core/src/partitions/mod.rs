@@ -123,7 +123,7 @@ pub enum PartitionsError {
         definition: String,
     },
     /// An IANA time zone name that chrono-tz does not know.
-    #[error("unknown time zone `{0}` (use an IANA name such as `America/New_York` or `UTC`)")]
+    #[error("unknown time zone `{0}`: not a name of the IANA time zone database (like `America/New_York` or `UTC`)")]
     UnknownTimezone(String),
     /// A start or end that cannot be parsed.
     #[error("invalid {field} `{value}`: expected {expected}")]
