@@ -46,14 +46,14 @@ pub fn load_project(global: &GlobalArgs) -> Result<Project, Failure> {
         }
         Err(diagnostics) => {
             print_diagnostics(global, &diagnostics);
-            let count = diagnostics.error_count();
-            Err(Failure::User(format!(
-                "project `{}` has {count} error{}",
-                global.project.display(),
-                if count == 1 { "" } else { "s" }
-            )))
+            Err(has_errors(global.project.display(), diagnostics.error_count()))
         }
     }
+}
+
+/// The failure for a project with `count` errors.
+pub fn has_errors(project: impl std::fmt::Display, count: usize) -> Failure {
+    Failure::User(format!("project `{project}` has {count} error{}", if count == 1 { "" } else { "s" }))
 }
 
 /// Prints diagnostics to stderr, rendered with the source line.
@@ -97,6 +97,13 @@ async fn open_session(global: &GlobalArgs, take_lock: bool) -> Result<Session, F
     }
     let now = Utc::now();
     let observations = observe_sources(&project).await;
+    if !global.quiet {
+        for observation in &observations {
+            if let Err(error) = &observation.result {
+                eprintln!("warning: {error}; it and what reads it count as missing");
+            }
+        }
+    }
     let changed_sources = apply_observations(&mut state, &observations, now);
     Ok(Session { project: Arc::new(project), store, state, observations, changed_sources, now, lock })
 }

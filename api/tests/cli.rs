@@ -218,6 +218,17 @@ fn a_failing_error_check_keeps_the_previous_data_and_stops_downstream() {
     assert_eq!(status[1]["state"], "stale", "upstream_stale through delays_by_carrier");
     let logs = project.expect(&["logs"], 0);
     assert!(logs.contains("error delays_by_carrier"), "{logs}");
+
+    // Dropping the check publishes the new data; its old failure is no
+    // longer reported.
+    project.edit("assets/rollups.yaml", "\n      - row_count: { max: 5 }", "");
+    let out = project.expect(&["materialize"], 0);
+    assert!(out.contains("1 materialized, 0 failed"), "{out}");
+    let status = project.json(&["status", "--json", "delays_by_carrier"]);
+    let names: Vec<&str> =
+        status[0]["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["not_null(airline)", "unique(carrier)"]);
+    assert_eq!(status[0]["state"], "fresh");
 }
 
 #[test]

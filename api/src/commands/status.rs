@@ -75,9 +75,17 @@ pub async fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<(), Failure> 
         .map_err(|e| Failure::Unexpected(e.into()))?;
     let statuses = staleness.all_statuses();
     let checks = session.store.latest_check_results().await.map_err(|e| Failure::Unexpected(e.into()))?;
+    // Only checks the asset still defines: a removed check's old results
+    // say nothing about the data any more.
     let mut checks_by_asset: BTreeMap<String, Vec<&CheckResult>> = BTreeMap::new();
     for result in &checks {
-        checks_by_asset.entry(result.asset.to_string()).or_default().push(result);
+        let defined = session
+            .project
+            .asset(&result.asset)
+            .is_some_and(|asset| asset.checks.iter().any(|check| check.name == result.check_name));
+        if defined {
+            checks_by_asset.entry(result.asset.to_string()).or_default().push(result);
+        }
     }
     let mut rows = Vec::new();
     for (position, spec) in session.project.specs().iter().enumerate() {
@@ -163,7 +171,7 @@ pub async fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<(), Failure> 
         }
         for check in row.checks.iter().filter(|c| c.failed > 0) {
             details.push(format!(
-                "  {}: check `{}` ({}) failed in {} partition(s), {} violating rows",
+                "  {}: check `{}` ({}) failed in {} partition(s), {} violating row{}",
                 row.asset,
                 check.name,
                 match check.severity {
@@ -171,7 +179,8 @@ pub async fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<(), Failure> 
                     CheckSeverity::Warn => "warn",
                 },
                 check.failed,
-                check.violations
+                check.violations,
+                if check.violations == 1 { "" } else { "s" }
             ));
         }
     }

@@ -7,7 +7,7 @@ use clap::Args;
 
 use crate::Failure;
 use crate::cli::{Format, GlobalArgs};
-use crate::session::{load_project, print_diagnostics};
+use crate::session::{has_errors, load_project, print_diagnostics};
 
 /// `cairn validate`.
 #[derive(Debug, Args)]
@@ -49,11 +49,7 @@ pub async fn run(global: &GlobalArgs, args: &ValidateArgs) -> Result<(), Failure
         if args.format == Format::Json {
             println!("{}", serde_json::json!({ "valid": false }));
         }
-        return Err(Failure::User(format!(
-            "project `{}` has {} error(s)",
-            project.settings.name,
-            problems.error_count()
-        )));
+        return Err(has_errors(&project.settings.name, problems.error_count()));
     }
     let count = |kind: AssetKind| project.specs().iter().filter(|s| s.kind == kind).count();
     let partitioned = project.specs().iter().filter(|s| s.partitions.is_some()).count();
