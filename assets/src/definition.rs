@@ -186,6 +186,9 @@ pub struct Check {
     pub severity: CheckSeverity,
     /// What is checked.
     pub kind: CheckKind,
+    /// Where the check is declared (the list item in the YAML file).
+    #[serde(skip)]
+    pub location: Location,
 }
 
 /// What a check verifies; the violating rows are what is counted.

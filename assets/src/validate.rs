@@ -114,7 +114,7 @@ async fn check_queries_of_checks(
                     check.name,
                     error.strip_backtrace()
                 ))
-                .at(asset.location.clone()),
+                .at(check.location.clone()),
             );
         }
     }
@@ -138,7 +138,7 @@ fn check_columns(asset: &crate::definition::Asset, schema: &SchemaRef, diagnosti
                         asset.key(),
                         check.name
                     ))
-                    .at(asset.location.clone())
+                    .at(check.location.clone())
                     .with_help(help),
                 );
             }

@@ -68,7 +68,7 @@ pub(super) fn resolve_checks(
             Some(SeverityDecl::Warn) => CheckSeverity::Warn,
             Some(SeverityDecl::Error) | None => CheckSeverity::Error,
         };
-        checks.push(Check { name, severity, kind });
+        checks.push(Check { name, severity, kind, location: at });
     }
     checks
 }
