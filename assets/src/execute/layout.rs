@@ -5,6 +5,7 @@
 //!   <asset key>/data.parquet                      unpartitioned asset
 //!   <asset key>/<partition key>/data.parquet      one partition
 //!   .staging/<run id>/<asset key>/<partition>/... written here first
+//!   .lock                                         the run lock (see [`super::lock`])
 //! ```
 //!
 //! Data is written and checked under `.staging`, then renamed into place
