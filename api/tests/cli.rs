@@ -42,6 +42,21 @@ impl Project {
         command.output().expect("cairn runs")
     }
 
+    /// Starts `cairn <args>` in the background, its output discarded.
+    fn spawn(&self, args: &[&str]) -> std::process::Child {
+        Command::new(env!("CARGO_BIN_EXE_cairn"))
+            .arg("--project")
+            .arg(self.dir.path())
+            .arg("--no-progress")
+            .args(args)
+            .env_remove("CAIRN_DATABASE_URL")
+            .env_remove("CAIRN_PROJECT")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("cairn starts")
+    }
+
     /// Runs cairn and asserts its exit code; returns stdout.
     fn expect(&self, args: &[&str], code: i32) -> String {
         let output = self.cairn(args);
@@ -393,29 +408,16 @@ fn a_command_past_its_timeout_is_killed_and_fails() {
 #[test]
 fn ctrl_c_stops_the_run_and_records_it_as_failed() {
     let project = slow_project(None);
-    let child = Command::new(env!("CARGO_BIN_EXE_cairn"))
-        .arg("--project")
-        .arg(project.dir.path())
-        .args(["--no-progress", "materialize"])
-        .env_remove("CAIRN_DATABASE_URL")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = project.spawn(&["materialize"]);
     // Wait until the slow step is running (its staging folder exists).
-    let staging = project.path(".cairn/data/.staging/r-1");
-    let waiting = std::time::Instant::now();
-    while !staging.exists() {
-        assert!(waiting.elapsed() < std::time::Duration::from_secs(60), "the slow step never started");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    wait_for(&project.path(".cairn/data/.staging/r-1"));
     std::thread::sleep(std::time::Duration::from_millis(500));
     let interrupted = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(interrupted.success());
     let started = std::time::Instant::now();
-    let output = child.wait_with_output().unwrap();
+    let status = child.wait().unwrap();
     assert!(started.elapsed() < std::time::Duration::from_secs(15), "cairn did not stop on Ctrl-C");
-    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stdout));
+    assert_eq!(status.code(), Some(1));
     let logs = project.expect(&["logs"], 0);
     assert!(logs.contains("run r-1 failed"), "{logs}");
     assert!(logs.contains("interrupted (Ctrl-C)"), "{logs}");
@@ -435,15 +437,7 @@ fn wait_for(path: &Path) {
 #[test]
 fn one_run_at_a_time_and_a_killed_run_is_marked_failed_by_the_next() {
     let project = slow_project(None);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cairn"))
-        .arg("--project")
-        .arg(project.dir.path())
-        .args(["--no-progress", "materialize", "--concurrency", "2"])
-        .env_remove("CAIRN_DATABASE_URL")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = project.spawn(&["materialize", "--concurrency", "2"]);
     wait_for(&project.path(".cairn/data/.staging/r-1"));
     wait_for(&project.path(".cairn/data/quick/data.parquet"));
 

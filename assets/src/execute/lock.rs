@@ -109,14 +109,15 @@ impl RunLock {
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
-                return Err(LockError::Held { data_dir: data_dir.to_owned(), holder: read_holder(&path) });
+                // The lock is advisory: our handle can still read what the holder wrote.
+                return Err(LockError::Held { data_dir: data_dir.to_owned(), holder: read_holder(&file) });
             }
             Err(TryLockError::Error(error)) => {
                 return Err(LockError::Io(format!("{error} (locking `{}`)", path.display())));
             }
         }
         let store = fingerprint(store_url);
-        let previous = read_holder_from(&file);
+        let previous = read_holder(&file);
         let interrupted = previous.and_then(|p| p.run_id.filter(|_| p.store == store)).map(RunId);
         let _ = std::fs::remove_dir_all(data_dir.join(STAGING_DIR));
         let mut lock = RunLock {
@@ -161,11 +162,7 @@ fn fingerprint(url: &str) -> String {
     blake3::hash(url.as_bytes()).to_hex().to_string()
 }
 
-fn read_holder(path: &Path) -> Option<LockHolder> {
-    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
-}
-
-fn read_holder_from(mut file: &File) -> Option<LockHolder> {
+fn read_holder(mut file: &File) -> Option<LockHolder> {
     let mut text = String::new();
     file.read_to_string(&mut text).ok()?;
     serde_json::from_str(&text).ok()

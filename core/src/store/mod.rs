@@ -42,8 +42,8 @@ pub use records::{
     RunCounts, RunEvent, RunId, RunRecord, RunStatus, StoreError,
 };
 use rows::{
-    During, Keys, check_result, latest_materialization_ids, materialization_details, partition_text, run_event,
-    run_record, stored_time,
+    During, Keys, check_result, event_row, latest_materialization_ids, materialization_details, partition_text,
+    run_event, run_record, stored_time,
 };
 #[cfg(feature = "test-support")]
 pub mod testing;
@@ -206,19 +206,18 @@ impl MetadataStore {
             txn.rollback().await.during(action)?;
             return Ok(false);
         }
-        let event = run_events::ActiveModel {
-            id: NotSet,
-            run_id: Set(id.0),
-            asset_key: Set(None),
-            partition_key: Set(None),
-            level: Set(EventLevel::Warn.as_db().to_owned()),
-            message: Set(format!(
+        let event = RunEvent {
+            run_id: id,
+            asset: None,
+            partition: None,
+            level: EventLevel::Warn,
+            message: format!(
                 "interrupted: the process ended before the run finished; {materialized} materialization(s) it \
                  published are kept, its unpublished data was discarded"
-            )),
-            at: Set(stored_time(finished_at)),
+            ),
+            at: finished_at,
         };
-        run_events::Entity::insert(event).exec_without_returning(&txn).await.during(action)?;
+        run_events::Entity::insert(event_row(&event)).exec_without_returning(&txn).await.during(action)?;
         txn.commit().await.during(action)?;
         Ok(true)
     }
@@ -340,16 +339,7 @@ impl MetadataStore {
     /// # Errors
     /// [`StoreError::Query`] if the insert fails.
     pub async fn append_event(&self, event: &RunEvent) -> Result<(), StoreError> {
-        let row = run_events::ActiveModel {
-            id: NotSet,
-            run_id: Set(event.run_id.0),
-            asset_key: Set(event.asset.as_ref().map(|asset| asset.as_str().to_owned())),
-            partition_key: Set(partition_text(event.partition.as_ref())),
-            level: Set(event.level.as_db().to_owned()),
-            message: Set(event.message.clone()),
-            at: Set(stored_time(event.at)),
-        };
-        run_events::Entity::insert(row)
+        run_events::Entity::insert(event_row(event))
             .exec_without_returning(&self.db)
             .await
             .during(|| format!("append an event to run {}", event.run_id))?;

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, SubsecRound, Utc};
+use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::SelectStatement;
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QuerySelect, QueryTrait};
 
@@ -217,4 +218,17 @@ pub(super) fn run_event(row: run_events::Model, keys: &mut Keys) -> Result<RunEv
         message: row.message,
         at: row.at,
     })
+}
+
+/// The row of a run event.
+pub(super) fn event_row(event: &RunEvent) -> run_events::ActiveModel {
+    run_events::ActiveModel {
+        id: NotSet,
+        run_id: Set(event.run_id.0),
+        asset_key: Set(event.asset.as_ref().map(|asset| asset.as_str().to_owned())),
+        partition_key: Set(partition_text(event.partition.as_ref())),
+        level: Set(event.level.as_db().to_owned()),
+        message: Set(event.message.clone()),
+        at: Set(stored_time(event.at)),
+    }
 }
