@@ -76,14 +76,63 @@ pub enum Command {
     Validate(crate::commands::validate::ValidateArgs),
     /// Show what would be materialized, and why.
     Plan(crate::commands::plan::PlanArgs),
-    /// Materialize what the plan says, in dependency order.
+    /// Store a run of what the plan says, then execute it in dependency order.
     Materialize(crate::commands::materialize::MaterializeArgs),
     /// Show each asset's state: fresh, stale (with causes) or missing.
     Status(crate::commands::status::StatusArgs),
+    /// List runs, newest first.
+    Runs(crate::commands::runs::RunsArgs),
+    /// Show, cancel or resume one run.
+    #[command(subcommand)]
+    Run(RunCommand),
     /// Show the log of a run (the latest by default).
     Logs(crate::commands::logs::LogsArgs),
+    /// Execute the steps of queued and unfinished runs until stopped
+    /// (SIGTERM or Ctrl-C: finish running steps, then give back the rest).
+    Worker(crate::commands::worker::WorkerArgs),
+    /// Remove data files nothing needs any more: superseded ones past their
+    /// retention, unrecorded ones and leftover staging folders.
+    Gc(crate::commands::gc::GcArgs),
     /// Print the JSON Schema of Cairn's YAML files.
     Schema,
+}
+
+/// `cairn run ...`.
+#[derive(Debug, Subcommand)]
+pub enum RunCommand {
+    /// Show a run and each of its steps: status, reasons, timings, errors.
+    Show(crate::commands::run_show::RunShowArgs),
+    /// Cancel a run: queued steps never start, running ones stop, their
+    /// staged data is discarded; earlier data is untouched.
+    Cancel(crate::commands::run_cancel::RunCancelArgs),
+    /// Finish an unfinished run (its process was killed, or it was queued)
+    /// in this process: exactly the steps that had not committed.
+    Resume(crate::commands::run_resume::RunResumeArgs),
+}
+
+/// Settings of the executor a command runs (overriding `executor:` in
+/// cairn.yaml).
+#[derive(Debug, Args, Clone)]
+pub struct ExecutorArgs {
+    /// Most steps running at once (default: number of CPUs).
+    #[arg(long, short = 'j', visible_alias = "jobs")]
+    pub concurrency: Option<usize>,
+    /// How long a claimed step stays claimed without a heartbeat (`30s`).
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub lease: Option<std::time::Duration>,
+    /// How often leases are renewed (`5s`; at most a third of the lease).
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub heartbeat: Option<std::time::Duration>,
+    /// On SIGTERM, how long running steps may go on (`30s`).
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub shutdown_grace: Option<std::time::Duration>,
+}
+
+impl ExecutorArgs {
+    /// The concurrency to use.
+    pub fn concurrency(&self) -> usize {
+        self.concurrency.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())).max(1)
+    }
 }
 
 /// Which assets and partitions.

@@ -1,20 +1,22 @@
 //! `cairn`: declare assets in YAML, plan from staleness, materialize with
-//! DataFusion. See `cairn --help`.
+//! DataFusion, run workers. See `cairn --help`.
 //!
 //! Exit codes: 0 success; 1 a user or validation failure (bad project,
-//! failed or blocked materializations); 2 an unexpected error.
+//! failed or blocked materializations, a canceled run); 2 an unexpected
+//! error.
 
 mod cli;
 mod commands;
+mod open;
 mod output;
 mod progress;
-mod session;
+mod summary;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use cli::{Cli, Command};
+use cli::{Cli, Command, RunCommand};
 
 /// How a command failed, mapped to the exit code.
 #[derive(Debug)]
@@ -24,6 +26,9 @@ pub enum Failure {
     User(String),
     /// Something unexpected: exit 2.
     Unexpected(anyhow::Error),
+    /// stdout was closed by its reader (`cairn plan --json | head`): stop
+    /// quietly, exit 0.
+    BrokenPipe,
 }
 
 impl From<anyhow::Error> for Failure {
@@ -42,26 +47,36 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let global = &cli.global;
     let result = runtime.block_on(async {
         match &cli.command {
-            Command::Validate(args) => commands::validate::run(&cli.global, args).await,
-            Command::Plan(args) => commands::plan::run(&cli.global, args).await,
-            Command::Materialize(args) => commands::materialize::run(&cli.global, args).await,
-            Command::Status(args) => commands::status::run(&cli.global, args).await,
-            Command::Logs(args) => commands::logs::run(&cli.global, args).await,
+            Command::Validate(args) => commands::validate::run(global, args).await,
+            Command::Plan(args) => commands::plan::run(global, args).await,
+            Command::Materialize(args) => commands::materialize::run(global, args).await,
+            Command::Status(args) => commands::status::run(global, args).await,
+            Command::Runs(args) => commands::runs::run(global, args).await,
+            Command::Run(RunCommand::Show(args)) => commands::run_show::run(global, args).await,
+            Command::Run(RunCommand::Cancel(args)) => commands::run_cancel::run(global, args).await,
+            Command::Run(RunCommand::Resume(args)) => commands::run_resume::run(global, args).await,
+            Command::Logs(args) => commands::logs::run(global, args).await,
+            Command::Worker(args) => commands::worker::run(global, args).await,
+            Command::Gc(args) => commands::gc::run(global, args).await,
             Command::Schema => commands::schema::run(),
         }
     });
+    // Steps still running in spawned tasks (a worker's grace expired) are
+    // not waited for.
+    runtime.shutdown_background();
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) | Err(Failure::BrokenPipe) => ExitCode::SUCCESS,
         Err(Failure::User(message)) => {
             if !message.is_empty() {
-                eprintln!("{}", output::error_line(&cli.global, &message));
+                eprintln!("{}", output::error_line(global, &message));
             }
             ExitCode::from(1)
         }
         Err(Failure::Unexpected(error)) => {
-            eprintln!("{}", output::error_line(&cli.global, &format!("{error:#}")));
+            eprintln!("{}", output::error_line(global, &format!("{error:#}")));
             ExitCode::from(2)
         }
     }

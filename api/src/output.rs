@@ -7,7 +7,38 @@ use cairn_core::planner::{Plan, PlanReason, PlanStep};
 use cairn_core::staleness::StaleCause;
 use cairn_core::state::AssetPartition;
 
+use crate::Failure;
 use crate::cli::{ColorChoice, GlobalArgs};
+
+/// Writes data to stdout. A closed stdout (`cairn plan --json | head -1`)
+/// is not an error of the command: it ends quietly with
+/// [`Failure::BrokenPipe`] instead of panicking as `print!` does.
+///
+/// # Errors
+/// [`Failure::BrokenPipe`] when stdout is closed, [`Failure::Unexpected`]
+/// for any other write error.
+pub fn write_stdout(text: &str) -> Result<(), Failure> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Err(Failure::BrokenPipe),
+        Err(error) => Err(Failure::Unexpected(anyhow::anyhow!("cannot write to stdout: {error}"))),
+    }
+}
+
+/// `println!` for data: through [`write_stdout`], returning its error.
+#[macro_export]
+macro_rules! outln {
+    () => { $crate::output::write_stdout("\n") };
+    ($($arg:tt)*) => { $crate::output::write_stdout(&format!("{}\n", format_args!($($arg)*))) };
+}
+
+/// `print!` for data: through [`write_stdout`], returning its error.
+#[macro_export]
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::output::write_stdout(&format!($($arg)*)) };
+}
 
 /// Whether to colour stderr: `--color`, then `NO_COLOR`, then whether it
 /// is a terminal. (stdout carries data and is never coloured.)
@@ -32,8 +63,8 @@ pub fn init_logging(global: &GlobalArgs) {
     let default = match (global.quiet, global.verbose) {
         (true, _) => "error",
         (false, 0) => "warn",
-        (false, 1) => "cairn=info,cairn_assets=info,cairn_core=info,warn",
-        _ => "cairn=debug,cairn_assets=debug,cairn_core=debug,info",
+        (false, 1) => "cairn=info,cairn_assets=info,cairn_core=info,cairn_engine=info,cairn_store=info,warn",
+        _ => "cairn=debug,cairn_assets=debug,cairn_core=debug,cairn_engine=debug,cairn_store=debug,info",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));

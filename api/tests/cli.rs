@@ -2,120 +2,13 @@
 //! real Parquet and CSV files, a real SQLite file (and a real PostgreSQL
 //! database), real processes.
 
+mod support;
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use serde_json::Value;
-
-/// A copy of the example project in a temporary folder.
-struct Project {
-    dir: tempfile::TempDir,
-    database_url: Option<String>,
-}
-
-impl Project {
-    fn flights() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/flights");
-        copy_dir(&example, dir.path());
-        Self { dir, database_url: None }
-    }
-
-    fn path(&self, relative: &str) -> PathBuf {
-        self.dir.path().join(relative)
-    }
-
-    fn cairn(&self, args: &[&str]) -> Output {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_cairn"));
-        command
-            .arg("--project")
-            .arg(self.dir.path())
-            .args(["--no-progress", "--color", "never"])
-            .args(args)
-            .env("NO_COLOR", "1")
-            .env_remove("CAIRN_DATABASE_URL")
-            .env_remove("CAIRN_PROJECT");
-        if let Some(url) = &self.database_url {
-            command.env("CAIRN_DATABASE_URL", url);
-        }
-        command.output().expect("cairn runs")
-    }
-
-    /// Starts `cairn <args>` in the background, its output discarded.
-    fn spawn(&self, args: &[&str]) -> std::process::Child {
-        Command::new(env!("CARGO_BIN_EXE_cairn"))
-            .arg("--project")
-            .arg(self.dir.path())
-            .arg("--no-progress")
-            .args(args)
-            .env_remove("CAIRN_DATABASE_URL")
-            .env_remove("CAIRN_PROJECT")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("cairn starts")
-    }
-
-    /// Runs cairn and asserts its exit code; returns stdout.
-    fn expect(&self, args: &[&str], code: i32) -> String {
-        let output = self.cairn(args);
-        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-        assert_eq!(
-            output.status.code(),
-            Some(code),
-            "cairn {args:?} exited with {:?}\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
-            output.status.code()
-        );
-        stdout
-    }
-
-    fn stderr(&self, args: &[&str], code: i32) -> String {
-        let output = self.cairn(args);
-        assert_eq!(output.status.code(), Some(code), "{}", String::from_utf8_lossy(&output.stderr));
-        String::from_utf8_lossy(&output.stderr).into_owned()
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        serde_json::from_str(&self.expect(args, 0)).expect("valid JSON on stdout")
-    }
-
-    fn edit(&self, relative: &str, from: &str, to: &str) {
-        let path = self.path(relative);
-        let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.contains(from), "`{from}` not in {relative}");
-        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
-    }
-
-    /// asset -> state, from `cairn status --json`.
-    fn states(&self) -> BTreeMap<String, String> {
-        let status = self.json(&["status", "--json"]);
-        status
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| (a["asset"].as_str().unwrap().to_owned(), a["state"].as_str().unwrap().to_owned()))
-            .collect()
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name();
-        if name == ".cairn" {
-            continue;
-        }
-        let target = to.join(&name);
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
+use support::{Project, slow_project, wait_for};
 
 /// The plan as (asset, partition count, reason kinds) from `plan --json`.
 fn plan_summary(plan: &Value) -> BTreeMap<String, (usize, Vec<String>)> {
@@ -157,10 +50,13 @@ fn materializes_the_example_then_is_up_to_date_and_replans_exactly_what_changed(
     );
     let days = std::fs::read_dir(project.path(".cairn/data/flights_daily")).unwrap().count();
     assert_eq!(days, 90);
-    let parquet = std::fs::read(project.path(".cairn/data/flights_daily/2013-01-01/data.parquet")).unwrap();
+    let files = project.files("flights_daily");
+    assert_eq!(files.len(), 90);
+    let parquet = std::fs::read(&files["2013-01-01"]).unwrap();
     assert_eq!(&parquet[..4], b"PAR1");
-    assert!(!project.path(".cairn/data/.staging/r-1").exists(), "staging is cleaned up");
-    let report = std::fs::read_to_string(project.path(".cairn/data/reports/delay_report/data.md")).unwrap();
+    assert!(files["2013-01-01"].starts_with(project.path(".cairn/data/flights_daily/2013-01-01")));
+    assert!(!project.path(".cairn/data/.staging").exists(), "staging is cleaned up");
+    let report = std::fs::read_to_string(project.file("reports/delay_report")).unwrap();
     assert!(report.contains("80,789 scheduled departures"), "{report}");
     assert!(project.states().values().all(|state| state == "fresh"));
 
@@ -202,7 +98,7 @@ fn materializes_the_example_then_is_up_to_date_and_replans_exactly_what_changed(
 fn a_failing_error_check_keeps_the_previous_data_and_stops_downstream() {
     let project = Project::flights();
     project.expect(&["materialize"], 0);
-    let published = project.path(".cairn/data/delays_by_carrier/data.parquet");
+    let published = project.file("delays_by_carrier");
     let before = std::fs::read(&published).unwrap();
 
     // 16 carriers cannot pass `max: 5`; the SQL change would alter the data.
@@ -221,6 +117,7 @@ fn a_failing_error_check_keeps_the_previous_data_and_stops_downstream() {
     assert!(out.contains("row_count(max=5): 1 violating row"), "{out}");
     assert!(out.contains("1 failed, 2 skipped"), "{out}");
     assert_eq!(std::fs::read(&published).unwrap(), before, "the published data must not change");
+    assert_eq!(project.file("delays_by_carrier"), published, "and it is still the current data");
     let status = project.json(&["status", "--json", "delays_by_carrier+"]);
     let carrier = &status[0];
     assert_eq!(carrier["asset"], "delays_by_carrier");
@@ -250,7 +147,7 @@ fn a_failing_error_check_keeps_the_previous_data_and_stops_downstream() {
 fn a_failing_command_keeps_the_previous_output_and_its_stderr() {
     let project = Project::flights();
     project.expect(&["materialize"], 0);
-    let report = project.path(".cairn/data/reports/delay_report/data.md");
+    let report = project.file("reports/delay_report");
     let before = std::fs::read_to_string(&report).unwrap();
     project.edit(
         "scripts/delay_report.py",
@@ -261,6 +158,7 @@ fn a_failing_command_keeps_the_previous_output_and_its_stderr() {
     assert!(out.contains("`python3 scripts/delay_report.py` exited with status 3"), "{out}");
     assert!(out.contains("| the airline table looks wrong"), "{out}");
     assert_eq!(std::fs::read_to_string(&report).unwrap(), before);
+    assert_eq!(project.file("reports/delay_report"), report);
     let logs = project.expect(&["logs"], 0);
     assert!(logs.contains("the airline table looks wrong"), "{logs}");
     assert_eq!(project.states()["reports/delay_report"], "stale");
@@ -310,14 +208,15 @@ fn partition_flags_select_partitions_and_reject_keys_outside_the_definition() {
     assert_eq!(status[0]["state"], "missing");
 
     // Data deleted by hand counts as missing again, with a warning.
-    std::fs::remove_dir_all(project.path(".cairn/data/flights_daily/2013-01-05")).unwrap();
+    let day = project.files("flights_daily")["2013-01-05"].clone();
+    std::fs::remove_dir_all(day.parent().unwrap()).unwrap();
     let output = project.cairn(&["plan", "--json", "flights_daily", "--partition", "2013-01-05"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("the data of 1 materialized asset partition(s) is gone"), "{stderr}");
     let plan: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(plan[0]["reasons"], serde_json::json!(["missing"]));
     project.expect(&["materialize", "flights_daily", "--partition", "2013-01-05"], 0);
-    assert!(project.path(".cairn/data/flights_daily/2013-01-05/data.parquet").is_file());
+    assert!(project.files("flights_daily")["2013-01-05"].is_file());
 }
 
 #[test]
@@ -365,7 +264,7 @@ fn validation_errors_name_file_line_and_column() {
 #[test]
 fn works_the_same_on_postgresql() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let Some(database) = runtime.block_on(cairn_core::store::testing::TempPostgres::create()) else { return };
+    let database = runtime.block_on(cairn_store::testing::TempPostgres::create());
     let mut project = Project::flights();
     project.database_url = Some(database.url().to_owned());
     let out = project.expect(&["materialize"], 0);
@@ -381,20 +280,6 @@ fn works_the_same_on_postgresql() {
     assert!(project.states().values().all(|state| state == "fresh"));
 }
 
-/// A project of one slow command asset (and an independent SQL asset).
-fn slow_project(timeout_secs: Option<u64>) -> Project {
-    let dir = tempfile::tempdir().unwrap();
-    let timeout = timeout_secs.map_or_else(String::new, |t| format!("    timeout_secs: {t}\n"));
-    std::fs::write(
-        dir.path().join("cairn.yaml"),
-        format!(
-            "name: slow\nassets:\n  - key: slow\n    command: [python3, -c, \"import time; time.sleep(30)\"]\n    output_format: file\n{timeout}  - key: quick\n    sql: SELECT 1 AS x\n"
-        ),
-    )
-    .unwrap();
-    Project { dir, database_url: None }
-}
-
 #[test]
 fn a_command_past_its_timeout_is_killed_and_fails() {
     let project = slow_project(Some(1));
@@ -406,11 +291,11 @@ fn a_command_past_its_timeout_is_killed_and_fails() {
 }
 
 #[test]
-fn ctrl_c_stops_the_run_and_records_it_as_failed() {
+fn ctrl_c_cancels_the_run_and_discards_staged_data() {
     let project = slow_project(None);
     let mut child = project.spawn(&["materialize"]);
     // Wait until the slow step is running (its staging folder exists).
-    wait_for(&project.path(".cairn/data/.staging/r-1"));
+    wait_for(&project.path(".cairn/data/.staging"));
     std::thread::sleep(std::time::Duration::from_millis(500));
     let interrupted = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(interrupted.success());
@@ -419,52 +304,12 @@ fn ctrl_c_stops_the_run_and_records_it_as_failed() {
     assert!(started.elapsed() < std::time::Duration::from_secs(15), "cairn did not stop on Ctrl-C");
     assert_eq!(status.code(), Some(1));
     let logs = project.expect(&["logs"], 0);
-    assert!(logs.contains("run r-1 failed"), "{logs}");
-    assert!(logs.contains("interrupted (Ctrl-C)"), "{logs}");
-    assert!(!project.path(".cairn/data/.staging/r-1").exists(), "staging is cleaned up");
+    assert!(logs.starts_with("run r-1 CANCELED"), "{logs}");
+    assert!(logs.contains("slow canceled; its unpublished data was discarded"), "{logs}");
+    assert!(!project.path(".cairn/data/.staging").exists(), "staging is cleaned up");
     assert!(!project.path(".cairn/data/slow").exists(), "nothing was published for the interrupted step");
-}
-
-/// Waits until `path` exists (a step of a spawned run got that far).
-fn wait_for(path: &Path) {
-    let waiting = std::time::Instant::now();
-    while !path.exists() {
-        assert!(waiting.elapsed() < std::time::Duration::from_secs(60), "`{}` never appeared", path.display());
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-}
-
-#[test]
-fn one_run_at_a_time_and_a_killed_run_is_marked_failed_by_the_next() {
-    let project = slow_project(None);
-    let mut child = project.spawn(&["materialize", "--concurrency", "2"]);
-    wait_for(&project.path(".cairn/data/.staging/r-1"));
-    wait_for(&project.path(".cairn/data/quick/data.parquet"));
-
-    // A second run is refused while the first holds the data folder.
-    let refused = project.stderr(&["materialize"], 1);
-    assert!(refused.contains("another run is materializing into"), "{refused}");
-    assert!(refused.contains(&format!("run r-1 (process {}", child.id())), "{refused}");
-    // Reading commands do not wait for it.
-    project.expect(&["plan"], 0);
-
-    // Killed with SIGKILL: no chance to record anything.
-    child.kill().unwrap();
-    child.wait().unwrap();
-    let running = project.expect(&["logs"], 0);
-    assert!(running.contains("run r-1 running"), "{running}");
-
-    // The next run takes the lock, marks r-1 failed and removes its staged data.
-    let next = project.cairn(&["materialize", "quick"]);
-    let stderr = String::from_utf8_lossy(&next.stderr);
-    assert_eq!(next.status.code(), Some(0), "{stderr}");
-    assert!(stderr.contains("run r-1 was interrupted"), "{stderr}");
-    assert!(String::from_utf8_lossy(&next.stdout).contains("up to date"), "quick was published by r-1 and stays");
-    assert!(!project.path(".cairn/data/.staging").exists(), "the killed run's staging is removed");
-    assert!(!project.path(".cairn/data/slow").exists(), "nothing was published for the killed step");
-    let logs = project.expect(&["logs", "r-1"], 0);
-    assert!(logs.contains("run r-1 failed"), "{logs}");
-    assert!(logs.contains("interrupted: the process ended before the run finished; 1 materialization(s)"), "{logs}");
-    assert_eq!(project.states()["quick"], "fresh");
-    assert_eq!(project.states()["slow"], "missing");
+    let show = project.json(&["run", "show", "r-1", "--json"]);
+    let statuses: Vec<&str> = show["steps"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap()).collect();
+    assert!(statuses.contains(&"CANCELED"), "{statuses:?}");
+    assert!(!statuses.contains(&"FAILED"), "interrupted steps are canceled, not failed: {statuses:?}");
 }

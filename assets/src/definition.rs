@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use cairn_core::store::CheckSeverity;
+use cairn_core::check::CheckSeverity;
 use cairn_core::{AssetKey, AssetSpec};
 use serde::Serialize;
 

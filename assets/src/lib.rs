@@ -7,9 +7,13 @@
 //! * **resolve** (`resolve`): names become keys, SQL tables become
 //!   dependencies, partitions and checks are validated, code versions are
 //!   computed; the result is [`definition::Asset`]s and the graph;
-//! * **execute** ([`execute`]): observe sources, run SQL with DataFusion
-//!   and commands as processes, run checks, write Parquet atomically and
-//!   record everything in the metadata store.
+//! * **validate** ([`validate`]): plan every query against the real
+//!   schemas of its upstream assets;
+//! * **observe** ([`observe`]): a source's files and data version;
+//! * **tables** ([`tables`]): assets as DataFusion tables.
+//!
+//! Materializing assets (running SQL and commands, checks, publishing,
+//! runs and executors) is `cairn-engine`'s work.
 //!
 //! Diagnostics ([`diagnostic`]) name file, line and column for every
 //! problem, and loading reports all problems at once.
@@ -18,11 +22,12 @@
 
 pub mod definition;
 pub mod diagnostic;
-pub mod execute;
+pub mod observe;
 pub mod project;
 mod resolve;
 pub mod schema;
 pub mod sql;
+pub mod tables;
 pub mod validate;
 pub mod wire;
 pub mod yaml;

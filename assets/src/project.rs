@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use cairn_core::{AssetKey, AssetSpec};
 use cairn_lineage::{AssetGraph, GraphError};
@@ -10,7 +11,7 @@ use crate::definition::Asset;
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile, display_path};
 use crate::resolve::{Declared, resolve_assets};
 use crate::wire::{AssetsFile, ProjectFile};
-use crate::yaml::{self, spanned_location};
+use crate::yaml::{self, Spanned, spanned_location};
 
 /// File name of the project settings.
 pub const PROJECT_FILE: &str = "cairn.yaml";
@@ -29,6 +30,32 @@ pub struct ProjectSettings {
     pub database_url: String,
     /// Absolute folder for materialized data.
     pub data_dir: PathBuf,
+    /// How runs are executed (`executor:`).
+    pub executor: ExecutorSettings,
+    /// How long the data file of a superseded materialization is kept
+    /// (`retention: { superseded_data }`; default zero).
+    pub superseded_retention: Duration,
+}
+
+/// How executors run steps (`executor:` in cairn.yaml).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExecutorSettings {
+    /// How long a claimed step stays claimed without a heartbeat (default 30 s).
+    pub lease: Duration,
+    /// How often an executor renews its leases (default 5 s, at most a third of the lease).
+    pub heartbeat: Duration,
+    /// On SIGTERM, how long running steps may go on (default 30 s).
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ExecutorSettings {
+    fn default() -> Self {
+        Self {
+            lease: Duration::from_secs(30),
+            heartbeat: Duration::from_secs(5),
+            shutdown_grace: Duration::from_secs(30),
+        }
+    }
 }
 
 /// A loaded, validated project: settings, assets and their graph.
@@ -188,7 +215,66 @@ fn settings(
         }
     };
     let data_dir = root.join(parsed.data_dir.as_ref().map_or(DEFAULT_DATA_DIR, |d| d.value.as_str()));
-    Some(ProjectSettings { name, database_url, data_dir })
+    let mut duration = |value: &Option<Spanned<String>>, field: &str, default: Duration| match value {
+        None => Some(default),
+        Some(text) => match humantime::parse_duration(text.value.trim()) {
+            Ok(duration) => Some(duration),
+            Err(error) => {
+                diagnostics.push(
+                    Diagnostic::error(format!("`{field}`: `{}` is not a duration: {error}", text.value))
+                        .at(spanned_location(file, text))
+                        .with_help("write durations like `30s`, `2m` or `1h 30m`"),
+                );
+                None
+            }
+        },
+    };
+    let defaults = ExecutorSettings::default();
+    let executor = parsed.executor.as_ref();
+    let lease = duration(&executor.and_then(|e| e.lease.clone()), "executor.lease", defaults.lease);
+    let heartbeat = duration(&executor.and_then(|e| e.heartbeat.clone()), "executor.heartbeat", defaults.heartbeat);
+    let shutdown_grace =
+        duration(&executor.and_then(|e| e.shutdown_grace.clone()), "executor.shutdown_grace", defaults.shutdown_grace);
+    let superseded_retention = duration(
+        &parsed.retention.as_ref().and_then(|r| r.superseded_data.clone()),
+        "retention.superseded_data",
+        Duration::ZERO,
+    );
+    // Every field is checked before giving up, so all problems are reported.
+    let (Some(lease), Some(heartbeat), Some(shutdown_grace), Some(superseded_retention)) =
+        (lease, heartbeat, shutdown_grace, superseded_retention)
+    else {
+        return None;
+    };
+    let executor = ExecutorSettings { lease, heartbeat, shutdown_grace };
+    if let Some(problem) = executor.problem() {
+        let at = parsed
+            .executor
+            .as_ref()
+            .and_then(|e| e.heartbeat.as_ref().or(e.lease.as_ref()))
+            .map(|field| spanned_location(file, field));
+        diagnostics.push(Diagnostic::error(problem).at_opt(at));
+        return None;
+    }
+    Some(ProjectSettings { name, database_url, data_dir, executor, superseded_retention })
+}
+
+impl ExecutorSettings {
+    /// Why these settings cannot work, if they cannot: a lease under one
+    /// second, or a heartbeat that does not fit three times in a lease
+    /// (one late heartbeat must not lose the lease).
+    pub fn problem(&self) -> Option<String> {
+        if self.lease < Duration::from_secs(1) {
+            return Some(format!("`executor.lease` is {:?}; it must be at least 1s", self.lease));
+        }
+        if self.heartbeat.is_zero() || self.heartbeat * 3 > self.lease {
+            return Some(format!(
+                "`executor.heartbeat` ({:?}) must be more than zero and at most a third of `executor.lease` ({:?})",
+                self.heartbeat, self.lease
+            ));
+        }
+        None
+    }
 }
 
 /// Makes a relative SQLite path absolute against the project folder;
@@ -209,7 +295,14 @@ pub fn resolve_database_url(root: &Path, url: &str) -> Result<String, String> {
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(url.to_owned())
     } else {
-        Err(format!("unsupported database URL `{url}`: use `sqlite://PATH` or `postgres://USER@HOST/DB`"))
+        // Never echo the URL: it may carry a password.
+        let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
+        let shown = if scheme.is_empty() || scheme.contains(['/', '@']) {
+            "a database URL without a scheme".to_owned()
+        } else {
+            format!("database URL scheme `{scheme}:`")
+        };
+        Err(format!("unsupported {shown}: use `sqlite://PATH` or `postgres://USER@HOST/DB`"))
     }
 }
 

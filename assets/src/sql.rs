@@ -126,6 +126,33 @@ pub fn table_reference_key(reference: &TableReference) -> String {
     }
 }
 
+/// The values of the partition parameters for one partition of `asset`:
+/// `$partition_key` as text, and for time windows `$partition_start` /
+/// `$partition_end` as timestamps (microseconds) in the partitions' time
+/// zone (the window is half-open, `[start, end)`). Empty for an
+/// unpartitioned asset.
+pub fn partition_parameters(
+    asset: &crate::definition::Asset,
+    partition: Option<&cairn_core::partitions::PartitionKey>,
+) -> std::collections::HashMap<String, datafusion::common::ScalarValue> {
+    use datafusion::common::ScalarValue;
+    let mut parameters = std::collections::HashMap::new();
+    let Some(key) = partition else { return parameters };
+    parameters.insert("partition_key".into(), ScalarValue::Utf8(Some(key.to_string())));
+    if let Some(window) = asset.spec.partitions.as_ref().and_then(|d| d.time_window(key.as_str())) {
+        let zone: std::sync::Arc<str> = std::sync::Arc::from(window.start.timezone().name());
+        parameters.insert(
+            "partition_start".into(),
+            ScalarValue::TimestampMicrosecond(Some(window.start.timestamp_micros()), Some(zone.clone())),
+        );
+        parameters.insert(
+            "partition_end".into(),
+            ScalarValue::TimestampMicrosecond(Some(window.end.timestamp_micros()), Some(zone)),
+        );
+    }
+    parameters
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

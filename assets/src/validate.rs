@@ -19,9 +19,9 @@ use datafusion::prelude::SessionContext;
 
 use crate::definition::{AssetDefinition, CheckKind};
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::execute::SourceObservation;
-use crate::execute::tables::{FileSettings, new_session, register_files, register_table, table_reference};
+use crate::observe::SourceObservation;
 use crate::project::Project;
+use crate::tables::{FileSettings, new_session, register_files, register_table, table_reference};
 
 /// Plans every SQL asset whose upstream schemas are known; returns a
 /// diagnostic per query that DataFusion rejects and per check naming a
@@ -94,7 +94,7 @@ fn register_empty(ctx: &SessionContext, key: &AssetKey, schema: &SchemaRef) -> R
 /// Parameter values of the asset's first partition, so parameter types are known.
 fn sample_parameters(asset: &crate::definition::Asset) -> HashMap<String, datafusion::common::ScalarValue> {
     let first = asset.spec.partitions.as_ref().and_then(|d| d.keys(chrono::Utc::now()).into_iter().next());
-    crate::execute::partition_parameters(asset, first.as_ref())
+    crate::sql::partition_parameters(asset, first.as_ref())
 }
 
 /// Plans each `sql` check against the asset's output schema (and its

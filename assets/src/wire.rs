@@ -31,9 +31,50 @@ pub struct ProjectFile {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub data_dir: Option<Spanned<String>>,
+    /// How runs are executed: leases, heartbeats, shutdown.
+    #[serde(default)]
+    pub executor: Option<ExecutorDecl>,
+    /// How long replaced data files are kept.
+    #[serde(default)]
+    pub retention: Option<RetentionDecl>,
     /// Assets declared inline (more may live in `assets/*.yaml`).
     #[serde(default)]
     pub assets: Vec<AssetDecl>,
+}
+
+/// `executor:` in `cairn.yaml`. Durations are written like `30s`, `2m`,
+/// `1h 30m`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExecutorDecl {
+    /// How long a claimed step stays claimed without a heartbeat before
+    /// another executor may take it over (default `30s`).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub lease: Option<Spanned<String>>,
+    /// How often an executor renews its leases (default `5s`; at most a
+    /// third of `lease`).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub heartbeat: Option<Spanned<String>>,
+    /// On SIGTERM, how long running steps may go on before they are stopped
+    /// and given back to the queue (default `30s`).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub shutdown_grace: Option<Spanned<String>>,
+}
+
+/// `retention:` in `cairn.yaml`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionDecl {
+    /// How long the data file of a materialization is kept after a newer
+    /// one replaced it (default `0s`: removed at the end of the run that
+    /// replaced it, once no running step can still be reading it).
+    /// `cairn gc` removes what is older.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub superseded_data: Option<Spanned<String>>,
 }
 
 /// `assets/*.yaml`: a list of assets.

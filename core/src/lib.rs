@@ -38,13 +38,14 @@
 #![warn(missing_docs)]
 
 pub mod asset_key;
+pub mod check;
 pub mod error;
 pub mod partitions;
 pub mod planner;
+pub mod run;
 pub mod spec;
 pub mod staleness;
 pub mod state;
-pub mod store;
 pub mod version;
 
 pub use asset_key::{AssetKey, AssetKeyError};

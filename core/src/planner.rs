@@ -22,9 +22,11 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use crate::partitions::subset::positions_in_ranges;
 use crate::partitions::{PartitionKey, PartitionsDefinition};
+use crate::run::PartitionScope;
 use crate::spec::AssetSpec;
 use crate::staleness::{StaleCause, StaleStatus, Staleness};
 use crate::state::{AssetPartition, StoredState};
@@ -49,6 +51,10 @@ pub enum PartitionFilter {
         /// Last key or time, inclusive.
         to: String,
     },
+    /// The partitions a stored run or backfill targets: key ranges per
+    /// group of assets (see [`PartitionScope`]). An asset in no group is
+    /// not partition-filtered.
+    Scope(PartitionScope),
 }
 
 /// What to plan.
@@ -64,7 +70,7 @@ pub struct PlanRequest {
 }
 
 /// Why a step is in the plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PlanReason {
     /// Never materialized.
@@ -182,7 +188,7 @@ pub fn plan(specs: &[AssetSpec], state: &StoredState, request: &PlanRequest) -> 
         planned: (0..specs.len()).map(|_| PlannedSteps::default()).collect(),
         plan: Plan { steps: Vec::new(), blocked: Vec::new(), considered: 0 },
     };
-    let mut filter_matched = request.partitions == PartitionFilter::All;
+    let mut filter_matched = matches!(request.partitions, PartitionFilter::All | PartitionFilter::Scope(_));
     for (position, spec) in specs.iter().enumerate() {
         if !spec.is_materializable() || !request.selection.contains(&spec.key) {
             continue;
@@ -190,8 +196,17 @@ pub fn plan(specs: &[AssetSpec], state: &StoredState, request: &PlanRequest) -> 
         let partitions = match &spec.partitions {
             None => vec![None],
             Some(definition) => {
-                let keys =
-                    filter_partitions(definition, &staleness.partitions_of(position), &request.partitions, request.now);
+                let all = staleness.partitions_of(position);
+                let keys = match &request.partitions {
+                    PartitionFilter::Scope(scope) => match scope.ranges_of(&spec.key) {
+                        None => all.to_vec(),
+                        Some(ranges) => {
+                            let keys: Vec<PartitionKey> = all.iter().flatten().cloned().collect();
+                            positions_in_ranges(&keys, ranges).into_iter().map(|p| Some(keys[p].clone())).collect()
+                        }
+                    },
+                    filter => filter_partitions(definition, &all, filter, request.now),
+                };
                 filter_matched |= !keys.is_empty();
                 keys
             }
@@ -288,6 +303,18 @@ impl Planner<'_, '_> {
     }
 }
 
+/// The keys of `definition` (as of `now`, UTC) that `filter` selects, in
+/// key order. [`PartitionFilter::Scope`] is per asset, not per
+/// definition: it selects every key here.
+pub fn selected_partitions(
+    definition: &PartitionsDefinition,
+    filter: &PartitionFilter,
+    now: DateTime<Utc>,
+) -> Vec<PartitionKey> {
+    let all: Vec<Option<PartitionKey>> = definition.keys(now).into_iter().map(Some).collect();
+    filter_partitions(definition, &all, filter, now).into_iter().flatten().collect()
+}
+
 /// The partitions of one asset that `filter` selects, in order.
 fn filter_partitions(
     definition: &PartitionsDefinition,
@@ -297,7 +324,7 @@ fn filter_partitions(
 ) -> Vec<Option<PartitionKey>> {
     let keys = all.iter().flatten();
     match (filter, definition) {
-        (PartitionFilter::All, _) => all.to_vec(),
+        (PartitionFilter::All | PartitionFilter::Scope(_), _) => all.to_vec(),
         (PartitionFilter::Keys(wanted), PartitionsDefinition::Static(_)) => {
             keys.filter(|key| wanted.iter().any(|w| w == key.as_str())).cloned().map(Some).collect()
         }
@@ -333,7 +360,7 @@ fn filter_partitions(
 
 fn filter_error(specs: &[AssetSpec], request: &PlanRequest) -> PlanError {
     let shown = match &request.partitions {
-        PartitionFilter::All => String::new(),
+        PartitionFilter::All | PartitionFilter::Scope(_) => String::new(),
         PartitionFilter::Keys(keys) => keys.join(", "),
         PartitionFilter::Range { from, to } => format!("{from}..{to}"),
     };

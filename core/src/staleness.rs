@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::partitions::{PartitionKey, PartitionMapping, PartitionsDefinition, UpstreamPartitions};
 use crate::spec::{AssetDep, AssetSpec};
@@ -30,7 +30,7 @@ use crate::state::{AssetPartition, StoredState};
 use crate::{AssetKey, CodeVersion, CoreError};
 
 /// One reason an asset partition is stale.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum StaleCause {
     /// The definition changed since the latest materialization.

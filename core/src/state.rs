@@ -13,7 +13,7 @@ use crate::partitions::PartitionKey;
 use crate::{AssetKey, CodeVersion, DataVersion};
 
 /// One asset partition (`partition` is `None` for unpartitioned assets).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct AssetPartition {
     /// The asset.
     pub asset: AssetKey,
@@ -67,6 +67,9 @@ pub struct MaterializationRecord {
     pub inputs: Vec<InputVersion>,
     /// When it finished, UTC.
     pub materialized_at: DateTime<Utc>,
+    /// Its data file, relative to the project's data folder (where readers
+    /// find the asset partition's current data).
+    pub path: String,
 }
 
 impl MaterializationRecord {

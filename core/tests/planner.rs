@@ -101,6 +101,7 @@ fn materialize(state: &mut StoredState, specs: &[AssetSpec], target: &AssetParti
         data_version: version(data),
         inputs,
         materialized_at: now(),
+        path: String::new(),
     };
     state.insert_materialization(target.asset.clone(), target.partition.clone(), record);
 }

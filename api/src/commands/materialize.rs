@@ -1,118 +1,103 @@
-//! `cairn materialize`: run the plan.
+//! `cairn materialize`: store a run of the plan, then execute it here.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
 
-use cairn_assets::execute::{ExecuteError, PlannedRun, RunOptions, RunSummary, SkipReason, StepOutcome, run_plan};
+use cairn_engine::{CancellationToken, ExecutorOptions, Instance, Launch};
+use cairn_store::{RunId, RunOrigin};
 use clap::Args;
 
-use crate::Failure;
-use crate::cli::{GlobalArgs, TargetArgs};
-use crate::commands::plan::{make_plan, print_blocked};
+use crate::cli::{ExecutorArgs, GlobalArgs, TargetArgs};
+use crate::commands::plan::{make_plan, partition_filter, partition_filter_text, print_blocked};
+use crate::open::{failure, open_for_execution, snapshot};
 use crate::progress::Progress;
-use crate::session::{open_for_run, partition_filter, partition_filter_text};
+use crate::summary::print_summary;
+use crate::{Failure, outln};
 
 /// `cairn materialize`.
 #[derive(Debug, Args)]
 pub struct MaterializeArgs {
     #[command(flatten)]
     pub target: TargetArgs,
-    /// Most materializations running at once (default: number of CPUs).
-    #[arg(long, short = 'j')]
-    pub concurrency: Option<usize>,
+    #[command(flatten)]
+    pub executor: ExecutorArgs,
+    /// Store the run without executing it: a `cairn worker` (or `cairn run
+    /// resume`) executes it.
+    #[arg(long)]
+    pub queue: bool,
 }
 
-/// Plans, runs with a progress bar, prints a summary. Fails (exit 1) when
-/// a step failed or a selected partition was blocked.
+/// Plans, stores the run, executes it with a progress bar, prints a
+/// summary. Fails (exit 1) when a step failed, a selected partition was
+/// blocked, or the run was canceled.
 pub async fn run(global: &GlobalArgs, args: &MaterializeArgs) -> Result<(), Failure> {
-    let session = open_for_run(global).await?;
-    let plan = make_plan(&session, &args.target)?;
-    print_blocked(global, &session, &plan);
+    let instance = open_for_execution(global, &args.executor).await?;
+    let snapshot = snapshot(global, &instance).await?;
+    let plan = make_plan(global, &instance, &snapshot, &args.target)?;
+    print_blocked(global, &instance, &plan);
     if plan.steps.is_empty() {
         if !global.quiet {
-            println!("up to date: nothing to materialize ({} asset partitions checked)", plan.considered);
+            outln!("up to date: nothing to materialize ({} asset partitions checked)", plan.considered)?;
         }
         return if plan.blocked.is_empty() { Ok(()) } else { Err(Failure::User(String::new())) };
     }
-    let concurrency =
-        args.concurrency.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())).max(1);
-    let options = RunOptions {
-        concurrency,
-        selection: args.target.selection.join(" "),
-        partition_filter: partition_filter_text(&partition_filter(&args.target)),
-        now: session.now,
+    let launch = Launch {
+        origin: RunOrigin::Cli,
+        tags: BTreeMap::new(),
+        selection_text: args.target.selection.join(" "),
+        partition_text: partition_filter_text(&args.target),
+        selection: instance.select(&args.target.selection).map_err(|e| failure(global, e))?,
+        partitions: partition_filter(&args.target),
+        only_stale: true,
     };
-    let progress = Arc::new(Progress::new(global));
-    let planned = PlannedRun {
-        plan,
-        state: session.state,
-        observations: session.observations,
-        changed_sources: session.changed_sources,
-        lock: session.lock,
-    };
-    let summary = run_plan(session.project.clone(), session.store.clone(), planned, options, progress.clone())
-        .await
-        .map_err(|e| Failure::Unexpected(anyhow::anyhow!(e)))?;
-    progress.finish();
-    print_summary(global, &summary);
-    if summary.succeeded() { Ok(()) } else { Err(Failure::User(String::new())) }
+    let run = instance.launch(&snapshot, &plan, &launch).await.map_err(|e| failure(global, e))?;
+    if args.queue {
+        if !global.quiet {
+            eprintln!(
+                "run {run} queued: {} step(s); `cairn worker` or `cairn run resume {run}` executes it",
+                plan.steps.len()
+            );
+        }
+        return outln!("{run}");
+    }
+    execute(global, &instance, run, plan.steps.len(), args.executor.concurrency()).await?;
+    print_summary(global, &instance, run, plan.blocked.len()).await
 }
 
-/// Violating rows shown per failed check.
-const SAMPLE_ROWS: usize = 3;
-
-fn print_summary(global: &GlobalArgs, summary: &RunSummary) {
-    let unchanged = summary
-        .results
-        .iter()
-        .filter(|r| matches!(r.outcome, StepOutcome::Skipped(SkipReason::UpstreamUnchanged)))
-        .count();
-    let skipped = summary.count("skipped");
-    let mut line = format!(
-        "run {} finished in {:.1} s: {} materialized, {} failed, {} skipped",
-        summary.run_id,
-        summary.duration.as_secs_f64(),
-        summary.count("materialized"),
-        summary.count("failed"),
-        skipped,
-    );
-    if unchanged > 0 {
-        line.push_str(&format!(" ({unchanged} because upstream data did not change)"));
-    }
-    if !summary.blocked.is_empty() {
-        line.push_str(&format!(", {} blocked", summary.blocked.len()));
-    }
-    if !global.quiet || !summary.succeeded() {
-        println!("{line}");
-    }
-    let warnings = summary.check_warnings();
-    if !warnings.is_empty() && !global.quiet {
-        println!("check warnings:");
-        for (target, checks) in &warnings {
-            for check in checks {
-                println!("  {target}: {}", check.summary());
-                for row in check.sample_lines(SAMPLE_ROWS) {
-                    println!("    | {row}");
-                }
+/// Executes `run` in this process until it has finished, with progress on
+/// stderr. Ctrl-C cancels the run (a second Ctrl-C exits at once).
+pub async fn execute(
+    global: &GlobalArgs,
+    instance: &Instance,
+    run: RunId,
+    steps: usize,
+    concurrency: usize,
+) -> Result<(), Failure> {
+    let executor = instance.executor(ExecutorOptions { run: Some(run), concurrency });
+    let interrupt = {
+        let instance = instance.clone();
+        let quiet = global.quiet;
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_err() {
+                return;
             }
-        }
-    }
-    let failures: Vec<_> = summary.results.iter().filter(|r| matches!(r.outcome, StepOutcome::Failed { .. })).collect();
-    if !failures.is_empty() {
-        println!("failed:");
-        for result in failures {
-            let StepOutcome::Failed { error, checks } = &result.outcome else { continue };
-            println!("  {}: {error}", result.target);
-            for check in checks.iter().filter(|c| c.blocks_publication()) {
-                for row in check.sample_lines(SAMPLE_ROWS) {
-                    println!("    | {row}");
-                }
+            if !quiet {
+                eprintln!("interrupted: canceling run {run} (Ctrl-C again to exit at once)");
             }
-            if let ExecuteError::Command { stderr_tail, .. } = error {
-                for line in stderr_tail {
-                    println!("    | {line}");
-                }
+            if let Err(error) = instance.cancel_run(run).await {
+                eprintln!("error: cannot cancel run {run}: {error}");
             }
-        }
-        println!("the previous data of failed assets is unchanged; see `cairn logs {}`", summary.run_id);
-    }
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        })
+    };
+    let stop_progress = CancellationToken::new();
+    let progress =
+        tokio::spawn(Progress::new(global, run, steps).follow(instance.store().clone(), run, stop_progress.clone()));
+    let executed = executor.run(CancellationToken::new()).await;
+    stop_progress.cancel();
+    let _ = progress.await;
+    interrupt.abort();
+    executed.map_err(|e| failure(global, e))?;
+    Ok(())
 }

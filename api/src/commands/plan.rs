@@ -1,12 +1,14 @@
 //! `cairn plan`: what would be materialized, and why.
 
-use cairn_core::planner::{Plan, PlanRequest, plan};
+use cairn_core::planner::{PartitionFilter, Plan};
+use cairn_engine::{Instance, Snapshot};
 use clap::Args;
 
 use crate::Failure;
 use crate::cli::{Format, GlobalArgs, TargetArgs};
+use crate::open::{failure, open, snapshot};
 use crate::output::{columns, group_plan, list_targets};
-use crate::session::{Session, open, partition_filter};
+use crate::{out, outln};
 
 /// `cairn plan`.
 #[derive(Debug, Args)]
@@ -24,10 +26,10 @@ pub struct PlanArgs {
 /// Prints the plan (text or JSON) to stdout; blocked partitions go to
 /// stderr as warnings.
 pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<(), Failure> {
-    let session = open(global).await?;
-    let plan = make_plan(&session, &args.target)?;
-    let json = args.json || args.format == Format::Json;
-    if json {
+    let instance = open(global).await?;
+    let snapshot = snapshot(global, &instance).await?;
+    let plan = make_plan(global, &instance, &snapshot, &args.target)?;
+    if args.json || args.format == Format::Json {
         let steps: Vec<serde_json::Value> = plan
             .steps
             .iter()
@@ -40,22 +42,41 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<(), Failure> {
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&steps).map_err(anyhow::Error::from)?);
+        outln!("{}", serde_json::to_string_pretty(&steps).map_err(anyhow::Error::from)?)?;
     } else {
-        print!("{}", render(&plan));
+        out!("{}", render(&plan))?;
     }
-    print_blocked(global, &session, &plan);
+    print_blocked(global, &instance, &plan);
     Ok(())
 }
 
-/// Plans `target` against the session's state.
-pub fn make_plan(session: &Session, target: &TargetArgs) -> Result<Plan, Failure> {
-    let request = PlanRequest {
-        selection: session.select(&target.selection)?,
-        partitions: partition_filter(target),
-        now: session.now,
-    };
-    plan(session.project.specs(), &session.state, &request).map_err(|e| Failure::User(e.to_string()))
+/// Plans `target` against the snapshot.
+pub fn make_plan(
+    global: &GlobalArgs,
+    instance: &Instance,
+    snapshot: &Snapshot,
+    target: &TargetArgs,
+) -> Result<Plan, Failure> {
+    let selection = instance.select(&target.selection).map_err(|e| failure(global, e))?;
+    instance.plan(snapshot, selection, partition_filter(target)).map_err(|e| failure(global, e))
+}
+
+/// The partition filter from the flags.
+pub fn partition_filter(target: &TargetArgs) -> PartitionFilter {
+    match (&target.from, &target.to) {
+        (Some(from), Some(to)) => PartitionFilter::Range { from: from.clone(), to: to.clone() },
+        _ if !target.partitions.is_empty() => PartitionFilter::Keys(target.partitions.clone()),
+        _ => PartitionFilter::All,
+    }
+}
+
+/// The partition filter as typed, for the run record.
+pub fn partition_filter_text(target: &TargetArgs) -> Option<String> {
+    match partition_filter(target) {
+        PartitionFilter::All | PartitionFilter::Scope(_) => None,
+        PartitionFilter::Keys(keys) => Some(keys.join(",")),
+        PartitionFilter::Range { from, to } => Some(format!("{from}..{to}")),
+    }
 }
 
 /// The plan as aligned text, one line per asset and kind of reason.
@@ -78,16 +99,17 @@ pub fn render(plan: &Plan) -> String {
 }
 
 /// Warns about selected partitions that cannot run, naming what they wait for.
-pub fn print_blocked(global: &GlobalArgs, session: &Session, plan: &Plan) {
+pub fn print_blocked(global: &GlobalArgs, instance: &Instance, plan: &Plan) {
     if plan.blocked.is_empty() || global.quiet {
         return;
     }
+    let specs = instance.project().specs();
     eprintln!("warning: {} selected asset partition(s) cannot be materialized:", plan.blocked.len());
     for blocked in plan.blocked.iter().take(10) {
         let sources: Vec<String> = blocked
             .missing_upstream
             .iter()
-            .filter(|u| session.project.specs().iter().any(|s| s.key == u.asset && !s.is_materializable()))
+            .filter(|u| specs.iter().any(|s| s.key == u.asset && !s.is_materializable()))
             .map(|u| format!("source `{}` has no files", u.asset))
             .collect();
         let detail = if sources.is_empty() {

@@ -4,6 +4,5 @@ use crate::Failure;
 
 /// Prints the schema to stdout.
 pub fn run() -> Result<(), Failure> {
-    print!("{}", cairn_assets::schema::project_schema_json());
-    Ok(())
+    crate::out!("{}", cairn_assets::schema::project_schema_json())
 }

@@ -1,13 +1,14 @@
 //! `cairn validate`: load and check the whole project.
 
-use cairn_assets::execute::observe_sources;
+use cairn_assets::observe::observe_sources;
 use cairn_assets::{AssetDefinition, Diagnostic, Diagnostics};
 use cairn_core::AssetKind;
 use clap::Args;
 
 use crate::Failure;
 use crate::cli::{Format, GlobalArgs};
-use crate::session::{has_errors, load_project, print_diagnostics};
+use crate::open::{has_errors, load_project, print_diagnostics};
+use crate::outln;
 
 /// `cairn validate`.
 #[derive(Debug, Args)]
@@ -24,7 +25,7 @@ pub async fn run(global: &GlobalArgs, args: &ValidateArgs) -> Result<(), Failure
         Ok(project) => project,
         Err(failure) => {
             if args.format == Format::Json {
-                println!("{}", serde_json::json!({ "valid": false }));
+                outln!("{}", serde_json::json!({ "valid": false }))?;
             }
             return Err(failure);
         }
@@ -47,14 +48,14 @@ pub async fn run(global: &GlobalArgs, args: &ValidateArgs) -> Result<(), Failure
     if problems.has_errors() {
         print_diagnostics(global, &problems);
         if args.format == Format::Json {
-            println!("{}", serde_json::json!({ "valid": false }));
+            outln!("{}", serde_json::json!({ "valid": false }))?;
         }
         return Err(has_errors(&project.settings.name, problems.error_count()));
     }
     let count = |kind: AssetKind| project.specs().iter().filter(|s| s.kind == kind).count();
     let partitioned = project.specs().iter().filter(|s| s.partitions.is_some()).count();
     match args.format {
-        Format::Json => println!(
+        Format::Json => outln!(
             "{}",
             serde_json::json!({
                 "valid": true,
@@ -65,10 +66,10 @@ pub async fn run(global: &GlobalArgs, args: &ValidateArgs) -> Result<(), Failure
                 "commands": count(AssetKind::Command),
                 "partitioned": partitioned,
             })
-        ),
+        )?,
         Format::Text => {
             if !global.quiet {
-                println!(
+                outln!(
                     "project `{}` is valid: {} assets ({} sources, {} sql, {} commands; {} partitioned)",
                     project.settings.name,
                     project.specs().len(),
@@ -76,7 +77,7 @@ pub async fn run(global: &GlobalArgs, args: &ValidateArgs) -> Result<(), Failure
                     count(AssetKind::Sql),
                     count(AssetKind::Command),
                     partitioned
-                );
+                )?;
             }
         }
     }

@@ -1,8 +1,8 @@
 //! Asset checks from YAML, and the use of partition parameters.
 
 use cairn_core::AssetKey;
+use cairn_core::check::CheckSeverity;
 use cairn_core::partitions::PartitionsDefinition;
-use cairn_core::store::CheckSeverity;
 
 use super::text::{find_in_query, position_in_scalar};
 use crate::definition::{AssetDefinition, Check, CheckKind, Scalar};

@@ -14,6 +14,7 @@
 //! [`PartitionMapping`].
 
 pub mod mapping;
+pub mod subset;
 pub mod time_window;
 
 use std::fmt;
@@ -23,6 +24,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use mapping::{PartitionMapping, UpstreamPartitions};
+pub use subset::KeyRange;
 pub use time_window::{Cadence, TimeWindow, TimeWindowConfig, TimeWindowPartitions};
 
 /// Longest partition key accepted, in bytes.

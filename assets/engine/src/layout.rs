@@ -1,0 +1,210 @@
+//! Where materialized data lives, and how it is published.
+//!
+//! ```text
+//! data_dir/
+//!   <asset key>/r12-s340-a1.parquet               unpartitioned asset
+//!   <asset key>/<partition key>/r12-s340-a1.parquet   one partition
+//!   .staging/r12-s340-a1/data.parquet             written and checked here first
+//! ```
+//!
+//! Every materialization gets a file of its own, named after the run, the
+//! step and the attempt that wrote it (`r12-s340-a1`), so a new
+//! materialization never overwrites the file readers are using, and an
+//! executor that lost its lease can never overwrite the data of the one
+//! that replaced it. A step writes and checks its data under `.staging`,
+//! renames it to its own path (same file system: atomic, never seen
+//! half-written), and then records it in the metadata store: the record is
+//! the commit point. Readers find an asset partition's data through its
+//! latest materialization's recorded path, never by listing folders.
+//! Files no record points to (a crash between rename and record), staging
+//! folders of finished attempts and superseded files are removed by
+//! `cairn gc` (see [`crate::gc`]). Folders starting with `.` are ignored by
+//! Arrow dataset readers.
+
+use std::path::{Path, PathBuf};
+
+use cairn_core::AssetKey;
+use cairn_core::partitions::PartitionKey;
+use cairn_store::{RunId, StepId};
+
+use crate::error::ExecuteError;
+
+/// Name of the staging folder under `data_dir`.
+pub const STAGING_DIR: &str = ".staging";
+
+/// The run, step and attempt that wrote a file: `r12-s340-a1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Attempt {
+    /// The run.
+    pub run: RunId,
+    /// The step.
+    pub step: StepId,
+    /// The attempt number (the lease's fencing token).
+    pub attempt: u32,
+}
+
+impl Attempt {
+    /// `r12-s340-a1`.
+    pub fn stem(&self) -> String {
+        format!("r{}-s{}-a{}", self.run.0, self.step.0, self.attempt)
+    }
+
+    /// Reads a file stem or folder name written by [`Self::stem`].
+    pub fn parse(stem: &str) -> Option<Self> {
+        let mut parts = stem.split('-');
+        let run = parts.next()?.strip_prefix('r')?.parse().ok()?;
+        let step = parts.next()?.strip_prefix('s')?.parse().ok()?;
+        let attempt = parts.next()?.strip_prefix('a')?.parse().ok()?;
+        parts.next().is_none().then_some(Self { run: RunId(run), step: StepId(step), attempt })
+    }
+}
+
+/// Paths of materialized data under one `data_dir`.
+#[derive(Debug, Clone)]
+pub struct DataLayout {
+    data_dir: PathBuf,
+}
+
+impl DataLayout {
+    /// A layout rooted at `data_dir` (absolute).
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self { data_dir: data_dir.into() }
+    }
+
+    /// The root folder.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The folder of an asset partition's files, relative to `data_dir`:
+    /// `<key segments>/[<partition>]`.
+    pub fn relative_folder(&self, asset: &AssetKey, partition: Option<&PartitionKey>) -> PathBuf {
+        let mut path: PathBuf = asset.segments().collect();
+        if let Some(partition) = partition {
+            path.push(partition.as_str());
+        }
+        path
+    }
+
+    /// The file one attempt publishes, relative to `data_dir`:
+    /// `<key>/[<partition>/]r12-s340-a1.<extension>`.
+    pub fn relative_path(
+        &self,
+        asset: &AssetKey,
+        partition: Option<&PartitionKey>,
+        attempt: Attempt,
+        extension: &str,
+    ) -> PathBuf {
+        self.relative_folder(asset, partition).join(format!("{}.{extension}", attempt.stem()))
+    }
+
+    /// An absolute path for a path recorded relative to `data_dir`.
+    pub fn absolute(&self, relative: &str) -> PathBuf {
+        self.data_dir.join(relative)
+    }
+
+    /// The staging folder of one attempt.
+    pub fn staging_folder(&self, attempt: Attempt) -> PathBuf {
+        self.data_dir.join(STAGING_DIR).join(attempt.stem())
+    }
+
+    /// Where an attempt stages its data before publishing it.
+    pub fn staging_path(&self, attempt: Attempt, extension: &str) -> PathBuf {
+        self.staging_folder(attempt).join(format!("data.{extension}"))
+    }
+
+    /// Creates the parent folder of `path`.
+    ///
+    /// # Errors
+    /// [`ExecuteError::Io`] naming the folder.
+    pub fn prepare(&self, path: &Path) -> Result<(), ExecuteError> {
+        if let Some(parent) = path.parent() {
+            fs_err::create_dir_all(parent).map_err(ExecuteError::io)?;
+        }
+        Ok(())
+    }
+
+    /// Moves a staged file to its own published path (a path no other
+    /// attempt uses) in one atomic rename, after syncing its content to
+    /// disk, so a record never points at data a crash could lose.
+    ///
+    /// # Errors
+    /// [`ExecuteError::Io`] naming the paths.
+    pub fn publish(&self, staged: &Path, published: &Path) -> Result<(), ExecuteError> {
+        fs_err::File::open(staged).and_then(|file| file.sync_all()).map_err(ExecuteError::io)?;
+        self.prepare(published)?;
+        fs_err::rename(staged, published).map_err(ExecuteError::io)
+    }
+}
+
+/// Removes an attempt's staging folder when dropped: whether the step
+/// published, failed, or was stopped half-way (its future dropped).
+pub struct StagingGuard {
+    folder: PathBuf,
+}
+
+impl StagingGuard {
+    /// Guards the staging folder of `attempt`.
+    pub fn new(layout: &DataLayout, attempt: Attempt) -> Self {
+        Self { folder: layout.staging_folder(attempt) }
+    }
+}
+
+impl Drop for StagingGuard {
+    fn drop(&mut self) {
+        // Errors are ignored: staging folders are never read, and `cairn gc`
+        // removes what is left.
+        let _ = std::fs::remove_dir_all(&self.folder);
+        if let Some(root) = self.folder.parent() {
+            // Fails, harmlessly, while another attempt is staging data.
+            let _ = std::fs::remove_dir(root);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attempt() -> Attempt {
+        Attempt { run: RunId(12), step: StepId(340), attempt: 2 }
+    }
+
+    #[test]
+    fn paths_follow_keys_partitions_and_attempts() {
+        let layout = DataLayout::new("/data");
+        let key = AssetKey::new("raw/flights").unwrap();
+        let day = PartitionKey::new("2013-01-05").unwrap();
+        assert_eq!(
+            layout.relative_path(&key, None, attempt(), "parquet"),
+            PathBuf::from("raw/flights/r12-s340-a2.parquet")
+        );
+        assert_eq!(
+            layout.relative_path(&key, Some(&day), attempt(), "parquet"),
+            PathBuf::from("raw/flights/2013-01-05/r12-s340-a2.parquet")
+        );
+        assert_eq!(layout.staging_path(attempt(), "md"), PathBuf::from("/data/.staging/r12-s340-a2/data.md"));
+        assert_eq!(Attempt::parse("r12-s340-a2"), Some(attempt()));
+        for bad in ["data", "r12-s340", "r1-s2-a3-x", "rx-s1-a1", ""] {
+            assert_eq!(Attempt::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn publishing_moves_the_staged_file_and_the_guard_cleans_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = DataLayout::new(dir.path());
+        let key = AssetKey::new("a").unwrap();
+        let guard = StagingGuard::new(&layout, attempt());
+        let staged = layout.staging_path(attempt(), "txt");
+        layout.prepare(&staged).unwrap();
+        std::fs::write(&staged, "new").unwrap();
+        let published = layout.absolute(&layout.relative_path(&key, None, attempt(), "txt").display().to_string());
+        layout.publish(&staged, &published).unwrap();
+        assert_eq!(std::fs::read_to_string(&published).unwrap(), "new");
+        assert!(!staged.exists());
+        drop(guard);
+        assert!(!dir.path().join(STAGING_DIR).exists(), "an empty staging folder is removed");
+        assert!(published.exists(), "the published file stays");
+    }
+}

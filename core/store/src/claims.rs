@@ -1,0 +1,800 @@
+//! Claiming steps with leases, renewing and releasing leases, re-queuing
+//! the steps of executors that died, and recording how a step ended
+//! (fenced by its lease). See "Leases and fencing" in the crate docs.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use cairn_core::state::AssetPartition;
+use chrono::{DateTime, Utc};
+use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, FromQueryResult, Value};
+
+use crate::MetadataStore;
+use crate::entities::{check_results, materialization_inputs, materializations, run_steps};
+use crate::events::append_in;
+use crate::records::{
+    ClaimRequest, ClaimedStep, EventKind, EventLevel, Finished, Lease, NewCheckResult, NewEvent, NewMaterialization,
+    Renewal, RunId, RunStatus, RunTarget, SkipReason, StepId, StepOutcome, StepRecord, StepStatus, StoreError,
+};
+use crate::rows::{During, Keys, json, partition_text, step_record, stored_time, to_json};
+use crate::runs::{CountDelta, count_and_finish};
+use crate::sql::{placeholders, statement};
+
+/// Inputs inserted per statement: 5 parameters each, well under SQLite's
+/// 32,766 and PostgreSQL's 65,535 bind parameters.
+const INPUT_BATCH: usize = 1_000;
+
+/// Check results inserted per statement (11 parameters each).
+const CHECK_BATCH: usize = 500;
+
+/// Ids per `IN (...)` list.
+const ID_BATCH: usize = 1_000;
+
+/// Claims retried after losing a race for an asset partition to another
+/// claimer (PostgreSQL only; SQLite claims one at a time).
+const CLAIM_RETRIES: usize = 5;
+
+impl MetadataStore {
+    /// Claims up to `request.limit` ready steps for `request.owner`: queued
+    /// steps of queued or started runs of the project whose awaited steps
+    /// are all done and whose asset partition no other step is running.
+    /// Each claimed step becomes `RUNNING` with a lease until `now + lease`
+    /// and a new attempt number; its run becomes `STARTED` if it was
+    /// queued. Earlier runs first, then plan order.
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] if the claim fails; then nothing is claimed.
+    pub async fn claim_steps(&self, request: &ClaimRequest<'_>) -> Result<Vec<ClaimedStep>, StoreError> {
+        let mut attempt = 0;
+        loop {
+            match self.try_claim(request).await {
+                Err(StoreError::Query { source, .. }) if is_unique_violation(&source) && attempt < CLAIM_RETRIES => {
+                    // Another claimer took a step of the same asset
+                    // partition at the same moment: the index refused
+                    // ours. Try again; the next query sees theirs.
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn try_claim(&self, request: &ClaimRequest<'_>) -> Result<Vec<ClaimedStep>, StoreError> {
+        let action = || format!("claim steps for executor {}", request.owner);
+        if request.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let backend = self.backend();
+        let txn = self.begin_write().await.during(action)?;
+        let mut values: Vec<Value> = vec![request.project.into(), (request.limit as i64 * 2).into()];
+        let run_filter = match request.run {
+            Some(run) => {
+                values.push(run.0.into());
+                " AND s.run_id = $3"
+            }
+            None => "",
+        };
+        let lock = match backend {
+            DbBackend::Postgres => " FOR UPDATE OF s SKIP LOCKED",
+            _ => "",
+        };
+        let sql = format!(
+            "SELECT s.id, s.asset_key, s.partition_key FROM run_steps s JOIN runs r ON r.id = s.run_id \
+             WHERE s.status = 'QUEUED' AND s.waiting_on = 0 AND r.status IN ('QUEUED', 'STARTED') \
+             AND r.project = $1{run_filter} \
+             AND NOT EXISTS (SELECT 1 FROM run_steps o WHERE o.status = 'RUNNING' AND o.asset_key = s.asset_key \
+                             AND COALESCE(o.partition_key, '') = COALESCE(s.partition_key, '')) \
+             ORDER BY s.run_id, s.position LIMIT $2{lock}"
+        );
+        let candidates = txn.query_all_raw(statement(backend, &sql, values)).await.during(action)?;
+        // Two runs may both wait for one asset partition: claim one of them.
+        let mut partitions = HashSet::new();
+        let mut ids: Vec<i64> = Vec::new();
+        for row in candidates {
+            let id: i64 = row.try_get("", "id").during(action)?;
+            let asset: String = row.try_get("", "asset_key").during(action)?;
+            let partition: Option<String> = row.try_get("", "partition_key").during(action)?;
+            if ids.len() < request.limit && partitions.insert((asset, partition)) {
+                ids.push(id);
+            }
+        }
+        if ids.is_empty() {
+            txn.rollback().await.during(action)?;
+            return Ok(Vec::new());
+        }
+        let expires = stored_time(request.now + request.lease);
+        let now = stored_time(request.now);
+        let mut values: Vec<Value> = vec![request.owner.into(), expires.into(), now.into()];
+        values.extend(ids.iter().map(|&id| Value::from(id)));
+        let sql = format!(
+            "UPDATE run_steps SET status = 'RUNNING', owner = $1, lease_expires_at = $2, started_at = $3, \
+             attempt = attempt + 1, finished_at = NULL WHERE id IN ({}) RETURNING *",
+            placeholders(4, ids.len())
+        );
+        let rows = txn.query_all_raw(statement(backend, &sql, values)).await.during(action)?;
+        let mut keys = Keys::default();
+        let mut steps = Vec::with_capacity(rows.len());
+        for row in rows {
+            let model = run_steps::Model::from_query_result(&row, "").during(action)?;
+            steps.push(step_record(model, &mut keys)?);
+        }
+        steps.sort_by_key(|step| (step.run_id, step.position));
+        let run_ids: BTreeSet<RunId> = steps.iter().map(|step| step.run_id).collect();
+        let runs = runs_info(&txn, &run_ids).await.during(action)?;
+        let mut events = Vec::new();
+        let mut values: Vec<Value> = vec![now.into()];
+        values.extend(run_ids.iter().map(|run| Value::from(run.0)));
+        let started = txn
+            .query_all_raw(statement(
+                backend,
+                &format!(
+                    "UPDATE runs SET status = 'STARTED', started_at = $1 WHERE status = 'QUEUED' AND id IN ({}) \
+                     RETURNING id",
+                    placeholders(2, run_ids.len())
+                ),
+                values,
+            ))
+            .await
+            .during(action)?;
+        for row in started {
+            let run = RunId(row.try_get("", "id").during(action)?);
+            events.push(event(
+                EventKind::RunStart,
+                run,
+                None,
+                EventLevel::Info,
+                format!("run {run} started"),
+                request.now,
+            ));
+        }
+        let mut claimed = Vec::with_capacity(steps.len());
+        for step in steps {
+            let (run_created_at, only_stale) = runs.get(&step.run_id).copied().unwrap_or((request.now, true));
+            let message = match step.attempt {
+                1 => format!("{} started by {}", step.target, request.owner),
+                n => format!("{} started by {} (attempt {n})", step.target, request.owner),
+            };
+            events.push(
+                event(EventKind::StepStart, step.run_id, Some(step.id), EventLevel::Info, message, request.now)
+                    .about(&step.target)
+                    .with_data(serde_json::json!({ "attempt": step.attempt, "owner": request.owner })),
+            );
+            let lease =
+                Lease { step: step.id, run: step.run_id, owner: request.owner.to_owned(), attempt: step.attempt };
+            claimed.push(ClaimedStep { step, lease, run_created_at, only_stale });
+        }
+        append_in(&txn, &events).await.during(action)?;
+        txn.commit().await.during(action)?;
+        Ok(claimed)
+    }
+
+    /// Extends the leases of `leases` (all held by one executor) until
+    /// `until`. Says which leases are no longer held (their steps must stop
+    /// without recording anything) and which runs are being canceled
+    /// (their steps must stop and be recorded `CANCELED`).
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] if a query fails.
+    pub async fn renew_leases(&self, leases: &[Lease], until: DateTime<Utc>) -> Result<Renewal, StoreError> {
+        let Some(first) = leases.first() else { return Ok(Renewal::default()) };
+        let action = || format!("renew {} lease(s) of executor {}", leases.len(), first.owner);
+        let backend = self.backend();
+        let mut values: Vec<Value> = vec![stored_time(until).into(), first.owner.as_str().into()];
+        let mut conditions = Vec::with_capacity(leases.len());
+        for lease in leases {
+            let n = values.len();
+            conditions.push(format!("(id = ${} AND attempt = ${})", n + 1, n + 2));
+            values.push(lease.step.0.into());
+            values.push((lease.attempt as i32).into());
+        }
+        let sql = format!(
+            "UPDATE run_steps SET lease_expires_at = $1 WHERE status = 'RUNNING' AND owner = $2 AND ({}) RETURNING id",
+            conditions.join(" OR ")
+        );
+        let rows = self.db.query_all_raw(statement(backend, &sql, values)).await.during(action)?;
+        let mut renewed = HashSet::new();
+        for row in rows {
+            renewed.insert(row.try_get::<i64>("", "id").during(action)?);
+        }
+        let lost: Vec<StepId> = leases.iter().map(|l| l.step).filter(|step| !renewed.contains(&step.0)).collect();
+        let runs: BTreeSet<i64> = leases.iter().map(|l| l.run.0).collect();
+        let values: Vec<Value> = runs.iter().map(|&id| Value::from(id)).collect();
+        let sql = format!("SELECT id FROM runs WHERE status = 'CANCELING' AND id IN ({})", placeholders(1, runs.len()));
+        let mut canceling = Vec::new();
+        for row in self.db.query_all_raw(statement(backend, &sql, values)).await.during(action)? {
+            canceling.push(RunId(row.try_get("", "id").during(action)?));
+        }
+        Ok(Renewal { lost, canceling })
+    }
+
+    /// Records how a step ended, fenced by its lease, in one transaction:
+    /// the materialization and its inputs (the commit point of the step's
+    /// data), the check results, the step's status, the steps that wait
+    /// for it (one fewer to wait for; or, when it failed, skipped with all
+    /// their own dependents), the run's counters and, after its last step,
+    /// the run's end, and the events (`logs` first).
+    ///
+    /// # Errors
+    /// [`StoreError::LeaseLost`] when the lease is no longer current (then
+    /// nothing at all is recorded), [`StoreError::Query`] if a query fails
+    /// (likewise).
+    pub async fn finish_step(
+        &self,
+        lease: &Lease,
+        target: &AssetPartition,
+        outcome: &StepOutcome,
+        logs: &[NewEvent],
+        now: DateTime<Utc>,
+    ) -> Result<Finished, StoreError> {
+        let action = || format!("record the end of step {} ({target}) of run {}", lease.step, lease.run);
+        let backend = self.backend();
+        let txn = self.begin_write().await.during(action)?;
+        if backend == DbBackend::Postgres {
+            // Finishes of one run take its row first: the same lock order
+            // as cancellation, so they never deadlock with it.
+            txn.execute_raw(statement(
+                backend,
+                "SELECT id FROM runs WHERE id = $1 FOR UPDATE",
+                vec![lease.run.0.into()],
+            ))
+            .await
+            .during(action)?;
+        }
+        let materialization_id = match outcome {
+            StepOutcome::Materialized { materialization, .. } => {
+                Some(insert_materialization(&txn, lease, materialization).await.during(action)?)
+            }
+            _ => None,
+        };
+        let status = outcome.status();
+        let (skip_reason, error) = match outcome {
+            StepOutcome::Skipped(reason) => (Some(to_json(reason)), None),
+            StepOutcome::Failed { error, .. } => (None, Some(error.clone())),
+            _ => (None, None),
+        };
+        let updated = txn
+            .execute_raw(statement(
+                backend,
+                "UPDATE run_steps SET status = $5, finished_at = $6, lease_expires_at = NULL, skip_reason = $7, \
+                 error = $8, materialization_id = $9 \
+                 WHERE id = $1 AND owner = $2 AND attempt = $3 AND run_id = $4 AND status = 'RUNNING'",
+                vec![
+                    lease.step.0.into(),
+                    lease.owner.as_str().into(),
+                    (lease.attempt as i32).into(),
+                    lease.run.0.into(),
+                    status.as_str().into(),
+                    stored_time(now).into(),
+                    skip_reason.into(),
+                    error.into(),
+                    materialization_id.into(),
+                ],
+            ))
+            .await
+            .during(action)?;
+        if updated.rows_affected() == 0 {
+            txn.rollback().await.during(action)?;
+            return Err(StoreError::LeaseLost {
+                step: lease.step,
+                run: lease.run,
+                attempt: lease.attempt,
+                owner: lease.owner.clone(),
+            });
+        }
+        let mut events: Vec<NewEvent> = logs.to_vec();
+        let checks = match outcome {
+            StepOutcome::Materialized { checks, .. } | StepOutcome::Failed { checks, .. } => checks.as_slice(),
+            _ => &[],
+        };
+        insert_check_results(&txn, lease, target, materialization_id, checks).await.during(action)?;
+        for check in checks {
+            let level = if check.passed { EventLevel::Info } else { EventLevel::Warn };
+            let verdict = if check.passed {
+                "passed".to_owned()
+            } else {
+                format!("failed: {} violating row(s)", check.violations)
+            };
+            events.push(
+                event(
+                    EventKind::AssetCheckEvaluation,
+                    lease.run,
+                    Some(lease.step),
+                    level,
+                    format!("check `{}` {verdict}", check.check_name),
+                    check.evaluated_at,
+                )
+                .about(target)
+                .with_data(serde_json::json!({
+                    "check": check.check_name, "passed": check.passed, "severity": check.severity.as_str(),
+                    "violations": check.violations, "materialization_id": materialization_id,
+                })),
+            );
+        }
+        let step = step_dependents(&txn, lease).await.during(action)?;
+        let mut delta = CountDelta::default();
+        delta.add(status, 1);
+        let mut skipped_downstream = 0;
+        match outcome {
+            StepOutcome::Materialized { .. } | StepOutcome::Skipped(_) => {
+                release_dependents(&txn, lease.run, &step).await.during(action)?;
+            }
+            StepOutcome::Failed { .. } => {
+                let reason = SkipReason::UpstreamFailed { upstream: target.clone() };
+                let skipped = skip_downstream(&txn, lease.run, &step, &reason, now).await.during(action)?;
+                skipped_downstream = skipped.len();
+                delta.add(StepStatus::Skipped, skipped.len() as i64);
+                for (id, skipped_target) in skipped {
+                    events.push(
+                        event(
+                            EventKind::StepSkipped,
+                            lease.run,
+                            Some(id),
+                            EventLevel::Warn,
+                            format!("{skipped_target} skipped: {reason}"),
+                            now,
+                        )
+                        .about(&skipped_target),
+                    );
+                }
+            }
+            StepOutcome::Canceled => {}
+        }
+        events.push(step_event(lease, target, outcome, materialization_id, now));
+        let run_finished = count_and_finish(&txn, lease.run, delta, now, &mut events).await.during(action)?;
+        append_in(&txn, &events).await.during(action)?;
+        txn.commit().await.during(action)?;
+        Ok(Finished { materialization_id, skipped_downstream, run_finished })
+    }
+
+    /// Gives steps back (an executor shutting down): each becomes `QUEUED`
+    /// again for any executor to claim, or `CANCELED` if its run is being
+    /// canceled. Leases no longer held are ignored.
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] if a query fails; then nothing changed.
+    pub async fn release_steps(&self, leases: &[Lease], now: DateTime<Utc>) -> Result<usize, StoreError> {
+        if leases.is_empty() {
+            return Ok(0);
+        }
+        let action = || format!("release {} step(s) of executor {}", leases.len(), leases[0].owner);
+        let txn = self.begin_write().await.during(action)?;
+        let mut held = Vec::new();
+        for lease in leases {
+            if let Some(step) = still_held(&txn, lease).await.during(action)? {
+                held.push(step);
+            }
+        }
+        let count = held.len();
+        let reason = format!("released by executor {} (shutting down)", leases[0].owner);
+        let events = requeue(&txn, held, &reason, now).await.during(action)?;
+        append_in(&txn, &events).await.during(action)?;
+        txn.commit().await.during(action)?;
+        Ok(count)
+    }
+
+    /// Re-queues every `RUNNING` step whose lease expired before `now` (its
+    /// executor died or hung), or cancels it if its run is being canceled.
+    /// Returns how many steps it changed. Executors call it regularly; so
+    /// do `cairn run resume` and `cairn run cancel`.
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] if a query fails; then nothing changed.
+    pub async fn expire_leases(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        let action = || "re-queue steps whose lease expired".to_owned();
+        let backend = self.backend();
+        let expired = self
+            .db
+            .query_all_raw(statement(
+                backend,
+                "SELECT id, run_id, asset_key, partition_key, owner, attempt FROM run_steps \
+                 WHERE status = 'RUNNING' AND lease_expires_at < $1",
+                vec![stored_time(now).into()],
+            ))
+            .await
+            .during(action)?;
+        if expired.is_empty() {
+            return Ok(0);
+        }
+        let mut candidates = Vec::new();
+        for row in &expired {
+            let owner: Option<String> = row.try_get("", "owner").during(action)?;
+            let attempt: i32 = row.try_get("", "attempt").during(action)?;
+            candidates.push((held_step(row).during(action)?, owner.unwrap_or_default(), attempt));
+        }
+        let mut changed = 0;
+        for (step, owner, attempt) in candidates {
+            let reason = format!("the lease of executor {owner} expired (attempt {attempt})");
+            if self.expire_one(&step, attempt, Some(now), &reason, now).await? {
+                changed += 1;
+            }
+        }
+        Ok(changed)
+    }
+
+    /// Re-queues one `RUNNING` step at once, whatever its lease says: its
+    /// executor is known to be dead (a process of this machine that no
+    /// longer exists). Nothing changes if the step moved on (another
+    /// attempt, or finished). Returns whether it changed.
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] if a query fails; then nothing changed.
+    pub async fn expire_lease_of_dead_owner(&self, lease: &Lease, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let action = || format!("read step {}", lease.step);
+        let Some(step) = still_held(&self.db, lease).await.during(action)? else { return Ok(false) };
+        let reason = format!("executor {} is no longer running (attempt {})", lease.owner, lease.attempt);
+        self.expire_one(&step, lease.attempt as i32, None, &reason, now).await
+    }
+
+    async fn expire_one(
+        &self,
+        step: &HeldStep,
+        attempt: i32,
+        expired_before: Option<DateTime<Utc>>,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let action = || format!("re-queue step {} ({})", StepId(step.id), step.target);
+        let txn = self.begin_write().await.during(action)?;
+        let mut sql = "SELECT id FROM run_steps WHERE id = $1 AND attempt = $2 AND status = 'RUNNING'".to_owned();
+        let mut values: Vec<Value> = vec![step.id.into(), attempt.into()];
+        if let Some(before) = expired_before {
+            sql.push_str(" AND lease_expires_at < $3");
+            values.push(stored_time(before).into());
+        }
+        let still = txn.query_one_raw(statement(self.backend(), &sql, values)).await.during(action)?;
+        if still.is_none() {
+            txn.rollback().await.during(action)?;
+            return Ok(false);
+        }
+        let events = requeue(&txn, vec![step.clone()], reason, now).await.during(action)?;
+        append_in(&txn, &events).await.during(action)?;
+        txn.commit().await.during(action)?;
+        Ok(true)
+    }
+
+    /// Every `RUNNING` step (of one run, if given), oldest claim first.
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] if the query fails, [`StoreError::Corrupt`] if
+    /// a row cannot be read back.
+    pub async fn running_steps(&self, run: Option<RunId>) -> Result<Vec<StepRecord>, StoreError> {
+        let (sql, values): (&str, Vec<Value>) = match run {
+            Some(run) => (
+                "SELECT * FROM run_steps WHERE status = 'RUNNING' AND run_id = $1 ORDER BY started_at, id",
+                vec![run.0.into()],
+            ),
+            None => ("SELECT * FROM run_steps WHERE status = 'RUNNING' ORDER BY started_at, id", vec![]),
+        };
+        let action = || "list running steps".to_owned();
+        let rows = self.db.query_all_raw(statement(self.backend(), sql, values)).await.during(action)?;
+        let mut keys = Keys::default();
+        rows.iter()
+            .map(|row| {
+                let model = run_steps::Model::from_query_result(row, "").during(action)?;
+                step_record(model, &mut keys)
+            })
+            .collect()
+    }
+}
+
+fn is_unique_violation(error: &DbErr) -> bool {
+    let text = error.to_string();
+    text.contains("23505") || text.contains("duplicate key") || text.contains("UNIQUE constraint failed")
+}
+
+fn event(
+    kind: EventKind,
+    run: RunId,
+    step: Option<StepId>,
+    level: EventLevel,
+    message: String,
+    at: DateTime<Utc>,
+) -> NewEvent {
+    NewEvent { kind, run_id: Some(run), step_id: step, asset: None, partition: None, level, message, data: None, at }
+}
+
+trait WithData {
+    fn with_data(self, data: serde_json::Value) -> Self;
+}
+
+impl WithData for NewEvent {
+    fn with_data(mut self, data: serde_json::Value) -> Self {
+        self.data = Some(data);
+        self
+    }
+}
+
+/// The event saying how a step ended.
+fn step_event(
+    lease: &Lease,
+    target: &AssetPartition,
+    outcome: &StepOutcome,
+    materialization_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> NewEvent {
+    let (kind, level, message, data) = match outcome {
+        StepOutcome::Materialized { materialization: m, data_changed, .. } => {
+            let rows = m.rows.map_or_else(String::new, |r| format!("{r} rows, "));
+            let unchanged = if *data_changed { "" } else { " (unchanged)" };
+            (
+                EventKind::AssetMaterialization,
+                EventLevel::Info,
+                format!(
+                    "materialized {rows}{} bytes in {} ms, data version {}{unchanged}",
+                    m.bytes, m.duration_ms, m.data_version
+                ),
+                serde_json::json!({
+                    "materialization_id": materialization_id, "data_version": m.data_version.as_str(),
+                    "rows": m.rows, "bytes": m.bytes, "duration_ms": m.duration_ms, "path": m.path,
+                    "changed": data_changed,
+                }),
+            )
+        }
+        StepOutcome::Skipped(reason) => (
+            EventKind::StepSkipped,
+            EventLevel::Info,
+            format!("skipped: {reason}"),
+            serde_json::json!({ "reason": reason }),
+        ),
+        StepOutcome::Failed { error, .. } => {
+            (EventKind::StepFailure, EventLevel::Error, error.clone(), serde_json::json!({ "error": error }))
+        }
+        StepOutcome::Canceled => (
+            EventKind::StepCanceled,
+            EventLevel::Warn,
+            "canceled; its unpublished data was discarded".to_owned(),
+            serde_json::Value::Null,
+        ),
+    };
+    let mut event = event(kind, lease.run, Some(lease.step), level, message, now).about(target);
+    if !data.is_null() {
+        event.data = Some(data);
+    }
+    event
+}
+
+/// Creation time and `only_stale` of each run.
+async fn runs_info(
+    txn: &DatabaseTransaction,
+    runs: &BTreeSet<RunId>,
+) -> Result<HashMap<RunId, (DateTime<Utc>, bool)>, DbErr> {
+    let values: Vec<Value> = runs.iter().map(|run| Value::from(run.0)).collect();
+    let sql = format!("SELECT id, created_at, target FROM runs WHERE id IN ({})", placeholders(1, runs.len()));
+    let mut info = HashMap::new();
+    for row in txn.query_all_raw(statement(txn.get_database_backend(), &sql, values)).await? {
+        let id = RunId(row.try_get("", "id")?);
+        let created_at: DateTime<Utc> = row.try_get("", "created_at")?;
+        let target: Option<String> = row.try_get("", "target")?;
+        let only_stale = target
+            .and_then(|text| serde_json::from_str::<RunTarget>(&text).ok())
+            .is_none_or(|target| target.only_stale);
+        info.insert(id, (created_at, only_stale));
+    }
+    Ok(info)
+}
+
+async fn insert_materialization(
+    txn: &DatabaseTransaction,
+    lease: &Lease,
+    m: &NewMaterialization,
+) -> Result<i64, DbErr> {
+    let row = materializations::ActiveModel {
+        id: NotSet,
+        run_id: Set(lease.run.0),
+        asset_key: Set(m.asset.as_str().to_owned()),
+        partition_key: Set(partition_text(m.partition.as_ref())),
+        code_version: Set(m.code_version.as_str().to_owned()),
+        data_version: Set(m.data_version.as_str().to_owned()),
+        rows: Set(m.rows),
+        bytes: Set(m.bytes),
+        duration_ms: Set(m.duration_ms),
+        path: Set(m.path.clone()),
+        materialized_at: Set(stored_time(m.materialized_at)),
+        step_id: Set(Some(lease.step.0)),
+    };
+    let id = materializations::Entity::insert(row).exec(txn).await?.last_insert_id;
+    let mut position: i64 = 0;
+    for batch in m.inputs.chunks(INPUT_BATCH) {
+        let rows: Vec<materialization_inputs::ActiveModel> = batch
+            .iter()
+            .map(|input| {
+                position += 1;
+                materialization_inputs::ActiveModel {
+                    materialization_id: Set(id),
+                    position: Set(position - 1),
+                    asset_key: Set(input.asset.as_str().to_owned()),
+                    partition_key: Set(partition_text(input.partition.as_ref())),
+                    data_version: Set(input.data_version.as_str().to_owned()),
+                }
+            })
+            .collect();
+        materialization_inputs::Entity::insert_many(rows).exec_without_returning(txn).await?;
+    }
+    Ok(id)
+}
+
+async fn insert_check_results(
+    txn: &DatabaseTransaction,
+    lease: &Lease,
+    target: &AssetPartition,
+    materialization_id: Option<i64>,
+    results: &[NewCheckResult],
+) -> Result<(), DbErr> {
+    for batch in results.chunks(CHECK_BATCH) {
+        let rows: Vec<check_results::ActiveModel> = batch
+            .iter()
+            .map(|result| check_results::ActiveModel {
+                id: NotSet,
+                run_id: Set(lease.run.0),
+                materialization_id: Set(materialization_id),
+                asset_key: Set(target.asset.as_str().to_owned()),
+                partition_key: Set(partition_text(target.partition.as_ref())),
+                check_name: Set(result.check_name.clone()),
+                severity: Set(result.severity.as_str().to_owned()),
+                passed: Set(result.passed),
+                violations: Set(result.violations),
+                sample: Set(result.sample.to_string()),
+                error: Set(result.error.clone()),
+                evaluated_at: Set(stored_time(result.evaluated_at)),
+            })
+            .collect();
+        check_results::Entity::insert_many(rows).exec_without_returning(txn).await?;
+    }
+    Ok(())
+}
+
+/// The positions of the steps waiting for the leased one.
+async fn step_dependents(txn: &DatabaseTransaction, lease: &Lease) -> Result<Vec<usize>, DbErr> {
+    let row = txn
+        .query_one_raw(statement(
+            txn.get_database_backend(),
+            "SELECT dependents FROM run_steps WHERE id = $1",
+            vec![lease.step.0.into()],
+        ))
+        .await?;
+    let Some(row) = row else { return Ok(Vec::new()) };
+    let text: String = row.try_get("", "dependents")?;
+    json(&text, || format!("step {}", lease.step)).map_err(|e| DbErr::Custom(e.to_string()))
+}
+
+/// One fewer step to wait for, for each of `dependents`.
+async fn release_dependents(txn: &DatabaseTransaction, run: RunId, dependents: &[usize]) -> Result<(), DbErr> {
+    for batch in dependents.chunks(ID_BATCH) {
+        let mut values: Vec<Value> = vec![run.0.into()];
+        values.extend(batch.iter().map(|&p| Value::from(p as i32)));
+        let sql = format!(
+            "UPDATE run_steps SET waiting_on = waiting_on - 1 WHERE run_id = $1 AND position IN ({})",
+            placeholders(2, batch.len())
+        );
+        txn.execute_raw(statement(txn.get_database_backend(), &sql, values)).await?;
+    }
+    Ok(())
+}
+
+/// Skips the queued `dependents` and, transitively, theirs. Returns the
+/// steps skipped.
+async fn skip_downstream(
+    txn: &DatabaseTransaction,
+    run: RunId,
+    dependents: &[usize],
+    reason: &SkipReason,
+    now: DateTime<Utc>,
+) -> Result<Vec<(StepId, AssetPartition)>, DbErr> {
+    let backend = txn.get_database_backend();
+    let reason_json = to_json(reason);
+    let mut frontier: BTreeSet<usize> = dependents.iter().copied().collect();
+    let mut seen: BTreeSet<usize> = BTreeSet::new();
+    let mut skipped = Vec::new();
+    let mut keys = Keys::default();
+    while !frontier.is_empty() {
+        let batch: Vec<usize> = frontier.iter().copied().filter(|p| seen.insert(*p)).collect();
+        frontier.clear();
+        for chunk in batch.chunks(ID_BATCH) {
+            let mut values: Vec<Value> = vec![run.0.into(), reason_json.clone().into(), stored_time(now).into()];
+            values.extend(chunk.iter().map(|&p| Value::from(p as i32)));
+            let sql = format!(
+                "UPDATE run_steps SET status = 'SKIPPED', skip_reason = $2, finished_at = $3 \
+                 WHERE run_id = $1 AND status = 'QUEUED' AND position IN ({}) \
+                 RETURNING id, asset_key, partition_key, dependents",
+                placeholders(4, chunk.len())
+            );
+            for row in txn.query_all_raw(statement(backend, &sql, values)).await? {
+                let id: i64 = row.try_get("", "id")?;
+                let asset: String = row.try_get("", "asset_key")?;
+                let partition: Option<String> = row.try_get("", "partition_key")?;
+                let next: String = row.try_get("", "dependents")?;
+                let what = || format!("step {}", StepId(id));
+                let as_db = |e: StoreError| DbErr::Custom(e.to_string());
+                let target = AssetPartition::new(
+                    keys.asset(&asset, what).map_err(as_db)?,
+                    keys.partition(partition.as_deref(), what).map_err(as_db)?,
+                );
+                let next: Vec<usize> = json(&next, what).map_err(as_db)?;
+                frontier.extend(next.into_iter().filter(|p| !seen.contains(p)));
+                skipped.push((StepId(id), target));
+            }
+        }
+    }
+    Ok(skipped)
+}
+
+/// The step of `lease` if it is still running under that lease.
+async fn still_held(db: &impl ConnectionTrait, lease: &Lease) -> Result<Option<HeldStep>, DbErr> {
+    let row = db
+        .query_one_raw(statement(
+            db.get_database_backend(),
+            "SELECT id, run_id, asset_key, partition_key FROM run_steps \
+             WHERE id = $1 AND owner = $2 AND attempt = $3 AND status = 'RUNNING'",
+            vec![lease.step.0.into(), lease.owner.as_str().into(), (lease.attempt as i32).into()],
+        ))
+        .await?;
+    row.as_ref().map(held_step).transpose()
+}
+
+/// A running step about to be re-queued.
+#[derive(Debug, Clone)]
+struct HeldStep {
+    id: i64,
+    run: RunId,
+    target: AssetPartition,
+}
+
+fn held_step(row: &sea_orm::QueryResult) -> Result<HeldStep, DbErr> {
+    let id: i64 = row.try_get("", "id")?;
+    let run: i64 = row.try_get("", "run_id")?;
+    let asset: String = row.try_get("", "asset_key")?;
+    let partition: Option<String> = row.try_get("", "partition_key")?;
+    let mut keys = Keys::default();
+    let what = || format!("step {}", StepId(id));
+    let as_db = |e: StoreError| DbErr::Custom(e.to_string());
+    let target = AssetPartition::new(
+        keys.asset(&asset, what).map_err(as_db)?,
+        keys.partition(partition.as_deref(), what).map_err(as_db)?,
+    );
+    Ok(HeldStep { id, run: RunId(run), target })
+}
+
+/// Puts running steps back in the queue, or cancels them when their run
+/// is being canceled (ending the run after its last step). Returns the
+/// events to append.
+async fn requeue(
+    txn: &DatabaseTransaction,
+    steps: Vec<HeldStep>,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<NewEvent>, DbErr> {
+    let backend = txn.get_database_backend();
+    let mut events = Vec::new();
+    let mut canceled_per_run: BTreeMap<RunId, i64> = BTreeMap::new();
+    for step in steps {
+        let row = txn
+            .query_one_raw(statement(backend, "SELECT status FROM runs WHERE id = $1", vec![step.run.0.into()]))
+            .await?;
+        let canceling = match row {
+            Some(row) => row.try_get::<String>("", "status")? == RunStatus::Canceling.as_str(),
+            None => false,
+        };
+        let (status, finished_at, message, level) = if canceling {
+            (StepStatus::Canceled, Some(stored_time(now)), format!("{reason}; canceled with its run"), EventLevel::Warn)
+        } else {
+            (StepStatus::Queued, None, format!("{reason}; queued again"), EventLevel::Warn)
+        };
+        txn.execute_raw(statement(
+            backend,
+            "UPDATE run_steps SET status = $2, lease_expires_at = NULL, finished_at = $3 WHERE id = $1",
+            vec![step.id.into(), status.as_str().into(), finished_at.into()],
+        ))
+        .await?;
+        if canceling {
+            *canceled_per_run.entry(step.run).or_default() += 1;
+        }
+        events.push(
+            event(EventKind::EngineEvent, step.run, Some(StepId(step.id)), level, message, now).about(&step.target),
+        );
+    }
+    for (run, canceled) in canceled_per_run {
+        let delta = CountDelta { canceled, ..CountDelta::default() };
+        count_and_finish(txn, run, delta, now, &mut events).await?;
+    }
+    Ok(events)
+}

@@ -1,0 +1,460 @@
+//! Reading the state the planner and executors need (latest
+//! materializations and observations, check results, history) and
+//! recording source observations.
+
+use std::collections::HashMap;
+
+use cairn_core::partitions::PartitionKey;
+use cairn_core::state::{AssetPartition, InputVersion, MaterializationRecord, ObservationRecord, StoredState};
+use cairn_core::{AssetKey, CodeVersion, DataVersion};
+use chrono::{DateTime, Utc};
+use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Value};
+
+use crate::MetadataStore;
+use crate::entities::{check_results, materialization_inputs, materializations, observations};
+use crate::events::append_in;
+use crate::records::{
+    CheckResult, CurrentData, EventKind, EventLevel, MaterializationDetails, NewEvent, NewObservation, RunId,
+    StoreError,
+};
+use crate::rows::{During, Keys, check_result, latest_materialization_ids, materialization_details, stored_time};
+use crate::sql::{placeholders, statement};
+
+/// Partitions per `IN (...)` list.
+const KEY_BATCH: usize = 1_000;
+
+/// A materialization file and when a later materialization of the same
+/// asset partition replaced it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SupersededFile {
+    /// Path relative to the data folder.
+    pub path: String,
+    /// When the next materialization of the asset partition was recorded, UTC.
+    pub superseded_at: DateTime<Utc>,
+}
+
+impl MetadataStore {
+    /// Records an observation of a source asset and appends
+    /// `ASSET_OBSERVATION`, in one transaction.
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] if the insert fails.
+    pub async fn record_observation(&self, observation: &NewObservation) -> Result<(), StoreError> {
+        let action = || format!("record observation of {}", observation.asset);
+        let txn = self.begin_write().await.during(action)?;
+        let row = observations::ActiveModel {
+            id: NotSet,
+            run_id: Set(observation.run_id.map(|run| run.0)),
+            asset_key: Set(observation.asset.as_str().to_owned()),
+            partition_key: Set(None),
+            data_version: Set(observation.data_version.as_str().to_owned()),
+            observed_at: Set(stored_time(observation.observed_at)),
+        };
+        observations::Entity::insert(row).exec_without_returning(&txn).await.during(action)?;
+        let event = NewEvent {
+            kind: EventKind::AssetObservation,
+            run_id: observation.run_id,
+            step_id: None,
+            asset: Some(observation.asset.clone()),
+            partition: None,
+            level: EventLevel::Info,
+            message: format!("observed data version {}", observation.data_version),
+            data: Some(serde_json::json!({ "data_version": observation.data_version.as_str() })),
+            at: observation.observed_at,
+        };
+        append_in(&txn, &[event]).await.during(action)?;
+        txn.commit().await.during(action)
+    }
+
+    /// The latest materialization (highest id) of every asset partition,
+    /// with the inputs it read, and the latest observation of every source.
+    ///
+    /// Three set-based queries from one snapshot, whatever the number of
+    /// materializations: the latest rows (`id IN (SELECT max(id) ... GROUP
+    /// BY asset_key, partition_key)`, where NULL partitions form their own
+    /// group on both databases), their inputs (same subquery, no id list),
+    /// and the latest observations.
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] if a query fails, [`StoreError::Corrupt`] if a
+    /// stored key cannot be read back.
+    pub async fn load_state(&self) -> Result<StoredState, StoreError> {
+        use materialization_inputs::Column as Input;
+        use materializations::Column as Materialization;
+        use observations::Column as Observation;
+
+        type HeadRow = (i64, i64, String, Option<String>, String, String, DateTime<Utc>, String);
+        type InputRow = (i64, String, Option<String>, String);
+        type ObservationRow = (i64, String, String, DateTime<Utc>);
+
+        let txn = self.begin_snapshot().await.during(|| "load state: begin a read transaction".to_owned())?;
+        let heads: Vec<HeadRow> = materializations::Entity::find()
+            .select_only()
+            .columns([
+                Materialization::Id,
+                Materialization::RunId,
+                Materialization::AssetKey,
+                Materialization::PartitionKey,
+                Materialization::CodeVersion,
+                Materialization::DataVersion,
+                Materialization::MaterializedAt,
+                Materialization::Path,
+            ])
+            .filter(Materialization::Id.in_subquery(latest_materialization_ids()))
+            .into_tuple()
+            .all(&txn)
+            .await
+            .during(|| "load state: read the latest materializations".to_owned())?;
+        let inputs: Vec<InputRow> = materialization_inputs::Entity::find()
+            .select_only()
+            .columns([Input::MaterializationId, Input::AssetKey, Input::PartitionKey, Input::DataVersion])
+            .filter(Input::MaterializationId.in_subquery(latest_materialization_ids()))
+            // No ORDER BY: StoredState sorts every record's inputs.
+            .into_tuple()
+            .all(&txn)
+            .await
+            .during(|| "load state: read the inputs of the latest materializations".to_owned())?;
+        let latest_observations = observations::Entity::find()
+            .select_only()
+            .expr(Observation::Id.max())
+            .filter(Observation::PartitionKey.is_null())
+            .group_by(Observation::AssetKey)
+            .into_query();
+        let observation_rows: Vec<ObservationRow> = observations::Entity::find()
+            .select_only()
+            .columns([Observation::Id, Observation::AssetKey, Observation::DataVersion, Observation::ObservedAt])
+            .filter(Observation::Id.in_subquery(latest_observations))
+            .into_tuple()
+            .all(&txn)
+            .await
+            .during(|| "load state: read the latest observations".to_owned())?;
+        txn.commit().await.during(|| "load state: end the read transaction".to_owned())?;
+
+        let mut keys = Keys::default();
+        let mut latest: HashMap<i64, (AssetKey, Option<PartitionKey>, MaterializationRecord)> =
+            HashMap::with_capacity(heads.len());
+        for (id, run_id, asset, partition, code_version, data_version, materialized_at, path) in heads {
+            let what = || format!("materialization {id}");
+            let asset = keys.asset(&asset, what)?;
+            let partition = keys.partition(partition.as_deref(), what)?;
+            let record = MaterializationRecord {
+                id,
+                run_id,
+                code_version: CodeVersion::from_stored(&code_version),
+                data_version: DataVersion::from_stored(&data_version),
+                inputs: Vec::new(),
+                materialized_at,
+                path,
+            };
+            latest.insert(id, (asset, partition, record));
+        }
+        for (materialization_id, asset, partition, data_version) in inputs {
+            // Always found: both queries read the same snapshot.
+            let Some((_, _, record)) = latest.get_mut(&materialization_id) else {
+                continue;
+            };
+            let what = || format!("input of materialization {materialization_id}");
+            record.inputs.push(InputVersion {
+                asset: keys.asset(&asset, what)?,
+                partition: keys.partition(partition.as_deref(), what)?,
+                data_version: keys.data_version(&data_version),
+            });
+        }
+
+        let mut state = StoredState::new();
+        for (asset, partition, record) in latest.into_values() {
+            state.insert_materialization(asset, partition, record);
+        }
+        for (id, asset, data_version, observed_at) in observation_rows {
+            let asset = keys.asset(&asset, || format!("observation {id}"))?;
+            let record = ObservationRecord { data_version: DataVersion::from_stored(&data_version), observed_at };
+            state.insert_observation(asset, record);
+        }
+        Ok(state)
+    }
+
+    /// The latest materialization of one asset partition, with the inputs
+    /// it read: what an executor compares against the current upstream
+    /// data to decide whether a step still needs to run.
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] if a query fails, [`StoreError::Corrupt`] if a
+    /// row cannot be read back.
+    pub async fn latest_materialization(
+        &self,
+        target: &AssetPartition,
+    ) -> Result<Option<MaterializationRecord>, StoreError> {
+        use materializations::Column;
+        let action = || format!("read the latest materialization of {target}");
+        let mut query = materializations::Entity::find().filter(Column::AssetKey.eq(target.asset.as_str()));
+        query = match &target.partition {
+            Some(partition) => query.filter(Column::PartitionKey.eq(partition.as_str())),
+            None => query.filter(Column::PartitionKey.is_null()),
+        };
+        let Some(row) = query.order_by_desc(Column::Id).one(&self.db).await.during(action)? else {
+            return Ok(None);
+        };
+        let inputs = materialization_inputs::Entity::find()
+            .filter(materialization_inputs::Column::MaterializationId.eq(row.id))
+            .all(&self.db)
+            .await
+            .during(action)?;
+        let mut keys = Keys::default();
+        let mut record = MaterializationRecord {
+            id: row.id,
+            run_id: row.run_id,
+            code_version: CodeVersion::from_stored(&row.code_version),
+            data_version: DataVersion::from_stored(&row.data_version),
+            inputs: Vec::with_capacity(inputs.len()),
+            materialized_at: row.materialized_at,
+            path: row.path,
+        };
+        for input in inputs {
+            let what = || format!("input of materialization {}", row.id);
+            record.inputs.push(InputVersion {
+                asset: keys.asset(&input.asset_key, what)?,
+                partition: keys.partition(input.partition_key.as_deref(), what)?,
+                data_version: keys.data_version(&input.data_version),
+            });
+        }
+        record.sort_inputs();
+        Ok(Some(record))
+    }
+
+    /// The current data of some partitions of one materialized asset: the
+    /// data version and file of each one's latest materialization. Missing
+    /// partitions are absent from the map.
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] if a query fails.
+    pub async fn current_data(
+        &self,
+        asset: &AssetKey,
+        partitions: &[Option<PartitionKey>],
+    ) -> Result<HashMap<Option<PartitionKey>, CurrentData>, StoreError> {
+        let action = || format!("read the current data of `{asset}`");
+        let backend = self.backend();
+        let mut found = HashMap::with_capacity(partitions.len());
+        let keyed: Vec<&PartitionKey> = partitions.iter().flatten().collect();
+        let mut queries: Vec<(String, Vec<Value>)> = Vec::new();
+        if partitions.iter().any(Option::is_none) {
+            queries.push((
+                "SELECT id, partition_key, data_version, path FROM materializations WHERE id = \
+                 (SELECT MAX(id) FROM materializations WHERE asset_key = $1 AND partition_key IS NULL)"
+                    .to_owned(),
+                vec![asset.as_str().into()],
+            ));
+        }
+        for batch in keyed.chunks(KEY_BATCH) {
+            let mut values: Vec<Value> = vec![asset.as_str().into()];
+            values.extend(batch.iter().map(|key| Value::from(key.as_str())));
+            queries.push((
+                format!(
+                    "SELECT id, partition_key, data_version, path FROM materializations WHERE id IN \
+                     (SELECT MAX(id) FROM materializations WHERE asset_key = $1 AND partition_key IN ({}) \
+                      GROUP BY partition_key)",
+                    placeholders(2, batch.len())
+                ),
+                values,
+            ));
+        }
+        let mut keys = Keys::default();
+        for (sql, values) in queries {
+            for row in self.db.query_all_raw(statement(backend, &sql, values)).await.during(action)? {
+                let id: i64 = row.try_get("", "id").during(action)?;
+                let partition: Option<String> = row.try_get("", "partition_key").during(action)?;
+                let data_version: String = row.try_get("", "data_version").during(action)?;
+                let path: String = row.try_get("", "path").during(action)?;
+                let partition = keys.partition(partition.as_deref(), || format!("materialization {id}"))?;
+                found.insert(
+                    partition,
+                    CurrentData {
+                        data_version: DataVersion::from_stored(&data_version),
+                        path: Some(path),
+                        materialization_id: Some(id),
+                    },
+                );
+            }
+        }
+        Ok(found)
+    }
+
+    /// The latest observation of a source asset.
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] if the query fails.
+    pub async fn latest_observation(&self, asset: &AssetKey) -> Result<Option<ObservationRecord>, StoreError> {
+        use observations::Column;
+        let row = observations::Entity::find()
+            .filter(Column::AssetKey.eq(asset.as_str()))
+            .filter(Column::PartitionKey.is_null())
+            .order_by_desc(Column::Id)
+            .one(&self.db)
+            .await
+            .during(|| format!("read the latest observation of `{asset}`"))?;
+        Ok(row.map(|row| ObservationRecord {
+            data_version: DataVersion::from_stored(&row.data_version),
+            observed_at: row.observed_at,
+        }))
+    }
+
+    /// The latest result (highest id) of every check on every asset
+    /// partition, sorted by asset, partition (unpartitioned first) and
+    /// check name.
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] if the query fails, [`StoreError::Corrupt`] if
+    /// a row cannot be read back.
+    pub async fn latest_check_results(&self) -> Result<Vec<CheckResult>, StoreError> {
+        use check_results::Column;
+        let latest = check_results::Entity::find()
+            .select_only()
+            .expr(Column::Id.max())
+            .group_by(Column::AssetKey)
+            .group_by(Column::PartitionKey)
+            .group_by(Column::CheckName)
+            .into_query();
+        let rows = check_results::Entity::find()
+            .filter(Column::Id.in_subquery(latest))
+            .all(&self.db)
+            .await
+            .during(|| "load the latest check results".to_owned())?;
+        let mut keys = Keys::default();
+        let mut results = rows.into_iter().map(|row| check_result(row, &mut keys)).collect::<Result<Vec<_>, _>>()?;
+        results.sort_by(|a, b| (&a.asset, &a.partition, &a.check_name).cmp(&(&b.asset, &b.partition, &b.check_name)));
+        Ok(results)
+    }
+
+    /// The check results recorded by one run, in the order recorded.
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] if the query fails, [`StoreError::Corrupt`] if
+    /// a row cannot be read back.
+    pub async fn run_check_results(&self, run: RunId) -> Result<Vec<CheckResult>, StoreError> {
+        let rows = check_results::Entity::find()
+            .filter(check_results::Column::RunId.eq(run.0))
+            .order_by_asc(check_results::Column::Id)
+            .all(&self.db)
+            .await
+            .during(|| format!("load the check results of run {run}"))?;
+        let mut keys = Keys::default();
+        rows.into_iter().map(|row| check_result(row, &mut keys)).collect()
+    }
+
+    /// The `limit` most recent materializations of `asset` (all its
+    /// partitions), newest first.
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] if the query fails, [`StoreError::Corrupt`] if
+    /// a row cannot be read back.
+    pub async fn materialization_history(
+        &self,
+        asset: &AssetKey,
+        limit: u64,
+    ) -> Result<Vec<MaterializationDetails>, StoreError> {
+        let rows = materializations::Entity::find()
+            .filter(materializations::Column::AssetKey.eq(asset.as_str()))
+            .order_by_desc(materializations::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .during(|| format!("load the materialization history of {asset}"))?;
+        let mut keys = Keys::default();
+        rows.into_iter().map(|row| materialization_details(row, &mut keys)).collect()
+    }
+
+    /// The materializations recorded by one run, in the order recorded.
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] if the query fails, [`StoreError::Corrupt`] if
+    /// a row cannot be read back.
+    pub async fn run_materializations(&self, run: RunId) -> Result<Vec<MaterializationDetails>, StoreError> {
+        let rows = materializations::Entity::find()
+            .filter(materializations::Column::RunId.eq(run.0))
+            .order_by_asc(materializations::Column::Id)
+            .all(&self.db)
+            .await
+            .during(|| format!("load the materializations of run {run}"))?;
+        let mut keys = Keys::default();
+        rows.into_iter().map(|row| materialization_details(row, &mut keys)).collect()
+    }
+
+    /// The data files of every asset partition's latest materialization
+    /// (paths relative to the data folder): what readers use.
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] if the query fails.
+    pub async fn current_files(&self) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<String> = materializations::Entity::find()
+            .select_only()
+            .column(materializations::Column::Path)
+            .filter(materializations::Column::Id.in_subquery(latest_materialization_ids()))
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .during(|| "list the current data files".to_owned())?;
+        Ok(rows)
+    }
+
+    /// The data files of superseded materializations (a later one of the
+    /// same asset partition exists), with when each was superseded.
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] if the query fails.
+    pub async fn superseded_files(&self) -> Result<Vec<SupersededFile>, StoreError> {
+        let action = || "list superseded data files".to_owned();
+        // Window functions: PostgreSQL, and SQLite since 3.25.
+        let rows = self
+            .db
+            .query_all_raw(statement(
+                self.backend(),
+                "SELECT path, superseded_at FROM (SELECT path, LEAD(materialized_at) OVER \
+                 (PARTITION BY asset_key, partition_key ORDER BY id) AS superseded_at FROM materializations) later \
+                 WHERE superseded_at IS NOT NULL",
+                vec![],
+            ))
+            .await
+            .during(action)?;
+        superseded_rows(&rows, action)
+    }
+
+    /// The data files of earlier materializations of the asset partitions
+    /// run `run` materialized, with when they were superseded (at the
+    /// latest).
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] if the query fails.
+    pub async fn superseded_by_run(&self, run: RunId) -> Result<Vec<SupersededFile>, StoreError> {
+        let action = || format!("list the data files run {run} superseded");
+        let rows = self
+            .db
+            .query_all_raw(statement(
+                self.backend(),
+                "SELECT earlier.path AS path, later.materialized_at AS superseded_at \
+                 FROM materializations later JOIN materializations earlier \
+                 ON earlier.asset_key = later.asset_key \
+                 AND COALESCE(earlier.partition_key, '') = COALESCE(later.partition_key, '') \
+                 AND earlier.id < later.id WHERE later.run_id = $1",
+                vec![run.0.into()],
+            ))
+            .await
+            .during(action)?;
+        superseded_rows(&rows, action)
+    }
+}
+
+/// `path, superseded_at` rows as [`SupersededFile`]s.
+fn superseded_rows(
+    rows: &[sea_orm::QueryResult],
+    action: impl Fn() -> String + Copy,
+) -> Result<Vec<SupersededFile>, StoreError> {
+    rows.iter()
+        .map(|row| {
+            Ok(SupersededFile {
+                path: row.try_get("", "path").during(action)?,
+                superseded_at: row.try_get("", "superseded_at").during(action)?,
+            })
+        })
+        .collect()
+}
