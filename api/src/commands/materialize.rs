@@ -50,6 +50,7 @@ pub async fn run(global: &GlobalArgs, args: &MaterializeArgs) -> Result<(), Fail
         only_stale: true,
     };
     let run = instance.launch(&snapshot, &plan, &launch).await.map_err(|e| failure(global, e))?;
+    warn_about_orphaned_runs(global, &instance, run).await;
     if args.queue {
         if !global.quiet {
             eprintln!(
@@ -100,4 +101,26 @@ pub async fn execute(
     interrupt.abort();
     executed.map_err(|e| failure(global, e))?;
     Ok(())
+}
+
+/// Says which earlier runs are unfinished with nothing executing them (their
+/// `cairn materialize` was killed): a worker or `cairn run resume` finishes
+/// them, `cairn run cancel` drops them.
+async fn warn_about_orphaned_runs(global: &GlobalArgs, instance: &Instance, this: RunId) {
+    if global.quiet {
+        return;
+    }
+    let filter = cairn_store::RunFilter {
+        statuses: Some(vec![cairn_store::RunStatus::Started]),
+        origin: Some(RunOrigin::Cli),
+        ..cairn_store::RunFilter::default()
+    };
+    let Ok(runs) = instance.store().runs(&filter, 20).await else { return };
+    let Ok(running) = instance.store().running_steps(None).await else { return };
+    for run in runs.iter().filter(|r| r.id != this && !running.iter().any(|s| s.run_id == r.id)) {
+        eprintln!(
+            "warning: run {} is unfinished and nothing executes it: `cairn run resume {}` finishes it, `cairn run cancel {}` drops it",
+            run.id, run.id, run.id
+        );
+    }
 }
