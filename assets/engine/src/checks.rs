@@ -17,6 +17,7 @@ use datafusion::error::DataFusionError;
 use datafusion::functions_aggregate::expr_fn::count;
 use datafusion::logical_expr::{Expr, col, lit};
 use datafusion::prelude::SessionContext;
+use futures::StreamExt;
 use serde_json::Value;
 
 /// Rows kept as a sample of violations.
@@ -147,10 +148,22 @@ fn literal(value: &Scalar) -> Expr {
     }
 }
 
+/// Counts the violating rows and keeps the first few, in one pass.
 async fn violations(rows: DataFrame) -> Result<(i64, Value), DataFusionError> {
-    let sample = sample(rows.clone()).await?;
-    let count = rows.count().await? as i64;
-    Ok((count, sample))
+    let mut stream = rows.execute_stream().await?;
+    let mut count = 0;
+    let mut kept: Vec<RecordBatch> = Vec::new();
+    let mut kept_rows = 0;
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        count += batch.num_rows() as i64;
+        if kept_rows < SAMPLE_ROWS && batch.num_rows() > 0 {
+            let take = (SAMPLE_ROWS - kept_rows).min(batch.num_rows());
+            kept.push(batch.slice(0, take));
+            kept_rows += take;
+        }
+    }
+    Ok((count, batches_to_json(&kept)))
 }
 
 async fn sample(rows: DataFrame) -> Result<Value, DataFusionError> {

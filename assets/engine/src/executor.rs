@@ -72,6 +72,8 @@ pub struct StepReport {
     pub duration: Duration,
     /// Time DataFusion spent planning and running its query.
     pub query_time: Duration,
+    /// Time spent recording how it ended (the commit), retries included.
+    pub record_time: Duration,
     /// Why the end could not be recorded, if it could not.
     pub error: Option<String>,
 }
@@ -83,6 +85,10 @@ pub struct ExecutorReport {
     pub steps: Vec<StepReport>,
     /// Steps given back to the queue at shutdown.
     pub released: usize,
+    /// Claims that returned at least one step.
+    pub claims: usize,
+    /// Time spent in those claims.
+    pub claim_time: Duration,
 }
 
 /// Why a held step is being stopped.
@@ -177,8 +183,13 @@ impl Executor {
                     lease: self.settings.lease,
                     now: self.ctx.clock.now(),
                 };
+                let claiming = std::time::Instant::now();
                 match store.claim_steps(&request).await {
                     Ok(claimed) => {
+                        if !claimed.is_empty() {
+                            report.claims += 1;
+                            report.claim_time += claiming.elapsed();
+                        }
                         for step in claimed {
                             let control = Arc::new(Control::default());
                             held.insert(step.step.id, Held { lease: step.lease.clone(), control: control.clone() });
@@ -328,6 +339,7 @@ async fn run_step(
         recorded: None,
         duration: Duration::ZERO,
         query_time: Duration::ZERO,
+        record_time: Duration::ZERO,
         error: None,
     };
     let execution = tokio::select! {
@@ -352,9 +364,12 @@ async fn run_step(
         },
     };
     let mut attempt = 0;
+    let recording = std::time::Instant::now();
     loop {
         attempt += 1;
-        match ctx.store.finish_step(&lease, &target, &outcome, &logs, ctx.clock.now()).await {
+        let finished = ctx.store.finish_step(&lease, &target, &outcome, &logs, ctx.clock.now()).await;
+        report.record_time = recording.elapsed();
+        match finished {
             Ok(finished) => {
                 report.recorded = Some(outcome.status());
                 return (lease.step, report, finished.run_finished);

@@ -353,9 +353,18 @@ impl Instance {
     /// # Errors
     /// [`EngineError::UnknownRun`], or [`EngineError::Store`].
     pub async fn cancel_run(&self, run: RunId) -> Result<Cancellation, EngineError> {
-        match self.store.cancel_run(run, self.clock.now()).await {
-            Err(cairn_store::StoreError::NotFound(_)) => Err(EngineError::UnknownRun(run)),
-            other => Ok(other?),
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match self.store.cancel_run(run, self.clock.now()).await {
+                Err(cairn_store::StoreError::NotFound(_)) => return Err(EngineError::UnknownRun(run)),
+                // A deadlock with a step being recorded at that moment: the
+                // database undid one of the two; do it again.
+                Err(error) if error.is_transient() && attempts < 5 => {
+                    tokio::time::sleep(Duration::from_millis(20 * attempts)).await;
+                }
+                other => return Ok(other?),
+            }
         }
     }
 

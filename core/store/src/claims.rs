@@ -229,17 +229,6 @@ impl MetadataStore {
         let action = || format!("record the end of step {} ({target}) of run {}", lease.step, lease.run);
         let backend = self.backend();
         let txn = self.begin_write().await.during(action)?;
-        if backend == DbBackend::Postgres {
-            // Finishes of one run take its row first: the same lock order
-            // as cancellation, so they never deadlock with it.
-            txn.execute_raw(statement(
-                backend,
-                "SELECT id FROM runs WHERE id = $1 FOR UPDATE",
-                vec![lease.run.0.into()],
-            ))
-            .await
-            .during(action)?;
-        }
         let materialization_id = match outcome {
             StepOutcome::Materialized { materialization, .. } => {
                 Some(insert_materialization(&txn, lease, materialization).await.during(action)?)
