@@ -381,7 +381,7 @@ fn a_queued_run_waits_for_a_worker_and_can_be_resumed_here() {
     let unknown = project.stderr(&["run", "show", "r-9"], 1);
     assert!(unknown.contains("no run r-9"), "{unknown}");
     let bad = project.stderr(&["run", "show", "nine"], 1);
-    assert!(bad.contains("`nine` is not a run id"), "{bad}");
+    assert!(bad.contains("`nine` is not an id (like `r-12`"), "{bad}");
 }
 
 #[test]

@@ -16,6 +16,12 @@
 //! * a partition whose upstream data is neither materialized nor planned is
 //!   **blocked** and reported, never planned.
 //!
+//! That is [`PlanMode::MissingOrStale`], the default. Backfills may ask for
+//! [`PlanMode::All`] (every selected partition; a fresh one with reason
+//! `requested`) or [`PlanMode::MissingOrFailed`] (missing partitions and
+//! those whose latest attempt failed, reason `failed`; an upstream planned
+//! earlier does not add a partition), following Dagster's backfill options.
+//!
 //! Steps come in topological order of assets, then in partition order, and
 //! each step lists the earlier steps it waits for.
 
@@ -57,6 +63,24 @@ pub enum PartitionFilter {
     Scope(PartitionScope),
 }
 
+/// Which of the selected asset partitions to plan.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum PlanMode {
+    /// The missing or stale ones (`cairn materialize`; a backfill with
+    /// `onlyStale`), and those whose upstream is planned before them.
+    #[default]
+    MissingOrStale,
+    /// Every one, fresh or not: a backfill (reason `requested` for a fresh one).
+    All,
+    /// The missing ones, and those whose latest materialization attempt
+    /// failed (reason `failed`), as Dagster's "only missing or failed"
+    /// backfills.
+    MissingOrFailed {
+        /// The asset partitions whose latest attempt failed.
+        failed: HashSet<AssetPartition>,
+    },
+}
+
 /// What to plan.
 #[derive(Debug, Clone)]
 pub struct PlanRequest {
@@ -67,6 +91,8 @@ pub struct PlanRequest {
     pub partitions: PartitionFilter,
     /// Evaluation time (UTC): fixes the set of open-ended time windows.
     pub now: DateTime<Utc>,
+    /// Which partitions to plan.
+    pub mode: PlanMode,
 }
 
 /// Why a step is in the plan.
@@ -75,6 +101,10 @@ pub struct PlanRequest {
 pub enum PlanReason {
     /// Never materialized.
     Missing,
+    /// A backfill asked for every partition, fresh or not.
+    Requested,
+    /// Its latest materialization attempt failed.
+    Failed,
     /// Stale for this cause.
     #[serde(untagged)]
     Stale(StaleCause),
@@ -85,6 +115,8 @@ impl PlanReason {
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Missing => "missing",
+            Self::Requested => "requested",
+            Self::Failed => "failed",
             Self::Stale(cause) => cause.kind(),
         }
     }
@@ -184,6 +216,7 @@ pub enum PlanError {
 pub fn plan(specs: &[AssetSpec], state: &StoredState, request: &PlanRequest) -> Result<Plan, PlanError> {
     let staleness = Staleness::new(specs, state, request.now)?;
     let mut planner = Planner {
+        mode: &request.mode,
         staleness: &staleness,
         planned: (0..specs.len()).map(|_| PlannedSteps::default()).collect(),
         plan: Plan { steps: Vec::new(), blocked: Vec::new(), considered: 0 },
@@ -222,6 +255,7 @@ pub fn plan(specs: &[AssetSpec], state: &StoredState, request: &PlanRequest) -> 
 }
 
 struct Planner<'s, 'a> {
+    mode: &'s PlanMode,
     staleness: &'s Staleness<'a>,
     /// Step index of each planned asset partition, by asset position.
     planned: Vec<PlannedSteps>,
@@ -248,11 +282,26 @@ impl Planner<'_, '_> {
     fn consider(&mut self, position: usize, partition: Option<PartitionKey>) {
         self.plan.considered += 1;
         let spec = &self.staleness.specs()[position];
-        let mut reasons = match self.staleness.direct_status(position, partition.as_ref()) {
-            StaleStatus::Missing => vec![PlanReason::Missing],
-            StaleStatus::Fresh => Vec::new(),
-            StaleStatus::Stale(causes) => causes.into_iter().map(PlanReason::Stale).collect(),
+        let direct = self.staleness.direct_status(position, partition.as_ref());
+        let target = AssetPartition::new(spec.key.clone(), partition.clone());
+        let mut reasons = match (&self.mode, direct) {
+            (_, StaleStatus::Missing) => vec![PlanReason::Missing],
+            (PlanMode::MissingOrStale, StaleStatus::Fresh) => Vec::new(),
+            (PlanMode::MissingOrStale | PlanMode::All, StaleStatus::Stale(causes)) => {
+                causes.into_iter().map(PlanReason::Stale).collect()
+            }
+            (PlanMode::All, StaleStatus::Fresh) => vec![PlanReason::Requested],
+            (PlanMode::MissingOrFailed { failed }, _) => {
+                if failed.contains(&target) {
+                    vec![PlanReason::Failed]
+                } else {
+                    Vec::new()
+                }
+            }
         };
+        // Only missing or failed: an upstream planned before does not make
+        // a partition worth planning.
+        let follow_upstream = !matches!(self.mode, PlanMode::MissingOrFailed { .. });
         let mut waits_for = Vec::new();
         let mut missing_upstream = Vec::new();
         let state = self.staleness.state();
@@ -263,7 +312,7 @@ impl Planner<'_, '_> {
             .iter()
             .filter_map(|r| match r {
                 PlanReason::Stale(cause) => cause.upstream().cloned(),
-                PlanReason::Missing => None,
+                PlanReason::Missing | PlanReason::Requested | PlanReason::Failed => None,
             })
             .collect();
         let mut pending = Vec::new();
@@ -271,7 +320,7 @@ impl Planner<'_, '_> {
             let upstream_position = self.staleness.position(&dep.key).expect("checked by Staleness::new");
             if let Some(step) = self.planned[upstream_position].get(upstream_partition) {
                 waits_for.push(step);
-                if !missing {
+                if !missing && follow_upstream {
                     let upstream = AssetPartition::new(dep.key.clone(), upstream_partition.cloned());
                     if named.is_empty() || !named.contains(&upstream) {
                         pending.push(PlanReason::Stale(StaleCause::UpstreamDataChanged { upstream, pending: true }));
@@ -285,7 +334,6 @@ impl Planner<'_, '_> {
         if reasons.is_empty() {
             return;
         }
-        let target = AssetPartition::new(spec.key.clone(), partition.clone());
         if !missing_upstream.is_empty() {
             self.plan.blocked.push(BlockedStep { target, reasons, missing_upstream });
             return;

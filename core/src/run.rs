@@ -28,9 +28,10 @@ impl fmt::Display for RunId {
     }
 }
 
-/// A run id that is neither `r-<number>` nor `<number>`.
+/// A run (or backfill) id that is neither `r-<number>` (`b-<number>`)
+/// nor `<number>`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a run id (like `r-12`)")]
+#[error("`{0}` is not an id (like `r-12`, `b-3` or `12`)")]
 pub struct RunIdError(pub String);
 
 impl FromStr for RunId {
@@ -186,6 +187,70 @@ named_enum! {
         EngineEvent => "ENGINE_EVENT",
         /// A log line (a command's output, a warning).
         Log => "LOG",
+        /// A backfill was stored.
+        BackfillRequested => "BACKFILL_REQUESTED",
+        /// A backfill's run succeeded.
+        BackfillCompleted => "BACKFILL_COMPLETED",
+        /// A backfill's run failed.
+        BackfillFailed => "BACKFILL_FAILED",
+        /// A backfill's cancellation was requested.
+        BackfillCanceling => "BACKFILL_CANCELING",
+        /// A backfill was canceled.
+        BackfillCanceled => "BACKFILL_CANCELED",
+        /// An asset's freshness status changed.
+        FreshnessChanged => "FRESHNESS_CHANGED",
+    }
+}
+
+named_enum! {
+    /// The status of a backfill, as Dagster's `BulkActionStatus`.
+    ///
+    /// `REQUESTED` while its run is being launched or executed, then
+    /// `COMPLETED` (every step materialized or was skipped), `FAILED` (a
+    /// step failed, or it could not be launched) or, after a
+    /// cancellation, `CANCELING` then `CANCELED`.
+    BackfillStatus {
+        /// Stored; its run is launched or running.
+        Requested => "REQUESTED",
+        /// Its run succeeded.
+        Completed => "COMPLETED",
+        /// Its run failed, or it could not be launched.
+        Failed => "FAILED",
+        /// Cancellation requested; running steps are being stopped.
+        Canceling => "CANCELING",
+        /// Canceled.
+        Canceled => "CANCELED",
+    }
+}
+
+impl BackfillStatus {
+    /// Whether the backfill is over.
+    pub fn is_finished(self) -> bool {
+        matches!(self, Self::Completed | Self::Failed | Self::Canceled)
+    }
+}
+
+/// The id of a backfill; shown as `b-3`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct BackfillId(pub i64);
+
+impl fmt::Display for BackfillId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "b-{}", self.0)
+    }
+}
+
+impl FromStr for BackfillId {
+    type Err = RunIdError;
+
+    /// Accepts `b-3` and `3`.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let digits = text.trim().strip_prefix("b-").unwrap_or(text.trim());
+        match digits.parse::<i64>() {
+            Ok(id) if id > 0 => Ok(Self(id)),
+            _ => Err(RunIdError(text.to_owned())),
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use cairn_core::partitions::{
     Cadence, PartitionKey, PartitionMapping, PartitionsDefinition, StaticPartitions, TimeWindowConfig,
     TimeWindowPartitions,
 };
-use cairn_core::planner::{PartitionFilter, PlanError, PlanReason, PlanRequest, plan};
+use cairn_core::planner::{PartitionFilter, PlanError, PlanMode, PlanReason, PlanRequest, plan};
 use cairn_core::staleness::{StaleCause, StaleStatus, Staleness};
 use cairn_core::state::{AssetPartition, InputVersion, MaterializationRecord, StoredState};
 use cairn_core::{AssetDep, AssetKey, AssetKind, AssetSpec, CodeVersion, DataVersion};
@@ -114,7 +114,12 @@ fn observe(state: &mut StoredState, source: &str, data: &str) {
 }
 
 fn request(selection: &[&AssetSpec], partitions: PartitionFilter) -> PlanRequest {
-    PlanRequest { selection: selection.iter().map(|s| s.key.clone()).collect(), partitions, now: now() }
+    PlanRequest {
+        selection: selection.iter().map(|s| s.key.clone()).collect(),
+        partitions,
+        now: now(),
+        mode: PlanMode::default(),
+    }
 }
 
 /// Runs every step of the plan (each producing `data` + its target name).
@@ -413,4 +418,58 @@ proptest! {
             prop_assert_eq!(planned, expected);
         }
     }
+}
+
+/// Backfill modes over an up-to-date project where one day failed.
+#[test]
+fn backfill_modes_choose_every_missing_or_failed_partition() {
+    let f = Flights::new();
+    let specs = f.specs();
+    let mut state = StoredState::new();
+    observe(&mut state, "raw/flights", "a");
+    run_all(&mut state, &specs, &f.all());
+    let jan = |day: &str| AssetPartition::new(key("flights_daily"), Some(pk(&format!("2013-01-{day}"))));
+    // One day is missing again (its data vanished), another's latest attempt failed.
+    state.remove_materialization(&key("flights_daily"), Some(&pk("2013-01-03")));
+    let failed: std::collections::HashSet<AssetPartition> = [jan("05")].into_iter().collect();
+    let range = || PartitionFilter::Range { from: "2013-01-01".into(), to: "2013-01-07".into() };
+    let with_mode = |mode: PlanMode| PlanRequest { mode, ..request(&[&f.daily], range()) };
+
+    // Every partition of the range, fresh or not, in key order.
+    let all = plan(&specs, &state, &with_mode(PlanMode::All)).unwrap();
+    let targets: Vec<AssetPartition> = all.steps.iter().map(|s| s.target.clone()).collect();
+    assert_eq!(targets, ["01", "02", "03", "04", "05", "06", "07"].map(jan));
+    assert_eq!(all.steps[0].reasons, vec![PlanReason::Requested]);
+    assert_eq!(all.steps[2].reasons, vec![PlanReason::Missing]);
+    assert!(all.steps.iter().all(|s| !s.is_conditional()), "a requested step always runs");
+
+    // Only missing or failed.
+    let missing_or_failed = plan(&specs, &state, &with_mode(PlanMode::MissingOrFailed { failed })).unwrap();
+    let kinds: Vec<(AssetPartition, Vec<&str>)> =
+        missing_or_failed.steps.iter().map(|s| (s.target.clone(), s.reason_kinds())).collect();
+    assert_eq!(kinds, [(jan("03"), vec!["missing"]), (jan("05"), vec!["failed"])]);
+
+    // The default: missing or stale only.
+    let stale = plan(&specs, &state, &with_mode(PlanMode::MissingOrStale)).unwrap();
+    assert_eq!(stale.steps.iter().map(|s| s.target.clone()).collect::<Vec<_>>(), [jan("03")]);
+
+    // Everything downstream too: the month reads the requested days, and
+    // waits for them.
+    let both = PlanRequest { mode: PlanMode::All, ..request(&[&f.daily, &f.monthly], range()) };
+    let planned = plan(&specs, &state, &both).unwrap();
+    let january = planned.steps.iter().find(|s| s.target.asset == key("flights_monthly")).unwrap();
+    assert_eq!(january.waits_for, (0..7).collect::<Vec<_>>());
+}
+
+#[test]
+fn new_plan_reasons_round_trip_through_json() {
+    for reason in [PlanReason::Missing, PlanReason::Requested, PlanReason::Failed] {
+        let text = serde_json::to_string(&reason).unwrap();
+        assert_eq!(serde_json::from_str::<PlanReason>(&text).unwrap(), reason, "{text}");
+    }
+    let upstream = AssetPartition::new(key("flights_daily"), Some(pk("2013-01-05")));
+    let stale = PlanReason::Stale(StaleCause::UpstreamDataChanged { upstream, pending: true });
+    let text = serde_json::to_string(&stale).unwrap();
+    assert!(text.contains("\"kind\":\"upstream_data_changed\""), "{text}");
+    assert_eq!(serde_json::from_str::<PlanReason>(&text).unwrap(), stale);
 }

@@ -58,7 +58,7 @@ pub fn make_plan(
     target: &TargetArgs,
 ) -> Result<Plan, Failure> {
     let selection = instance.select(&target.selection).map_err(|e| failure(global, e))?;
-    instance.plan(snapshot, selection, partition_filter(target)).map_err(|e| failure(global, e))
+    instance.plan(snapshot, selection, partition_filter(target), Default::default()).map_err(|e| failure(global, e))
 }
 
 /// The partition filter from the flags.

@@ -164,6 +164,7 @@ fn everything(project: &Project) -> PlanRequest {
         selection: project.graph.keys().cloned().collect::<BTreeSet<AssetKey>>(),
         partitions: PartitionFilter::All,
         now: now(),
+        mode: Default::default(),
     }
 }
 

@@ -68,7 +68,7 @@ fn trivial_project(dir: &Path, partitions: usize, database: Option<&str>) {
 async fn launch(instance: &Instance) -> (RunId, usize) {
     let snapshot = instance.snapshot().await.unwrap();
     let selection: BTreeSet<AssetKey> = instance.project().graph.keys().cloned().collect();
-    let plan = instance.plan(&snapshot, selection.clone(), PartitionFilter::All).unwrap();
+    let plan = instance.plan(&snapshot, selection.clone(), PartitionFilter::All, Default::default()).unwrap();
     let launch = Launch {
         origin: RunOrigin::Cli,
         tags: Default::default(),

@@ -15,7 +15,7 @@ use cairn_assets::project::{ExecutorSettings, resolve_database_url};
 use cairn_core::AssetKey;
 use cairn_core::partitions::PartitionsDefinition;
 use cairn_core::partitions::subset::ranges_of_positions;
-use cairn_core::planner::{PartitionFilter, Plan, PlanRequest, plan, selected_partitions};
+use cairn_core::planner::{PartitionFilter, Plan, PlanMode, PlanRequest, plan, selected_partitions};
 use cairn_core::run::{PartitionRanges, PartitionScope, RunTarget};
 use cairn_core::state::{AssetPartition, StoredState};
 use cairn_lineage::Selection;
@@ -247,8 +247,9 @@ impl Instance {
         snapshot: &Snapshot,
         selection: BTreeSet<AssetKey>,
         partitions: PartitionFilter,
+        mode: PlanMode,
     ) -> Result<Plan, EngineError> {
-        let request = PlanRequest { selection, partitions, now: snapshot.now };
+        let request = PlanRequest { selection, partitions, now: snapshot.now, mode };
         Ok(plan(self.project.specs(), &snapshot.state, &request)?)
     }
 

@@ -68,6 +68,7 @@
 
 #![warn(missing_docs)]
 
+mod backfills;
 mod claims;
 mod connect;
 mod db_url;
@@ -85,10 +86,11 @@ pub mod testing;
 use std::sync::Arc;
 
 pub use records::{
-    Cancellation, CheckResult, CheckSeverity, ClaimRequest, ClaimedStep, CurrentData, EventFilter, EventKind,
-    EventLevel, Finished, Lease, MaterializationDetails, NewCheckResult, NewEvent, NewMaterialization, NewObservation,
-    NewRun, NewStep, Renewal, RunFilter, RunId, RunOrigin, RunRecord, RunStatus, RunTarget, SkipReason, StepId,
-    StepOutcome, StepRecord, StepStatus, StoreError, StoredEvent,
+    BackfillId, BackfillRecord, BackfillStatus, BackfillTransition, Cancellation, CheckResult, CheckSeverity,
+    ClaimRequest, ClaimedStep, CurrentData, EventFilter, EventKind, EventLevel, Finished, Lease,
+    MaterializationDetails, NewBackfill, NewCheckResult, NewEvent, NewMaterialization, NewObservation, NewRun, NewStep,
+    Renewal, RunFilter, RunId, RunOrigin, RunRecord, RunStatus, RunTarget, SkipReason, StepId, StepOutcome, StepRecord,
+    StepStatus, StoreError, StoredEvent,
 };
 use rows::During;
 use sea_orm::{

@@ -10,7 +10,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 pub use cairn_core::check::CheckSeverity;
-pub use cairn_core::run::{EventKind, EventLevel, RunId, RunOrigin, RunStatus, RunTarget, SkipReason, StepStatus};
+pub use cairn_core::run::{
+    BackfillId, BackfillStatus, EventKind, EventLevel, RunId, RunOrigin, RunStatus, RunTarget, SkipReason, StepStatus,
+};
 
 /// Errors from the metadata store. Every variant names what was being done.
 #[derive(Debug, thiserror::Error)]
@@ -557,4 +559,72 @@ pub struct RunFilter {
     pub asset: Option<AssetKey>,
     /// Only runs with an id below this one (paging, newest first).
     pub before: Option<RunId>,
+}
+
+/// A backfill to store.
+#[derive(Debug, Clone)]
+pub struct NewBackfill {
+    /// The project's name.
+    pub project: String,
+    /// The selection as given (for display).
+    pub selection: String,
+    /// The partitions as given (for display: `2013-01-01..2013-01-07`, `all`).
+    pub partitions_text: String,
+    /// What it targets: the selected assets and the partition scope.
+    pub target: RunTarget,
+    /// Only partitions missing or whose latest attempt failed.
+    pub only_missing_or_failed: bool,
+    /// Only partitions missing or stale.
+    pub only_stale: bool,
+    /// Tags, copied to its runs.
+    pub tags: BTreeMap<String, String>,
+    /// The backfill this one retries.
+    pub retry_of: Option<BackfillId>,
+    /// UTC.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A backfill as stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct BackfillRecord {
+    /// Its id.
+    pub id: BackfillId,
+    /// The project.
+    pub project: String,
+    /// Current status.
+    pub status: BackfillStatus,
+    /// The selection as given.
+    pub selection: String,
+    /// The partitions as given.
+    pub partitions_text: String,
+    /// What it targets.
+    pub target: RunTarget,
+    /// Only partitions missing or whose latest attempt failed.
+    pub only_missing_or_failed: bool,
+    /// Only partitions missing or stale.
+    pub only_stale: bool,
+    /// Tags.
+    pub tags: BTreeMap<String, String>,
+    /// Its run, once launched.
+    pub run_id: Option<RunId>,
+    /// Targeted partitions that could not be planned.
+    pub blocked: i64,
+    /// The backfill it retries.
+    pub retry_of: Option<BackfillId>,
+    /// Why it could not be launched.
+    pub error: Option<String>,
+    /// UTC.
+    pub created_at: DateTime<Utc>,
+    /// UTC.
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// What a backfill state change did. Every transition is idempotent: asking
+/// again, or asking a finished backfill, changes nothing and says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackfillTransition {
+    /// The change happened; the backfill now has this status.
+    Changed(BackfillStatus),
+    /// Nothing to do: the backfill already has this status.
+    Unchanged(BackfillStatus),
 }

@@ -12,8 +12,8 @@ use crate::MetadataStore;
 use crate::entities::{run_steps, runs};
 use crate::events::append_in;
 use crate::records::{
-    Cancellation, EventKind, EventLevel, NewEvent, NewRun, RunFilter, RunId, RunRecord, RunStatus, StepRecord,
-    StepStatus, StoreError,
+    BackfillId, Cancellation, EventKind, EventLevel, NewEvent, NewRun, RunFilter, RunId, RunOrigin, RunRecord,
+    RunStatus, StepRecord, StepStatus, StoreError,
 };
 use crate::rows::{During, Keys, partition_text, run_record, step_record, stored_time, to_json};
 use crate::sql::statement;
@@ -35,78 +35,8 @@ impl MetadataStore {
             selection => format!("store a run of `{selection}`"),
         };
         let txn = self.begin_write().await.during(action)?;
-        let row = runs::ActiveModel {
-            id: NotSet,
-            status: Set(RunStatus::Queued.as_str().to_owned()),
-            selection: Set(run.selection.clone()),
-            partition_filter: Set(run.partition_filter.clone()),
-            planned_steps: Set(run.steps.len() as i64),
-            materialized_steps: Set(0),
-            failed_steps: Set(0),
-            skipped_steps: Set(0),
-            canceled_steps: Set(0),
-            created_at: Set(stored_time(run.created_at)),
-            started_at: Set(None),
-            finished_at: Set(None),
-            project: Set(run.project.clone()),
-            origin: Set(run.origin.to_string()),
-            tags: Set(to_json(&run.tags)),
-            target: Set(Some(to_json(&run.target))),
-        };
-        let id = RunId(runs::Entity::insert(row).exec(&txn).await.during(action)?.last_insert_id);
-        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); run.steps.len()];
-        for (position, step) in run.steps.iter().enumerate() {
-            for &upstream in &step.waits_for {
-                if let Some(list) = dependents.get_mut(upstream) {
-                    list.push(position);
-                }
-            }
-        }
-        for (batch_index, batch) in run.steps.chunks(STEP_BATCH).enumerate() {
-            let rows: Vec<run_steps::ActiveModel> = batch
-                .iter()
-                .enumerate()
-                .map(|(offset, step)| {
-                    let position = batch_index * STEP_BATCH + offset;
-                    run_steps::ActiveModel {
-                        id: NotSet,
-                        run_id: Set(id.0),
-                        position: Set(position as i32),
-                        asset_key: Set(step.target.asset.as_str().to_owned()),
-                        partition_key: Set(partition_text(step.target.partition.as_ref())),
-                        status: Set(StepStatus::Queued.as_str().to_owned()),
-                        reasons: Set(to_json(&step.reasons)),
-                        conditional: Set(step.conditional),
-                        waits_for: Set(to_json(&step.waits_for)),
-                        dependents: Set(to_json(&dependents[position])),
-                        waiting_on: Set(step.waits_for.len() as i32),
-                        attempt: Set(0),
-                        owner: Set(None),
-                        lease_expires_at: Set(None),
-                        started_at: Set(None),
-                        finished_at: Set(None),
-                        skip_reason: Set(None),
-                        error: Set(None),
-                        materialization_id: Set(None),
-                    }
-                })
-                .collect();
-            run_steps::Entity::insert_many(rows).exec_without_returning(&txn).await.during(action)?;
-        }
-        let mut events = vec![NewEvent {
-            kind: EventKind::RunEnqueued,
-            run_id: Some(id),
-            step_id: None,
-            asset: None,
-            partition: None,
-            level: EventLevel::Info,
-            message: format!("run {id} queued: {} step(s) planned", run.steps.len()),
-            data: Some(serde_json::json!({ "steps": run.steps.len(), "origin": run.origin.to_string() })),
-            at: run.created_at,
-        }];
-        if run.steps.is_empty() {
-            finish_run_if_done(&txn, id, run.created_at, &mut events).await.during(action)?;
-        }
+        let mut events = Vec::new();
+        let id = insert_run(&txn, run, &mut events).await.during(action)?;
         append_in(&txn, &events).await.during(action)?;
         txn.commit().await.during(action)?;
         Ok(id)
@@ -242,6 +172,88 @@ impl MetadataStore {
     }
 }
 
+/// Inserts a run and its steps (`QUEUED`) inside `txn` and pushes
+/// `RUN_ENQUEUED` (and its end, for a run without steps) onto `events`.
+pub(crate) async fn insert_run(
+    txn: &DatabaseTransaction,
+    run: &NewRun,
+    events: &mut Vec<NewEvent>,
+) -> Result<RunId, DbErr> {
+    let row = runs::ActiveModel {
+        id: NotSet,
+        status: Set(RunStatus::Queued.as_str().to_owned()),
+        selection: Set(run.selection.clone()),
+        partition_filter: Set(run.partition_filter.clone()),
+        planned_steps: Set(run.steps.len() as i64),
+        materialized_steps: Set(0),
+        failed_steps: Set(0),
+        skipped_steps: Set(0),
+        canceled_steps: Set(0),
+        created_at: Set(stored_time(run.created_at)),
+        started_at: Set(None),
+        finished_at: Set(None),
+        project: Set(run.project.clone()),
+        origin: Set(run.origin.to_string()),
+        tags: Set(to_json(&run.tags)),
+        target: Set(Some(to_json(&run.target))),
+    };
+    let id = RunId(runs::Entity::insert(row).exec(txn).await?.last_insert_id);
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); run.steps.len()];
+    for (position, step) in run.steps.iter().enumerate() {
+        for &upstream in &step.waits_for {
+            if let Some(list) = dependents.get_mut(upstream) {
+                list.push(position);
+            }
+        }
+    }
+    for (batch_index, batch) in run.steps.chunks(STEP_BATCH).enumerate() {
+        let rows: Vec<run_steps::ActiveModel> = batch
+            .iter()
+            .enumerate()
+            .map(|(offset, step)| {
+                let position = batch_index * STEP_BATCH + offset;
+                run_steps::ActiveModel {
+                    id: NotSet,
+                    run_id: Set(id.0),
+                    position: Set(position as i32),
+                    asset_key: Set(step.target.asset.as_str().to_owned()),
+                    partition_key: Set(partition_text(step.target.partition.as_ref())),
+                    status: Set(StepStatus::Queued.as_str().to_owned()),
+                    reasons: Set(to_json(&step.reasons)),
+                    conditional: Set(step.conditional),
+                    waits_for: Set(to_json(&step.waits_for)),
+                    dependents: Set(to_json(&dependents[position])),
+                    waiting_on: Set(step.waits_for.len() as i32),
+                    attempt: Set(0),
+                    owner: Set(None),
+                    lease_expires_at: Set(None),
+                    started_at: Set(None),
+                    finished_at: Set(None),
+                    skip_reason: Set(None),
+                    error: Set(None),
+                    materialization_id: Set(None),
+                }
+            })
+            .collect();
+        run_steps::Entity::insert_many(rows).exec_without_returning(txn).await?;
+    }
+    events.push(NewEvent {
+        kind: EventKind::RunEnqueued,
+        run_id: Some(id),
+        step_id: None,
+        asset: None,
+        partition: None,
+        level: EventLevel::Info,
+        message: format!("run {id} queued: {} step(s) planned", run.steps.len()),
+        data: Some(serde_json::json!({ "steps": run.steps.len(), "origin": run.origin.to_string() })),
+        at: run.created_at,
+    });
+    if run.steps.is_empty() {
+        finish_run_if_done(txn, id, run.created_at, events).await?;
+    }
+    Ok(id)
+}
+
 async fn count_running(txn: &DatabaseTransaction, id: RunId) -> Result<usize, DbErr> {
     let row = txn
         .query_one_raw(statement(
@@ -310,7 +322,7 @@ pub(crate) async fn finish_run_if_done(
     let Some(row) = txn
         .query_one_raw(statement(
             backend,
-            "SELECT status, planned_steps, materialized_steps, failed_steps, skipped_steps, canceled_steps \
+            "SELECT status, origin, planned_steps, materialized_steps, failed_steps, skipped_steps, canceled_steps \
              FROM runs WHERE id = $1",
             vec![id.0.into()],
         ))
@@ -319,6 +331,7 @@ pub(crate) async fn finish_run_if_done(
         return Ok(None);
     };
     let status: String = row.try_get("", "status")?;
+    let origin: String = row.try_get("", "origin")?;
     let planned: i64 = row.try_get("", "planned_steps")?;
     let materialized: i64 = row.try_get("", "materialized_steps")?;
     let failed: i64 = row.try_get("", "failed_steps")?;
@@ -356,5 +369,8 @@ pub(crate) async fn finish_run_if_done(
         })),
         at: now,
     });
+    if let Ok(RunOrigin::Backfill(backfill)) = origin.parse() {
+        crate::backfills::finish_backfill(txn, BackfillId(backfill), last, now, events).await?;
+    }
     Ok(Some(last))
 }

@@ -125,5 +125,5 @@ async fn first_connections_at_once_migrate_once(db: &TestDb) {
         ))
         .await
         .unwrap();
-    assert_eq!(rows.len(), 2, "each migration recorded once");
+    assert_eq!(rows.len(), 3, "each migration recorded once");
 }

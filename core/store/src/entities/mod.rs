@@ -2,6 +2,7 @@
 //! [`super::migration`]; the public record types in [`super`] are built from
 //! them (and validated) so nothing outside the store sees a raw row.
 
+pub(crate) mod backfills;
 pub(crate) mod check_results;
 pub(crate) mod event_log;
 pub(crate) mod materialization_inputs;

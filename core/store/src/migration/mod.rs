@@ -18,6 +18,7 @@
 
 mod m0001_initial_schema;
 mod m0002_durable_runs;
+mod m0003_backfills;
 
 use sea_orm_migration::prelude::*;
 
@@ -30,7 +31,11 @@ pub(crate) struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_initial_schema::InitialSchema), Box::new(m0002_durable_runs::DurableRuns)]
+        vec![
+            Box::new(m0001_initial_schema::InitialSchema),
+            Box::new(m0002_durable_runs::DurableRuns),
+            Box::new(m0003_backfills::Backfills0003),
+        ]
     }
 
     fn migration_table_name() -> DynIden {
