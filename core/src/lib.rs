@@ -46,6 +46,7 @@ pub mod run;
 pub mod spec;
 pub mod staleness;
 pub mod state;
+pub mod timezone;
 pub mod version;
 
 pub use asset_key::{AssetKey, AssetKeyError};

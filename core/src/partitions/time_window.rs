@@ -46,7 +46,6 @@
 //!   is the Dagster function.
 
 use std::fmt::{self, Write as _};
-use std::str::FromStr;
 
 use chrono::{
     DateTime, Datelike, Days, LocalResult, Months, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Timelike, Utc,
@@ -54,6 +53,7 @@ use chrono::{
 use chrono_tz::Tz;
 
 use super::{PartitionKey, PartitionsError};
+use crate::timezone::parse_iana;
 
 /// Largest accepted `|end_offset|`, in windows. Extending a definition
 /// costs one step per window on every query for hourly windows.
@@ -830,11 +830,11 @@ impl Schedule {
     }
 }
 
-/// `UTC` for `None`, else an IANA name; `utc` is accepted as Dagster does.
+/// `UTC` for `None`, else an IANA name (see [`crate::timezone`]).
 fn parse_timezone(name: Option<&str>) -> Result<Tz, PartitionsError> {
     match name {
-        None | Some("UTC" | "utc") => Ok(Tz::UTC),
-        Some(name) => Tz::from_str(name).map_err(|_| PartitionsError::UnknownTimezone(name.to_owned())),
+        None => Ok(Tz::UTC),
+        Some(name) => parse_iana(name).ok_or_else(|| PartitionsError::UnknownTimezone(name.to_owned())),
     }
 }
 
