@@ -33,6 +33,9 @@
 //! * [`staleness::StaleStatus`]: missing / stale (with causes) / fresh.
 //! * [`planner::plan`]: a pure function from specs + state + request to a
 //!   [`planner::Plan`].
+//! * [`freshness::FreshnessPolicy`] and [`freshness::evaluate`]: how recently
+//!   an asset must have been materialized (a lag, or a deadline cron), judged
+//!   `PASS` / `WARN` / `FAIL` / `UNKNOWN` at an injected `now`.
 //! * [`store::MetadataStore`]: SQLite or PostgreSQL through sea-orm.
 
 #![warn(missing_docs)]
@@ -40,6 +43,7 @@
 pub mod asset_key;
 pub mod check;
 pub mod error;
+pub mod freshness;
 pub mod partitions;
 pub mod planner;
 pub mod run;

@@ -1,8 +1,9 @@
 //! IANA time zones, as written in YAML (`Europe/Paris`, `UTC`).
 //!
 //! Time-window partitions ([`crate::partitions::TimeWindowConfig::timezone`])
-//! read their zone names here: the IANA time zone database as chrono-tz
-//! knows it, plus `utc`, which Dagster also accepts.
+//! and cron freshness policies ([`crate::freshness`]) read their zone names
+//! here, so both accept the same names: the IANA time zone database as
+//! chrono-tz knows it, plus `utc`, which Dagster also accepts.
 
 use std::fmt;
 use std::str::FromStr;
