@@ -79,11 +79,17 @@
 //!
 //! # Known differences from Dagster
 //!
-//! * A fixed-time tick in a repeated local hour: Dagster's
-//!   `cron_string_iterator` takes the *later* occurrence when the hour is 1,
-//!   2 or 3 (`_apply_fold`), so its 02:30 deadline on 2024-10-27 in
-//!   Europe/Paris is 02:30 CET, an hour after Cairn's. Elsewhere the ticks
-//!   agree for the usual 02:00-03:00 gaps and overlaps.
+//! * Ticks inside a DST change. Both move a fixed-time tick that a
+//!   spring-forward skips to the end of the gap (02:30 becomes 03:00), and
+//!   both fire an expression whose hour field is `*` at both occurrences of a
+//!   repeated hour. They differ elsewhere: in a repeated hour 1-3, Dagster's
+//!   `cron_string_iterator` takes the *later* occurrence of a fixed-time tick
+//!   (`_apply_fold`), so `30 2 * * *` in Europe/Paris is due on 2024-10-27 at
+//!   02:30 CET with Dagster, an hour after Cairn's 02:30 CEST; and for an
+//!   expression with several hours or minutes (`*/15 2 * * *`) croner fires
+//!   at both occurrences of a repeated time and skips missing ones, where
+//!   Dagster keeps the later occurrence and moves missing ones to the end of
+//!   the gap.
 //! * Dagster requires lags of at least one minute, a `lower_bound_delta` no
 //!   longer than the shortest interval between ticks, and 5-field crons;
 //!   Cairn accepts any positive lag (a longer one still means "materialized
