@@ -33,6 +33,9 @@
 //! * [`staleness::StaleStatus`]: missing / stale (with causes) / fresh.
 //! * [`planner::plan`]: a pure function from specs + state + request to a
 //!   [`planner::Plan`].
+//! * [`freshness::FreshnessPolicy`] and [`freshness::evaluate`]: how recently
+//!   an asset must have been materialized (a lag, or a deadline cron), judged
+//!   `PASS` / `WARN` / `FAIL` / `UNKNOWN` at an injected `now`.
 //! * [`store::MetadataStore`]: SQLite or PostgreSQL through sea-orm.
 
 #![warn(missing_docs)]
@@ -40,12 +43,14 @@
 pub mod asset_key;
 pub mod check;
 pub mod error;
+pub mod freshness;
 pub mod partitions;
 pub mod planner;
 pub mod run;
 pub mod spec;
 pub mod staleness;
 pub mod state;
+pub mod timezone;
 pub mod version;
 
 pub use asset_key::{AssetKey, AssetKeyError};

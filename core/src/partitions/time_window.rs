@@ -46,7 +46,6 @@
 //!   is the Dagster function.
 
 use std::fmt::{self, Write as _};
-use std::str::FromStr;
 
 use chrono::{
     DateTime, Datelike, Days, LocalResult, Months, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Timelike, Utc,
@@ -54,6 +53,7 @@ use chrono::{
 use chrono_tz::Tz;
 
 use super::{PartitionKey, PartitionsError};
+use crate::timezone::parse_iana;
 
 /// Largest accepted `|end_offset|`, in windows. Extending a definition
 /// costs one step per window on every query for hourly windows.
@@ -434,6 +434,27 @@ impl TimeWindowPartitions {
     pub fn unbounded_key_for_timestamp(&self, t: DateTime<Utc>) -> Option<PartitionKey> {
         let start = self.schedule.floor(t)?;
         Some(PartitionKey::from_generated(self.schedule.key_string(&start)))
+    }
+
+    /// The latest window among [`Self::windows`] as of `now` (UTC) that
+    /// has ended at or before `now`, with its key: the partition that should
+    /// exist by `now`. `None` when no window of the definition has ended.
+    ///
+    /// Without `end` and `end_offset` this is the last of [`Self::windows`].
+    /// A positive `end_offset` adds windows that have not ended, which are
+    /// skipped; a negative one or a past `end` makes the last window older.
+    /// Costs a few time-zone look-ups, whatever the number of keys.
+    pub fn last_complete_window(&self, now: DateTime<Utc>) -> Option<(PartitionKey, TimeWindow)> {
+        let bound = self.last_end(now)?;
+        let ended = self.schedule.floor(now)?;
+        let end = if ended.at < bound.at { ended } else { bound };
+        if end.at <= self.first.at {
+            return None;
+        }
+        let start = self.schedule.advance(end, -1)?;
+        let tz = self.schedule.tz;
+        let window = TimeWindow { start: start.at.with_timezone(&tz), end: end.at.with_timezone(&tz) };
+        Some((PartitionKey::from_generated(self.schedule.key_string(&start)), window))
     }
 
     /// Keys (in order, as of `now`) whose windows overlap `[start, end)`
@@ -830,11 +851,11 @@ impl Schedule {
     }
 }
 
-/// `UTC` for `None`, else an IANA name; `utc` is accepted as Dagster does.
+/// `UTC` for `None`, else an IANA name (see [`crate::timezone`]).
 fn parse_timezone(name: Option<&str>) -> Result<Tz, PartitionsError> {
     match name {
-        None | Some("UTC" | "utc") => Ok(Tz::UTC),
-        Some(name) => Tz::from_str(name).map_err(|_| PartitionsError::UnknownTimezone(name.to_owned())),
+        None => Ok(Tz::UTC),
+        Some(name) => parse_iana(name).ok_or_else(|| PartitionsError::UnknownTimezone(name.to_owned())),
     }
 }
 
@@ -1230,6 +1251,40 @@ mod tests {
         assert!(early.keys(utc("2024-01-31T23:59:59Z")).is_empty());
         assert!(!early.has_key("2024-01-01", utc("2024-01-31T23:59:59Z")));
         assert_eq!(strings(&early.keys(utc("2024-02-01T00:00:00Z"))), ["2024-01-01"]);
+    }
+
+    #[test]
+    fn last_complete_window_is_the_last_window_ended_by_now() {
+        let definitions = [
+            new_york(Cadence::Hourly, "2024-11-02-00:00"),
+            new_york(Cadence::Daily, "2024-11-01"),
+            TimeWindowPartitions::new(TimeWindowConfig { end_offset: 2, ..config(Cadence::Daily, "2024-11-01") })
+                .unwrap(),
+            TimeWindowPartitions::new(TimeWindowConfig { end_offset: -2, ..config(Cadence::Daily, "2024-11-01") })
+                .unwrap(),
+            TimeWindowPartitions::new(TimeWindowConfig {
+                end: Some("2024-11-04".to_owned()),
+                ..config(Cadence::Daily, "2024-11-01")
+            })
+            .unwrap(),
+            TimeWindowPartitions::new(TimeWindowConfig { end_offset: 1, ..config(Cadence::Monthly, "2024-09-01") })
+                .unwrap(),
+        ];
+        let origin = utc("2024-10-31T00:00:00Z");
+        for definition in &definitions {
+            // Every 37 minutes over two weeks, across New York's fall-back day.
+            for i in 0..545_i64 {
+                let now = origin + chrono::Duration::minutes(i * 37);
+                let expected = definition.windows(now).into_iter().rfind(|(_, window)| window.end.to_utc() <= now);
+                assert_eq!(definition.last_complete_window(now), expected, "{} at {now}", definition.describe());
+            }
+        }
+        let hourly = new_york(Cadence::Hourly, "2024-11-02-00:00");
+        let (key, window) = hourly.last_complete_window(utc("2024-11-03T06:30:00Z")).unwrap();
+        assert_eq!(key.as_str(), "2024-11-03-01:00");
+        assert_eq!(window.end.to_rfc3339(), "2024-11-03T01:00:00-05:00");
+        let (key, _) = hourly.last_complete_window(utc("2024-11-03T07:00:00Z")).unwrap();
+        assert_eq!(key.as_str(), "2024-11-03-01:00-0500");
     }
 
     #[test]
