@@ -93,6 +93,16 @@ pub enum Command {
     /// Remove data files nothing needs any more: superseded ones past their
     /// retention, unrecorded ones and leftover staging folders.
     Gc(crate::commands::gc::GcArgs),
+    /// Backfill partitions of a selection through a stored backfill (or
+    /// `cancel` / `retry` one).
+    Backfill(crate::commands::backfill::BackfillArgs),
+    /// List backfills, newest first, with their progress.
+    Backfills(crate::commands::backfill::BackfillsArgs),
+    /// Show the lineage of a selection: text, JSON, Graphviz DOT or Mermaid.
+    Lineage(crate::commands::lineage::LineageArgs),
+    /// Serve the GraphQL API (lineage, freshness, backfills), its
+    /// subscriptions, `/metrics` and the web UI, with an executor.
+    Serve(crate::commands::serve::ServeArgs),
     /// Print the JSON Schema of Cairn's YAML files.
     Schema,
 }

@@ -61,6 +61,10 @@ fn main() -> ExitCode {
             Command::Logs(args) => commands::logs::run(global, args).await,
             Command::Worker(args) => commands::worker::run(global, args).await,
             Command::Gc(args) => commands::gc::run(global, args).await,
+            Command::Backfill(args) => commands::backfill::run(global, args).await,
+            Command::Backfills(args) => commands::backfill::list(global, args).await,
+            Command::Lineage(args) => commands::lineage::run(global, args).await,
+            Command::Serve(args) => commands::serve::run(global, args).await,
             Command::Schema => commands::schema::run(),
         }
     });

@@ -120,6 +120,8 @@ pub fn group_plan(plan: &Plan) -> Vec<PlanGroup<'_>> {
 /// (90 partitions, pending)` ... joined by `; `.
 pub fn describe_reasons<'a>(reasons: impl Iterator<Item = &'a PlanReason>) -> String {
     let mut missing = false;
+    let mut requested = false;
+    let mut failed = false;
     let mut code = false;
     let mut added: Vec<String> = Vec::new();
     let mut removed: Vec<String> = Vec::new();
@@ -129,6 +131,8 @@ pub fn describe_reasons<'a>(reasons: impl Iterator<Item = &'a PlanReason>) -> St
     for reason in reasons {
         match reason {
             PlanReason::Missing => missing = true,
+            PlanReason::Requested => requested = true,
+            PlanReason::Failed => failed = true,
             PlanReason::Stale(cause) => match cause {
                 StaleCause::CodeVersionChanged { .. } => code = true,
                 StaleCause::DependenciesChanged { added: a, removed: r } => {
@@ -149,6 +153,12 @@ pub fn describe_reasons<'a>(reasons: impl Iterator<Item = &'a PlanReason>) -> St
     let mut parts = Vec::new();
     if missing {
         parts.push("missing".to_owned());
+    }
+    if failed {
+        parts.push("failed".to_owned());
+    }
+    if requested {
+        parts.push("requested".to_owned());
     }
     if code {
         parts.push("code_version_changed".to_owned());

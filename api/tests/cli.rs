@@ -229,7 +229,7 @@ fn validation_errors_name_file_line_and_column() {
     );
     let stderr = project.stderr(&["validate"], 1);
     assert!(stderr.contains("asset `delays_by_carrier`: unknown table `flights_dayly`"), "{stderr}");
-    assert!(stderr.contains("assets/rollups.yaml:12:12"), "{stderr}");
+    assert!(stderr.contains("assets/rollups.yaml:13:12"), "{stderr}");
     assert!(stderr.contains("did you mean `flights_daily`"), "{stderr}");
     // Every command refuses to work on an invalid project.
     project.stderr(&["materialize"], 1);

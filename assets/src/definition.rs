@@ -22,6 +22,8 @@ pub struct Asset {
     pub checks: Vec<Check>,
     /// Time limit for one materialization.
     pub timeout: Option<Duration>,
+    /// How fresh the asset must be (`freshness:`).
+    pub freshness: Option<cairn_core::freshness::FreshnessPolicy>,
     /// Where the asset's `key:` is written.
     pub location: Location,
 }

@@ -42,6 +42,29 @@ pub struct ProjectFile {
     pub assets: Vec<AssetDecl>,
 }
 
+/// `freshness:` of an asset. Durations are written like `30m`, `6h`, `1d`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FreshnessDecl {
+    /// The most the data may lag: the age of the last materialization
+    /// (without `cron`), or how long before each cron tick the data must
+    /// have been materialized (with `cron`).
+    #[schemars(with = "String")]
+    pub max_lag: Spanned<String>,
+    /// Warn past this lag (shorter than `max_lag`).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub warn_lag: Option<Spanned<String>>,
+    /// A cron schedule (5 fields, or 6 with seconds first) of deadlines.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub cron: Option<Spanned<String>>,
+    /// The IANA time zone of `cron` (default UTC).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub timezone: Option<Spanned<String>>,
+}
+
 /// `executor:` in `cairn.yaml`. Durations are written like `30s`, `2m`,
 /// `1h 30m`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -123,6 +146,12 @@ pub struct AssetDecl {
     /// Time limit for one materialization, in seconds (no limit by default).
     #[serde(default)]
     pub timeout_secs: Option<u64>,
+    /// How fresh the asset must be, as Dagster's `FreshnessPolicy`: `{
+    /// max_lag: 6h, warn_lag: 3h }`, or `{ cron: "0 9 * * *", timezone:
+    /// Europe/Paris, max_lag: 2h }` (at each tick of the cron, the asset must
+    /// hold data materialized within `max_lag` before it).
+    #[serde(default)]
+    pub freshness: Option<FreshnessDecl>,
     /// Upstream assets not visible in the SQL (or for commands).
     #[serde(default)]
     #[schemars(with = "Vec<String>")]

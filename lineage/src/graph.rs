@@ -140,6 +140,40 @@ impl AssetGraph {
         self.reachable(key, Direction::Outgoing, depth)
     }
 
+    /// The subgraph of `selected` grown `depth` edges upstream and
+    /// downstream (0: the selection alone): its assets in topological
+    /// order and the edges between them (upstream first). What `cairn
+    /// lineage` prints and the API's `lineage` query serves.
+    pub fn subgraph(&self, selected: &BTreeSet<AssetKey>, depth: usize) -> Subgraph {
+        let mut included: BTreeSet<&AssetKey> = selected.iter().filter(|k| self.contains(k)).collect();
+        if depth > 0 {
+            let grown: Vec<AssetKey> = selected
+                .iter()
+                .flat_map(|key| {
+                    let mut near = self.ancestors(key, Some(depth));
+                    near.extend(self.descendants(key, Some(depth)));
+                    near
+                })
+                .collect();
+            for key in &grown {
+                if let Some(spec) = self.spec(key) {
+                    included.insert(&spec.key);
+                }
+            }
+        }
+        let nodes: Vec<AssetKey> =
+            self.specs.iter().filter(|spec| included.contains(&spec.key)).map(|spec| spec.key.clone()).collect();
+        let mut edges = Vec::new();
+        for spec in self.specs.iter().filter(|spec| included.contains(&spec.key)) {
+            for dep in &spec.deps {
+                if included.contains(&dep.key) {
+                    edges.push((dep.key.clone(), spec.key.clone()));
+                }
+            }
+        }
+        Subgraph { nodes, edges }
+    }
+
     /// Keys of all assets, sorted.
     pub fn keys(&self) -> impl Iterator<Item = &AssetKey> {
         self.specs.iter().map(|spec| &spec.key)
@@ -275,6 +309,15 @@ pub(crate) fn closest_key<'a>(wanted: &str, keys: impl Iterator<Item = &'a Asset
         .map(|(_, key)| key.clone())
 }
 
+/// Part of the asset graph (see [`AssetGraph::subgraph`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subgraph {
+    /// Assets, in topological order.
+    pub nodes: Vec<AssetKey>,
+    /// `(upstream, downstream)` pairs between them.
+    pub edges: Vec<(AssetKey, AssetKey)>,
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -342,5 +385,35 @@ pub(crate) mod tests {
         );
         let errors = AssetGraph::build(vec![spec("a", &[]), spec("a", &[])]).unwrap_err();
         assert_eq!(errors, [GraphError::DuplicateAsset(AssetKey::new("a").unwrap())]);
+    }
+
+    #[test]
+    fn subgraphs_grow_by_depth_and_keep_their_edges() {
+        // a -> b -> c -> d, x -> c
+        let graph = AssetGraph::build(vec![
+            spec("a", &[]),
+            spec("b", &["a"]),
+            spec("x", &[]),
+            spec("c", &["b", "x"]),
+            spec("d", &["c"]),
+        ])
+        .unwrap();
+        let only_c: BTreeSet<AssetKey> = [AssetKey::new("c").unwrap()].into();
+        let alone = graph.subgraph(&only_c, 0);
+        assert_eq!(keys(&alone.nodes), ["c"]);
+        assert!(alone.edges.is_empty());
+        let near = graph.subgraph(&only_c, 1);
+        let mut nodes = keys(&near.nodes);
+        nodes.sort_unstable();
+        assert_eq!(nodes, ["b", "c", "d", "x"]);
+        let edges: Vec<(String, String)> = near.edges.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        assert_eq!(edges.len(), 3, "{edges:?}");
+        assert!(edges.contains(&("x".into(), "c".into())) && !edges.iter().any(|(a, _)| a == "a"));
+        let all: BTreeSet<AssetKey> = graph.keys().cloned().collect();
+        let whole = graph.subgraph(&all, 0);
+        assert_eq!(whole.nodes.len(), 5);
+        assert_eq!(whole.edges.len(), 4);
+        let position = |k: &str| whole.nodes.iter().position(|n| n.as_str() == k).unwrap();
+        assert!(whole.edges.iter().all(|(a, b)| position(a.as_str()) < position(b.as_str())), "topological");
     }
 }

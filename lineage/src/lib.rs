@@ -11,7 +11,8 @@
 #![warn(missing_docs)]
 
 mod graph;
+mod render;
 mod selection;
 
-pub use graph::{AssetGraph, GraphError};
+pub use graph::{AssetGraph, GraphError, Subgraph};
 pub use selection::{KeyPattern, Selection, SelectionError, SelectionTerm};

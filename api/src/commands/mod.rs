@@ -1,7 +1,9 @@
 //! One module per subcommand, each with its options struct and one entry
 //! function `run`.
 
+pub mod backfill;
 pub mod gc;
+pub mod lineage;
 pub mod logs;
 pub mod materialize;
 pub mod plan;
@@ -10,6 +12,7 @@ pub mod run_resume;
 pub mod run_show;
 pub mod runs;
 pub mod schema;
+pub mod serve;
 pub mod status;
 pub mod validate;
 pub mod worker;

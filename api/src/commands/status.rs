@@ -34,6 +34,9 @@ struct Row<'a> {
     cause_kinds: Vec<&'static str>,
     /// Causes described for people.
     causes_text: String,
+    /// Its freshness policy evaluated now (absent without `freshness:`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    freshness: Option<cairn_engine::AssetFreshness>,
 }
 
 /// Prints each selected asset's status.
@@ -42,6 +45,11 @@ pub async fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<(), Failure> 
     let selected = instance.select(&args.selection).map_err(|e| failure(global, e))?;
     let snapshot = snapshot(global, &instance).await?;
     let statuses = instance.status(&snapshot, &selected).await.map_err(|e| failure(global, e))?;
+    let summary = instance.summarize_state(&snapshot).await.map_err(|e| failure(global, e))?;
+    let now = instance.clock().now();
+    let freshness = |key: &cairn_core::AssetKey| {
+        summary.assets.get(key).and_then(|asset| instance.asset_freshness(key, asset, now))
+    };
     if args.json || args.format == Format::Json {
         let rows: Vec<Row<'_>> = statuses
             .iter()
@@ -49,13 +57,19 @@ pub async fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<(), Failure> 
                 let mut cause_kinds: Vec<&'static str> = status.causes.iter().map(|c| c.kind()).collect();
                 cause_kinds.sort_unstable();
                 cause_kinds.dedup();
-                Row { status, cause_kinds, causes_text: describe_reasons(status.causes.iter()) }
+                Row {
+                    status,
+                    cause_kinds,
+                    causes_text: describe_reasons(status.causes.iter()),
+                    freshness: freshness(&status.asset),
+                }
             })
             .collect();
         return outln!("{}", serde_json::to_string_pretty(&rows).map_err(anyhow::Error::from)?);
     }
-    let mut table =
-        vec![["ASSET", "KIND", "STATE", "PARTITIONS", "UPDATED (UTC)", "CHECKS"].map(String::from).to_vec()];
+    let mut table = vec![
+        ["ASSET", "KIND", "STATE", "PARTITIONS", "UPDATED (UTC)", "FRESHNESS", "CHECKS"].map(String::from).to_vec(),
+    ];
     let mut details = Vec::new();
     for row in &statuses {
         let partitions = row.partitions.as_ref().map_or_else(
@@ -77,6 +91,7 @@ pub async fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<(), Failure> 
             row.state.to_owned(),
             partitions,
             updated,
+            freshness(&row.asset).map_or_else(|| "-".to_owned(), |f| freshness_text(&f)),
             checks_text(&row.checks),
         ]);
         let causes = describe_reasons(row.causes.iter());
@@ -100,6 +115,30 @@ pub async fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<(), Failure> 
         outln!("\n{}", details.join("\n"))?;
     }
     Ok(())
+}
+
+/// `PASS`, `WARN (due 14:00)`, `FAIL (overdue 2h 5m)`, `UNKNOWN`, and the
+/// latest partition when it is missing (`FAIL, 2013-03-31 missing`).
+fn freshness_text(freshness: &cairn_engine::AssetFreshness) -> String {
+    use cairn_core::freshness::FreshnessStatus;
+    let own = &freshness.freshness;
+    let mut text = own.status.as_str().to_owned();
+    match (own.status, own.overdue_by, own.next_deadline) {
+        (FreshnessStatus::Fail, Some(overdue), _) => {
+            let overdue = std::time::Duration::from_secs(overdue.as_secs() / 60 * 60);
+            text.push_str(&format!(" (overdue {})", humantime::format_duration(overdue)));
+        }
+        (FreshnessStatus::Pass | FreshnessStatus::Warn, _, Some(deadline)) => {
+            text.push_str(&format!(" (due {})", deadline.format("%Y-%m-%d %H:%M")));
+        }
+        _ => {}
+    }
+    if let Some(partition) = &freshness.latest_partition
+        && partition.freshness.status == FreshnessStatus::Fail
+    {
+        text.push_str(&format!(", {} missing", partition.key));
+    }
+    text
 }
 
 fn checks_text(checks: &[CheckSummary]) -> String {

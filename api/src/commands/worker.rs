@@ -16,7 +16,8 @@ pub struct WorkerArgs {
     pub executor: ExecutorArgs,
 }
 
-/// Runs an executor of every run of the project until SIGTERM or Ctrl-C:
+/// Runs an executor of every run of the project (and launches requested
+/// backfills) until SIGTERM or Ctrl-C:
 /// then it stops claiming, lets running steps finish for up to the
 /// shutdown grace, and gives back the rest. A second signal stops at once
 /// (leases then expire).
@@ -53,7 +54,15 @@ pub async fn run(global: &GlobalArgs, args: &WorkerArgs) -> Result<(), Failure> 
             std::process::exit(130);
         })
     };
+    // Backfills requested with `--detach` (or through a server without an
+    // executor) are launched into runs by any worker.
+    let daemon = {
+        let instance = instance.clone();
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move { instance.run_backfill_daemon(std::time::Duration::from_secs(1), shutdown).await })
+    };
     let report = executor.run(shutdown).await.map_err(|e| failure(global, e))?;
+    daemon.abort();
     signals.abort();
     if !global.quiet {
         let recorded = report.steps.iter().filter(|s| s.recorded.is_some()).count();

@@ -222,7 +222,7 @@ fn bench_overhead(assets: usize) {
         let instance = Instance::open(dir.path(), None).await.unwrap();
         let snapshot = instance.snapshot().await.unwrap();
         let selection: BTreeSet<AssetKey> = instance.project().graph.keys().cloned().collect();
-        let planned = instance.plan(&snapshot, selection.clone(), PartitionFilter::All).unwrap();
+        let planned = instance.plan(&snapshot, selection.clone(), PartitionFilter::All, Default::default()).unwrap();
         let launch = Launch {
             origin: RunOrigin::Cli,
             tags: Default::default(),

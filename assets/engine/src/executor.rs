@@ -189,6 +189,8 @@ impl Executor {
                         if !claimed.is_empty() {
                             report.claims += 1;
                             report.claim_time += claiming.elapsed();
+                            metrics::histogram!("cairn_step_claim_seconds").record(claiming.elapsed().as_secs_f64());
+                            metrics::counter!("cairn_steps_claimed_total").increment(claimed.len() as u64);
                         }
                         for step in claimed {
                             let control = Arc::new(Control::default());
@@ -372,6 +374,8 @@ async fn run_step(
         match finished {
             Ok(finished) => {
                 report.recorded = Some(outcome.status());
+                metrics::counter!("cairn_steps_finished_total", "status" => outcome.status().as_str()).increment(1);
+                metrics::histogram!("cairn_step_seconds").record(report.duration.as_secs_f64());
                 return (lease.step, report, finished.run_finished);
             }
             Err(error @ StoreError::LeaseLost { .. }) => {

@@ -230,12 +230,31 @@ impl Instance {
     /// # Errors
     /// [`EngineError::Store`] if the state cannot be read.
     pub async fn snapshot(&self) -> Result<Snapshot, EngineError> {
+        let observations = observe_sources(&self.project).await;
+        self.snapshot_from(observations).await
+    }
+
+    pub(crate) async fn snapshot_from(&self, observations: Vec<SourceObservation>) -> Result<Snapshot, EngineError> {
         let mut state = self.store.load_state().await?;
         let vanished = forget_vanished_data(&self.project, &mut state);
         let now = self.clock.now();
-        let observations = observe_sources(&self.project).await;
         let changed_sources = apply_observations(&mut state, &observations, now);
         Ok(Snapshot { state, observations, changed_sources, vanished, now })
+    }
+
+    /// Launches the runs of requested backfills every `interval` until
+    /// `shutdown` is cancelled (the backfill daemon of `cairn serve` and
+    /// `cairn worker`). Store errors are logged and retried at the next tick.
+    pub async fn run_backfill_daemon(&self, interval: Duration, shutdown: tokio_util::sync::CancellationToken) {
+        loop {
+            if let Err(error) = self.launch_requested_backfills().await {
+                tracing::warn!("backfill daemon: {error}");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(interval) => {}
+                _ = shutdown.cancelled() => return,
+            }
+        }
     }
 
     /// Plans what `selection` and `partitions` need, from `snapshot`.
@@ -304,7 +323,12 @@ impl Instance {
 
     /// The partitions `filter` selects, as key ranges per partitions
     /// definition of the selected assets.
-    fn scope(&self, selection: &BTreeSet<AssetKey>, filter: &PartitionFilter, now: DateTime<Utc>) -> PartitionScope {
+    pub(crate) fn scope(
+        &self,
+        selection: &BTreeSet<AssetKey>,
+        filter: &PartitionFilter,
+        now: DateTime<Utc>,
+    ) -> PartitionScope {
         match filter {
             PartitionFilter::All => return PartitionScope::All,
             PartitionFilter::Scope(scope) => return scope.clone(),

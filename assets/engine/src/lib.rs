@@ -27,6 +27,7 @@
 
 #![warn(missing_docs)]
 
+pub mod backfill;
 pub mod checks;
 pub mod command;
 pub mod error;
@@ -40,8 +41,10 @@ pub mod owner;
 mod sources;
 pub mod status;
 mod step;
+mod summary;
 pub mod writer;
 
+pub use backfill::{BackfillPlan, BackfillProgress, BackfillRequest, PartitionSubset, Retry};
 pub use checks::CheckOutcome;
 pub use error::{EngineError, ExecuteError};
 pub use executor::{Executor, ExecutorOptions, ExecutorReport, StepReport};
@@ -49,4 +52,5 @@ pub use follow::EventFollower;
 pub use gc::GcReport;
 pub use instance::{Clock, Instance, Launch, Snapshot, Warning};
 pub use status::AssetStatus;
+pub use summary::{AssetFreshness, AssetSummary, PartitionState, PartitionStats, ProjectSummary};
 pub use tokio_util::sync::CancellationToken;

@@ -5,6 +5,7 @@
 
 mod checks;
 mod code_version;
+mod freshness;
 mod kinds;
 mod partitions;
 mod text;
@@ -24,6 +25,7 @@ use crate::yaml::spanned_location;
 
 use checks::{check_parameters, resolve_checks};
 use code_version::code_version;
+use freshness::resolve_freshness;
 use kinds::{resolve_command, resolve_source, resolve_sql, table_format};
 use partitions::{PartitionsInterner, resolve_partitions};
 pub(crate) use text::suggest;
@@ -176,6 +178,7 @@ fn resolve_one(
         }
     }
     let checks = resolve_checks(file, &key, &decl.checks, diagnostics);
+    let freshness = decl.freshness.as_ref().and_then(|f| resolve_freshness(file, &key, f, diagnostics));
     let definition = definition?;
     // With invalid partitions (already reported), parameter use cannot be judged.
     if decl.partitions.is_none() || partitions.is_some() {
@@ -199,7 +202,7 @@ fn resolve_one(
         code_version,
     };
     let timeout = decl.timeout_secs.map(Duration::from_secs);
-    Some(Partial { asset: Asset { spec, definition, checks, timeout, location }, dep_locations })
+    Some(Partial { asset: Asset { spec, definition, checks, timeout, freshness, location }, dep_locations })
 }
 
 /// Sets each asset's dependencies with their default partition mappings.

@@ -6,7 +6,7 @@ use super::{Freshness, FreshnessStatus};
 use crate::partitions::{PartitionKey, TimeWindowPartitions};
 
 /// Whether the partition that should exist by now was materialized.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PartitionFreshness {
     /// The partition that should exist: the latest complete time window.
     pub key: PartitionKey,

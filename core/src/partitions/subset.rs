@@ -36,10 +36,16 @@ impl std::fmt::Display for KeyRange {
 
 /// Groups the positions `selected` (indices into `keys`, in any order,
 /// duplicates allowed) into ranges of consecutive keys, in key order.
-///
-/// # Panics
-/// Never for positions within `keys`; positions out of bounds are ignored.
+/// Positions out of bounds are ignored.
 pub fn ranges_of_positions(keys: &[PartitionKey], selected: impl IntoIterator<Item = usize>) -> Vec<KeyRange> {
+    counted_ranges_of_positions(keys, selected).into_iter().map(|(range, _)| range).collect()
+}
+
+/// As [`ranges_of_positions`], with the number of keys in each range.
+pub fn counted_ranges_of_positions(
+    keys: &[PartitionKey],
+    selected: impl IntoIterator<Item = usize>,
+) -> Vec<(KeyRange, usize)> {
     let mut positions: Vec<usize> = selected.into_iter().filter(|&p| p < keys.len()).collect();
     positions.sort_unstable();
     positions.dedup();
@@ -47,22 +53,33 @@ pub fn ranges_of_positions(keys: &[PartitionKey], selected: impl IntoIterator<It
     let mut iter = positions.into_iter();
     let Some(first) = iter.next() else { return ranges };
     let (mut start, mut end) = (first, first);
+    let mut push = |start: usize, end: usize| {
+        ranges.push((KeyRange { start: keys[start].clone(), end: keys[end].clone() }, end + 1 - start));
+    };
     for position in iter {
         if position == end + 1 {
             end = position;
         } else {
-            ranges.push(KeyRange { start: keys[start].clone(), end: keys[end].clone() });
+            push(start, end);
             (start, end) = (position, position);
         }
     }
-    ranges.push(KeyRange { start: keys[start].clone(), end: keys[end].clone() });
+    push(start, end);
     ranges
 }
 
 /// Runs of consecutive keys sharing one value: `value(i)` for each
 /// position `i` of `keys`, merged where neighbours are equal. The runs
 /// cover every key, in order.
-pub fn runs_of<T: PartialEq>(keys: &[PartitionKey], mut value: impl FnMut(usize) -> T) -> Vec<(KeyRange, T)> {
+pub fn runs_of<T: PartialEq>(keys: &[PartitionKey], value: impl FnMut(usize) -> T) -> Vec<(KeyRange, T)> {
+    counted_runs_of(keys, value).into_iter().map(|(range, value, _)| (range, value)).collect()
+}
+
+/// As [`runs_of`], with the number of keys in each run.
+pub fn counted_runs_of<T: PartialEq>(
+    keys: &[PartitionKey],
+    mut value: impl FnMut(usize) -> T,
+) -> Vec<(KeyRange, T, usize)> {
     let mut runs: Vec<(usize, usize, T)> = Vec::new();
     for position in 0..keys.len() {
         let current = value(position);
@@ -72,7 +89,9 @@ pub fn runs_of<T: PartialEq>(keys: &[PartitionKey], mut value: impl FnMut(usize)
         }
     }
     runs.into_iter()
-        .map(|(start, end, value)| (KeyRange { start: keys[start].clone(), end: keys[end].clone() }, value))
+        .map(|(start, end, value)| {
+            (KeyRange { start: keys[start].clone(), end: keys[end].clone() }, value, end + 1 - start)
+        })
         .collect()
 }
 
@@ -108,6 +127,8 @@ mod tests {
         let ranges = ranges_of_positions(&all, [4, 0, 1, 2, 2]);
         let shown: Vec<String> = ranges.iter().map(ToString::to_string).collect();
         assert_eq!(shown, ["a..c", "e"]);
+        let counts: Vec<usize> = counted_ranges_of_positions(&all, [4, 0, 1, 2, 9]).iter().map(|(_, n)| *n).collect();
+        assert_eq!(counts, [3, 1]);
         assert!(ranges_of_positions(&all, []).is_empty());
         assert_eq!(positions_in_ranges(&all, &ranges), [0, 1, 2, 4]);
     }
@@ -118,6 +139,8 @@ mod tests {
         let runs = runs_of(&all, |i| i == 2);
         let shown: Vec<(String, bool)> = runs.iter().map(|(r, v)| (r.to_string(), *v)).collect();
         assert_eq!(shown, [("a..b".to_owned(), false), ("c".to_owned(), true), ("d".to_owned(), false)]);
+        let counts: Vec<usize> = counted_runs_of(&all, |i| i == 2).iter().map(|(_, _, n)| *n).collect();
+        assert_eq!(counts, [2, 1, 1]);
         assert!(runs_of(&[], |_| 0).is_empty());
     }
 

@@ -258,13 +258,13 @@ impl MetadataStore {
     ///
     /// # Errors
     /// [`StoreError::Query`] or [`StoreError::Corrupt`].
-    pub async fn step_statuses(&self, run: RunId) -> Result<Vec<(AssetPartition, StepStatus)>, StoreError> {
+    pub async fn step_statuses(&self, run: RunId) -> Result<Vec<StepState>, StoreError> {
         let action = || format!("read the step statuses of run {run}");
         let rows = self
             .db
             .query_all_raw(statement(
                 self.backend(),
-                "SELECT asset_key, partition_key, status FROM run_steps WHERE run_id = $1 ORDER BY position",
+                "SELECT asset_key, partition_key, status, skip_reason FROM run_steps WHERE run_id = $1 ORDER BY position",
                 vec![run.0.into()],
             ))
             .await
@@ -277,10 +277,15 @@ impl MetadataStore {
                 let status: String = row.try_get("", "status").during(action)?;
                 let status = StepStatus::parse(&status)
                     .ok_or_else(|| corrupt(action(), format!("unknown status `{status}`")))?;
-                Ok((
-                    AssetPartition::new(keys.asset(&asset, action)?, keys.partition(partition.as_deref(), action)?),
+                let skip: Option<String> = row.try_get("", "skip_reason").during(action)?;
+                Ok(StepState {
+                    target: AssetPartition::new(
+                        keys.asset(&asset, action)?,
+                        keys.partition(partition.as_deref(), action)?,
+                    ),
                     status,
-                ))
+                    skip_reason: skip.as_deref().map(|text| json(text, action)).transpose()?,
+                })
             })
             .collect()
     }
@@ -316,6 +321,18 @@ impl MetadataStore {
         }
         Ok((failed, running))
     }
+}
+
+/// One step's asset partition and status (see
+/// [`MetadataStore::step_statuses`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepState {
+    /// The asset partition.
+    pub target: AssetPartition,
+    /// Its status.
+    pub status: StepStatus,
+    /// Why it was skipped, if it was.
+    pub skip_reason: Option<crate::records::SkipReason>,
 }
 
 /// Ends the backfill of a run that just ended, with it.

@@ -85,6 +85,7 @@ pub mod testing;
 
 use std::sync::Arc;
 
+pub use backfills::StepState;
 pub use records::{
     BackfillId, BackfillRecord, BackfillStatus, BackfillTransition, Cancellation, CheckResult, CheckSeverity,
     ClaimRequest, ClaimedStep, CurrentData, EventFilter, EventKind, EventLevel, Finished, Lease,

@@ -380,6 +380,122 @@ impl MetadataStore {
         rows.into_iter().map(|row| materialization_details(row, &mut keys)).collect()
     }
 
+    /// Up to `limit` materializations of `asset`, newest first, with an id
+    /// below `before` when given; only those of `partition` when given
+    /// (`Some(None)`: the unpartitioned one).
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] or [`StoreError::Corrupt`].
+    pub async fn materializations_page(
+        &self,
+        asset: &AssetKey,
+        partition: Option<Option<&PartitionKey>>,
+        before: Option<i64>,
+        limit: u64,
+    ) -> Result<Vec<MaterializationDetails>, StoreError> {
+        use materializations::Column;
+        let mut query = materializations::Entity::find().filter(Column::AssetKey.eq(asset.as_str()));
+        query = match partition {
+            Some(Some(key)) => query.filter(Column::PartitionKey.eq(key.as_str())),
+            Some(None) => query.filter(Column::PartitionKey.is_null()),
+            None => query,
+        };
+        if let Some(before) = before {
+            query = query.filter(Column::Id.lt(before));
+        }
+        let rows = query
+            .order_by_desc(Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .during(|| format!("load materializations of {asset}"))?;
+        let mut keys = Keys::default();
+        rows.into_iter().map(|row| materialization_details(row, &mut keys)).collect()
+    }
+
+    /// The inputs (provenance) of each of these materializations, in the
+    /// order they were recorded.
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] or [`StoreError::Corrupt`].
+    pub async fn materialization_inputs(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<InputVersion>>, StoreError> {
+        use materialization_inputs::Column;
+        let mut found: HashMap<i64, Vec<InputVersion>> = HashMap::new();
+        let mut keys = Keys::default();
+        for batch in ids.chunks(KEY_BATCH) {
+            let rows = materialization_inputs::Entity::find()
+                .filter(Column::MaterializationId.is_in(batch.iter().copied()))
+                .order_by_asc(Column::MaterializationId)
+                .order_by_asc(Column::Position)
+                .all(&self.db)
+                .await
+                .during(|| "load materialization inputs".to_owned())?;
+            for row in rows {
+                let what = || format!("input of materialization {}", row.materialization_id);
+                found.entry(row.materialization_id).or_default().push(InputVersion {
+                    asset: keys.asset(&row.asset_key, what)?,
+                    partition: keys.partition(row.partition_key.as_deref(), what)?,
+                    data_version: keys.data_version(&row.data_version),
+                });
+            }
+        }
+        Ok(found)
+    }
+
+    /// The latest result of every check of one asset, per partition.
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] or [`StoreError::Corrupt`].
+    pub async fn latest_check_results_of(&self, asset: &AssetKey) -> Result<Vec<CheckResult>, StoreError> {
+        use check_results::Column;
+        let latest = check_results::Entity::find()
+            .select_only()
+            .expr(Column::Id.max())
+            .filter(Column::AssetKey.eq(asset.as_str()))
+            .group_by(Column::PartitionKey)
+            .group_by(Column::CheckName)
+            .into_query();
+        let rows = check_results::Entity::find()
+            .filter(Column::Id.in_subquery(latest))
+            .order_by_asc(Column::Id)
+            .all(&self.db)
+            .await
+            .during(|| format!("load the latest check results of {asset}"))?;
+        let mut keys = Keys::default();
+        rows.into_iter().map(|row| check_result(row, &mut keys)).collect()
+    }
+
+    /// How many runs and run steps have each status (for metrics).
+    ///
+    /// # Errors
+    /// [`StoreError::Query`].
+    pub async fn status_counts(&self) -> Result<(Vec<(String, i64)>, Vec<(String, i64)>), StoreError> {
+        let action = || "count runs and steps by status".to_owned();
+        let mut counts = Vec::new();
+        for table in ["runs", "run_steps"] {
+            let rows = self
+                .db
+                .query_all_raw(statement(
+                    self.backend(),
+                    &format!("SELECT status, COUNT(*) AS n FROM {table} GROUP BY status"),
+                    vec![],
+                ))
+                .await
+                .during(action)?;
+            let mut pairs = Vec::new();
+            for row in rows {
+                pairs.push((
+                    row.try_get::<String>("", "status").during(action)?,
+                    row.try_get::<i64>("", "n").during(action)?,
+                ));
+            }
+            counts.push(pairs);
+        }
+        let steps = counts.pop().unwrap_or_default();
+        let runs = counts.pop().unwrap_or_default();
+        Ok((runs, steps))
+    }
+
     /// The data files of every asset partition's latest materialization
     /// (paths relative to the data folder): what readers use.
     ///

@@ -1,0 +1,114 @@
+//! The one mapping from error kinds to GraphQL `extensions.code` (and
+//! HTTP statuses for what fails before GraphQL). Codes are stable: clients
+//! may match on them. Messages never carry a backtrace.
+//!
+//! | code | when |
+//! |---|---|
+//! | `NOT_FOUND` | an unknown asset (the message names the closest key), run or backfill |
+//! | `BAD_USER_INPUT` | a malformed selection, partitions outside the definition, a reversed range, a key that is not one, a bad id or cursor |
+//! | `UNAUTHENTICATED` | a token is configured and the request has none, or another |
+//! | `GRAPHQL_PARSE_FAILED` | the document is not GraphQL |
+//! | `GRAPHQL_VALIDATION_FAILED` | it does not fit the schema |
+//! | `QUERY_TOO_DEEP`, `QUERY_TOO_COMPLEX`, `QUERY_TOO_MANY_ALIASES` | over the server's limits |
+//! | `REQUEST_TOO_LARGE` | a body over the size limit (HTTP 413) |
+//! | `INTERNAL` | the store failed, or a broken invariant |
+
+use async_graphql::{ErrorExtensions, ServerError};
+use cairn_engine::EngineError;
+
+/// Why a request failed.
+///
+/// Deliberately not `Display`: async-graphql turns any `Display` error into
+/// one without a code, so this type converts only through the `From` below,
+/// which always sets `extensions.code`.
+#[derive(Debug)]
+pub enum ApiError {
+    /// Unknown asset, run or backfill.
+    NotFound(String),
+    /// The request's arguments are wrong.
+    BadInput(String),
+    /// A token is required.
+    Unauthenticated(String),
+    /// Something went wrong on the server.
+    Internal(String),
+}
+
+impl ApiError {
+    /// The stable code of this kind.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound(_) => "NOT_FOUND",
+            Self::BadInput(_) => "BAD_USER_INPUT",
+            Self::Unauthenticated(_) => "UNAUTHENTICATED",
+            Self::Internal(_) => "INTERNAL",
+        }
+    }
+
+    /// The message shown to the client.
+    pub fn message(&self) -> &str {
+        match self {
+            Self::NotFound(message)
+            | Self::BadInput(message)
+            | Self::Unauthenticated(message)
+            | Self::Internal(message) => message,
+        }
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(error: EngineError) -> Self {
+        match error {
+            EngineError::UnknownRun(run) => Self::NotFound(format!("no run {run}")),
+            EngineError::Selection(message) if message.contains("unknown asset") => Self::NotFound(message),
+            EngineError::Selection(message) | EngineError::RunState(message) | EngineError::DatabaseUrl(message) => {
+                Self::BadInput(message)
+            }
+            EngineError::Plan(error) => Self::BadInput(error.to_string()),
+            EngineError::InvalidProject { diagnostics, .. } => {
+                Self::BadInput(format!("the project has {} error(s)", diagnostics.error_count()))
+            }
+            EngineError::Store(error) => Self::Internal(error.to_string()),
+            EngineError::Io(message) => Self::Internal(message),
+        }
+    }
+}
+
+impl From<cairn_store::StoreError> for ApiError {
+    fn from(error: cairn_store::StoreError) -> Self {
+        match error {
+            cairn_store::StoreError::NotFound(what) => Self::NotFound(format!("no {what}")),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<ApiError> for async_graphql::Error {
+    fn from(error: ApiError) -> Self {
+        let code = error.code();
+        async_graphql::Error::new(error.message()).extend_with(|_, extensions| extensions.set("code", code))
+    }
+}
+
+/// Gives a code to the errors async-graphql raises itself (parsing,
+/// validation, limits), which have none.
+pub fn classify(error: &mut ServerError) {
+    let has_code = error.extensions.as_ref().is_some_and(|extensions| extensions.get("code").is_some());
+    if has_code {
+        return;
+    }
+    let message = error.message.to_ascii_lowercase();
+    let code = if message.contains("nested too deep") || message.contains("recursion") {
+        "QUERY_TOO_DEEP"
+    } else if message.contains("too complex") {
+        "QUERY_TOO_COMPLEX"
+    } else if message.contains("aliases") {
+        "QUERY_TOO_MANY_ALIASES"
+    } else if message.contains("expected") || message.contains("parse") || message.contains("unexpected") {
+        "GRAPHQL_PARSE_FAILED"
+    } else if error.path.is_empty() {
+        "GRAPHQL_VALIDATION_FAILED"
+    } else {
+        "INTERNAL"
+    };
+    error.extensions.get_or_insert_with(Default::default).set("code", code);
+}

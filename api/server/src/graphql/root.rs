@@ -1,0 +1,491 @@
+//! The query, mutation and subscription roots.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_graphql::futures_util::Stream;
+use async_graphql::{Context, ID, Object, Result, SimpleObject, Subscription};
+use cairn_core::planner::PlanMode;
+use cairn_engine::{Launch, Retry};
+use cairn_store::{BackfillTransition as StoreTransition, Cancellation, EventFilter, EventKind, RunFilter, RunOrigin};
+use chrono::{DateTime, Utc};
+
+use super::assets::{AssetNode, Lineage, lineage, view};
+use super::backfills::{
+    Backfill, BackfillConnection, BackfillInput, BackfillPreview, BackfillStatus, BackfillTransition,
+    PartitionSubsetInput, backfill_id,
+};
+use super::runs::{AssetEvent, Event, Run, RunConnection, RunStatus, RunTransition, run_id};
+use super::{PageInfo, decode_cursor, encode_cursor, page_size, require_token, state};
+use crate::error::ApiError;
+
+/// The queries.
+pub struct QueryRoot;
+
+#[Object]
+impl QueryRoot {
+    /// The project's assets in topological order; all when `selection` is
+    /// null. Selection syntax: `+key`, `key+`, `2+key`, `raw/*`, several
+    /// separated by spaces.
+    async fn assets(&self, ctx: &Context<'_>, selection: Option<String>) -> Result<Vec<AssetNode>> {
+        let view = view(ctx).await?;
+        let selected = view.select(selection.as_deref())?;
+        let specs = view.instance.project().specs();
+        Ok(specs.iter().filter(|s| selected.contains(&s.key)).map(|s| view.node(s.key.clone())).collect())
+    }
+
+    /// One asset; `NOT_FOUND` (naming the closest key) when unknown.
+    async fn asset(&self, ctx: &Context<'_>, key: String) -> Result<AssetNode> {
+        Ok(view(ctx).await?.asset(&key)?)
+    }
+
+    /// The nodes and edges of the selection (null: the whole graph), grown
+    /// `depth` steps upstream and downstream.
+    async fn lineage(
+        &self,
+        ctx: &Context<'_>,
+        selection: Option<String>,
+        #[graphql(default = 0)] depth: i32,
+    ) -> Result<Lineage> {
+        let view = view(ctx).await?;
+        Ok(lineage(&view, selection.as_deref(), depth.clamp(0, 100) as usize)?)
+    }
+
+    /// Runs, newest first.
+    async fn runs(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<Vec<RunStatus>>,
+        asset: Option<String>,
+        origin: Option<String>,
+        #[graphql(default = 20)] first: i32,
+        after: Option<String>,
+    ) -> Result<RunConnection> {
+        let limit = page_size(first)?;
+        let store = state(ctx).instance().store().clone();
+        let filter = RunFilter {
+            statuses: status.map(|list| list.into_iter().map(Into::into).collect()),
+            origin: origin.as_deref().map(str::parse::<RunOrigin>).transpose().map_err(ApiError::BadInput)?,
+            asset: asset
+                .as_deref()
+                .map(cairn_core::AssetKey::new)
+                .transpose()
+                .map_err(|e| ApiError::BadInput(e.to_string()))?,
+            before: after.as_deref().map(decode_cursor).transpose()?.map(cairn_store::RunId),
+        };
+        let mut runs = store.runs(&filter, limit + 1).await.map_err(ApiError::from)?;
+        let has_next_page = runs.len() as u64 > limit;
+        runs.truncate(limit as usize);
+        let end_cursor = runs.last().map(|r| encode_cursor(r.id.0));
+        let nodes = runs.into_iter().map(|record| Run { record, store: store.clone() }).collect();
+        Ok(RunConnection { nodes, page_info: PageInfo { has_next_page, end_cursor } })
+    }
+
+    /// One run.
+    async fn run(&self, ctx: &Context<'_>, id: ID) -> Result<Run> {
+        let id = run_id(&id)?;
+        let store = state(ctx).instance().store().clone();
+        let record =
+            store.run(id).await.map_err(ApiError::from)?.ok_or_else(|| ApiError::NotFound(format!("no run {id}")))?;
+        Ok(Run { record, store })
+    }
+
+    /// Backfills, newest first.
+    async fn backfills(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<Vec<BackfillStatus>>,
+        #[graphql(default = 20)] first: i32,
+        after: Option<String>,
+    ) -> Result<BackfillConnection> {
+        let limit = page_size(first)?;
+        let instance = state(ctx).instance();
+        let statuses: Option<Vec<cairn_store::BackfillStatus>> =
+            status.map(|list| list.into_iter().map(Into::into).collect());
+        let before = after.as_deref().map(decode_cursor).transpose()?.map(cairn_store::BackfillId);
+        let mut records =
+            instance.store().backfills(statuses.as_deref(), before, limit + 1).await.map_err(ApiError::from)?;
+        let has_next_page = records.len() as u64 > limit;
+        records.truncate(limit as usize);
+        let end_cursor = records.last().map(|b| encode_cursor(b.id.0));
+        let nodes = records.into_iter().map(|record| Backfill { record, instance: instance.clone() }).collect();
+        Ok(BackfillConnection { nodes, page_info: PageInfo { has_next_page, end_cursor } })
+    }
+
+    /// One backfill.
+    async fn backfill(&self, ctx: &Context<'_>, id: ID) -> Result<Backfill> {
+        let id = backfill_id(&id)?;
+        Ok(load_backfill(ctx, id).await?)
+    }
+
+    /// What a backfill would materialize, without launching it.
+    async fn backfill_preview(&self, ctx: &Context<'_>, input: BackfillInput) -> Result<BackfillPreview> {
+        let request = input.request()?;
+        let plan = state(ctx).instance().preview_backfill(&request).await.map_err(ApiError::from)?;
+        Ok(plan.into())
+    }
+
+    /// The loaded definitions.
+    async fn definitions(&self, ctx: &Context<'_>) -> Definitions {
+        definitions(ctx)
+    }
+}
+
+async fn load_backfill(ctx: &Context<'_>, id: cairn_store::BackfillId) -> Result<Backfill, ApiError> {
+    let instance = state(ctx).instance();
+    let record = instance.store().backfill(id).await?.ok_or_else(|| ApiError::NotFound(format!("no backfill {id}")))?;
+    Ok(Backfill { record, instance })
+}
+
+/// The loaded definitions.
+#[derive(SimpleObject)]
+pub struct Definitions {
+    /// The project's name.
+    project: String,
+    /// When they were loaded (UTC).
+    loaded_at: DateTime<Utc>,
+    asset_count: i64,
+    /// Problems of the last reload that was refused (the previous
+    /// definitions stay), or warnings of the loaded ones.
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// A problem in the project's YAML or SQL.
+#[derive(SimpleObject)]
+pub struct Diagnostic {
+    /// `error` or `warning`.
+    severity: String,
+    message: String,
+    file: Option<String>,
+    line: Option<i64>,
+    column: Option<i64>,
+    help: Option<String>,
+    /// As the CLI shows it: file:line:col, the source line, the hint.
+    rendered: String,
+}
+
+fn diagnostics(list: &cairn_assets::Diagnostics) -> Vec<Diagnostic> {
+    list.iter()
+        .map(|d| Diagnostic {
+            severity: match d.severity {
+                cairn_assets::diagnostic::Severity::Error => "error".to_owned(),
+                _ => "warning".to_owned(),
+            },
+            message: d.message.clone(),
+            file: d.location.as_ref().map(|l| l.file.display_path.display().to_string()),
+            line: d.location.as_ref().map(|l| i64::from(l.line)),
+            column: d.location.as_ref().map(|l| i64::from(l.column)),
+            help: d.help.clone(),
+            rendered: d.render(false),
+        })
+        .collect()
+}
+
+fn definitions(ctx: &Context<'_>) -> Definitions {
+    let state = state(ctx);
+    let instance = state.instance();
+    let loaded = state.definitions();
+    Definitions {
+        project: instance.project().settings.name.clone(),
+        loaded_at: loaded.loaded_at,
+        asset_count: instance.project().specs().len() as i64,
+        diagnostics: diagnostics(&loaded.diagnostics),
+    }
+}
+
+/// What a reload did.
+#[derive(SimpleObject)]
+pub struct ReloadResult {
+    /// False when the new definitions are invalid: the previous ones stay.
+    reloaded: bool,
+    definitions: Definitions,
+    /// The problems of the new definitions, when refused.
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// The mutations. Each needs the token when the server has one.
+pub struct MutationRoot;
+
+#[Object]
+impl MutationRoot {
+    /// Stores a backfill; the server's backfill daemon launches it.
+    async fn launch_backfill(&self, ctx: &Context<'_>, input: BackfillInput) -> Result<Backfill> {
+        require_token(ctx)?;
+        let request = input.request()?;
+        let id = state(ctx).instance().request_backfill(&request).await.map_err(ApiError::from)?;
+        Ok(load_backfill(ctx, id).await?)
+    }
+
+    /// Stops launching and cancels the work in flight. Cancelling twice, or
+    /// a finished backfill, changes nothing and says so.
+    async fn cancel_backfill(&self, ctx: &Context<'_>, id: ID) -> Result<BackfillTransition> {
+        require_token(ctx)?;
+        let id = backfill_id(&id)?;
+        let transition = state(ctx).instance().cancel_backfill(id).await.map_err(|e| match e {
+            cairn_engine::EngineError::RunState(message) if message.starts_with("no backfill") => {
+                ApiError::NotFound(message)
+            }
+            other => ApiError::from(other),
+        })?;
+        let (changed, message) = match transition {
+            StoreTransition::Changed(status) => (true, format!("backfill {id} is {status}")),
+            StoreTransition::Unchanged(status) => {
+                (false, format!("backfill {id} is already {status}; nothing changed"))
+            }
+        };
+        Ok(BackfillTransition { backfill: load_backfill(ctx, id).await?, changed, message })
+    }
+
+    /// A new backfill of what failed or did not run. A completed (or
+    /// running) backfill has nothing to retry: the answer says so and
+    /// returns it unchanged.
+    async fn retry_backfill(&self, ctx: &Context<'_>, id: ID) -> Result<BackfillTransition> {
+        require_token(ctx)?;
+        let id = backfill_id(&id)?;
+        let retry = state(ctx).instance().retry_backfill(id).await.map_err(|e| match e {
+            cairn_engine::EngineError::RunState(message) if message.starts_with("no backfill") => {
+                ApiError::NotFound(message)
+            }
+            other => ApiError::from(other),
+        })?;
+        Ok(match retry {
+            Retry::Requested(new) => BackfillTransition {
+                backfill: load_backfill(ctx, new).await?,
+                changed: true,
+                message: format!("backfill {new} retries what {id} did not materialize"),
+            },
+            Retry::Nothing(message) => {
+                BackfillTransition { backfill: load_backfill(ctx, id).await?, changed: false, message }
+            }
+        })
+    }
+
+    /// An ad-hoc run of the missing or stale partitions of the selection
+    /// (all assets when null), executed by the server's executor or workers.
+    async fn materialize(
+        &self,
+        ctx: &Context<'_>,
+        selection: Option<String>,
+        partitions: Option<PartitionSubsetInput>,
+    ) -> Result<Run> {
+        require_token(ctx)?;
+        let instance = state(ctx).instance();
+        let terms: Vec<String> = selection.as_deref().unwrap_or("").split_whitespace().map(str::to_owned).collect();
+        let selected = instance.select(&terms).map_err(ApiError::from)?;
+        let subset = partitions.map(|p| p.subset()).transpose()?;
+        let filter = subset.as_ref().map_or(cairn_core::planner::PartitionFilter::All, |s| s.filter());
+        let snapshot = instance.snapshot().await.map_err(ApiError::from)?;
+        let plan = instance
+            .plan(&snapshot, selected.clone(), filter.clone(), PlanMode::MissingOrStale)
+            .map_err(ApiError::from)?;
+        let launch = Launch {
+            origin: RunOrigin::Api,
+            tags: BTreeMap::new(),
+            selection_text: selection.unwrap_or_default(),
+            partition_text: subset.map(|s| s.describe()),
+            selection: selected,
+            partitions: filter,
+            only_stale: true,
+        };
+        let id = instance.launch(&snapshot, &plan, &launch).await.map_err(ApiError::from)?;
+        let store = instance.store().clone();
+        let record = store
+            .run(id)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| ApiError::Internal(format!("run {id} vanished")))?;
+        Ok(Run { record, store })
+    }
+
+    /// Cancels a run. Cancelling twice, or a finished run, changes nothing
+    /// and says so.
+    async fn cancel_run(&self, ctx: &Context<'_>, id: ID) -> Result<RunTransition> {
+        require_token(ctx)?;
+        let id = run_id(&id)?;
+        let instance = state(ctx).instance();
+        let (changed, message) = match instance.cancel_run(id).await.map_err(ApiError::from)? {
+            Cancellation::Canceled => (true, format!("run {id} CANCELED")),
+            Cancellation::Canceling { running } => {
+                (true, format!("run {id} CANCELING: {running} running step(s) stopping"))
+            }
+            Cancellation::AlreadyCanceling => (false, format!("run {id} is already CANCELING; nothing changed")),
+            Cancellation::AlreadyFinished(status) => {
+                (false, format!("run {id} had already finished: {status}; nothing changed"))
+            }
+        };
+        let store = instance.store().clone();
+        let record =
+            store.run(id).await.map_err(ApiError::from)?.ok_or_else(|| ApiError::NotFound(format!("no run {id}")))?;
+        Ok(RunTransition { run: Run { record, store }, changed, message })
+    }
+
+    /// Reads the project's YAML again. Invalid definitions are refused
+    /// (`reloaded: false`, with their diagnostics); the previous ones stay.
+    async fn reload_definitions(&self, ctx: &Context<'_>) -> Result<ReloadResult> {
+        require_token(ctx)?;
+        let state = state(ctx);
+        let reloaded = state.reload().await.map_err(ApiError::from)?;
+        let loaded = state.definitions();
+        Ok(ReloadResult {
+            reloaded,
+            diagnostics: if reloaded { Vec::new() } else { diagnostics(&loaded.diagnostics) },
+            definitions: definitions(ctx),
+        })
+    }
+}
+
+/// How often a subscription looks again when the event log's head moved
+/// (it waits on the head; this bounds a missed wake-up).
+const SUBSCRIPTION_FALLBACK: Duration = Duration::from_secs(2);
+
+/// Events of the log after `cursor` matching `filter`, as they come.
+fn follow(
+    state: std::sync::Arc<crate::state::AppState>,
+    filter: EventFilter,
+    mut cursor: i64,
+) -> impl Stream<Item = Result<cairn_store::StoredEvent, ApiError>> {
+    async_stream::try_stream! {
+        let mut head = state.head();
+        loop {
+            let events = state.instance().store().events_after(cursor, &filter, 500).await?;
+            let empty = events.is_empty();
+            for event in events {
+                cursor = event.seq;
+                yield event;
+            }
+            if empty {
+                tokio::select! {
+                    _ = head.changed() => {}
+                    _ = tokio::time::sleep(SUBSCRIPTION_FALLBACK) => {}
+                    _ = state.shutdown.cancelled() => break,
+                }
+            }
+        }
+    }
+}
+
+/// The subscriptions, fed from the event log with cursors: a client that
+/// reconnects with its last cursor misses nothing. Each needs the token
+/// when the server has one (in the WebSocket's `connection_init` payload).
+pub struct SubscriptionRoot;
+
+#[Subscription]
+impl SubscriptionRoot {
+    /// Events of a run after the cursor (null: from its start), as they are
+    /// appended; ends after the run's last event.
+    async fn run_events(
+        &self,
+        ctx: &Context<'_>,
+        run_id: ID,
+        after: Option<String>,
+    ) -> Result<impl Stream<Item = Result<Event, async_graphql::Error>>> {
+        require_token(ctx)?;
+        let run = super::runs::run_id(&run_id)?;
+        let state = state(ctx).clone();
+        state
+            .instance()
+            .store()
+            .run(run)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| ApiError::NotFound(format!("no run {run}")))?;
+        let cursor = after.as_deref().map(decode_cursor).transpose()?.unwrap_or(0);
+        let filter = EventFilter { run: Some(run), ..EventFilter::default() };
+        let events = follow(state, filter, cursor);
+        Ok(async_stream::stream! {
+            futures::pin_mut!(events);
+            while let Some(event) = futures::StreamExt::next(&mut events).await {
+                match event {
+                    Ok(event) => {
+                        let last = matches!(event.kind, EventKind::RunSuccess | EventKind::RunFailure | EventKind::RunCanceled);
+                        yield Ok(Event::from(event));
+                        if last {
+                            break;
+                        }
+                    }
+                    Err(error) => {
+                        yield Err(error.into());
+                        break;
+                    }
+                }
+            }
+        })
+    }
+
+    /// The backfill now, then each time its progress changes; ends once it
+    /// has ended.
+    async fn backfill_progress(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<impl Stream<Item = Result<Backfill, async_graphql::Error>>> {
+        require_token(ctx)?;
+        let id = backfill_id(&id)?;
+        let state = state(ctx).clone();
+        Ok(async_stream::stream! {
+            let mut head = state.head();
+            let mut last: Option<(cairn_store::BackfillStatus, cairn_engine::backfill::BackfillCounts, Option<cairn_store::RunId>)> = None;
+            loop {
+                let instance = state.instance();
+                let record = match instance.store().backfill(id).await {
+                    Ok(Some(record)) => record,
+                    Ok(None) => { yield Err(ApiError::NotFound(format!("no backfill {id}")).into()); break; }
+                    Err(error) => { yield Err(ApiError::from(error).into()); break; }
+                };
+                let counts = match instance.backfill_progress(&record).await {
+                    Ok(progress) => progress.counts,
+                    Err(error) => { yield Err(ApiError::from(error).into()); break; }
+                };
+                let now = (record.status, counts, record.run_id);
+                let finished = record.status.is_finished();
+                if last != Some(now) {
+                    last = Some(now);
+                    yield Ok(Backfill { record, instance });
+                }
+                if finished {
+                    break;
+                }
+                tokio::select! {
+                    _ = head.changed() => {}
+                    _ = tokio::time::sleep(SUBSCRIPTION_FALLBACK) => {}
+                    _ = state.shutdown.cancelled() => break,
+                }
+            }
+        })
+    }
+
+    /// Materializations, observations, check evaluations and freshness
+    /// changes of the selected assets (null: all), after the cursor (null:
+    /// from now).
+    async fn asset_events(
+        &self,
+        ctx: &Context<'_>,
+        selection: Option<String>,
+        after: Option<String>,
+    ) -> Result<impl Stream<Item = Result<AssetEvent, async_graphql::Error>>> {
+        require_token(ctx)?;
+        let state = state(ctx).clone();
+        let view = view(ctx).await?;
+        let assets = match selection.as_deref() {
+            Some(text) => Some(view.select(Some(text))?.into_iter().collect()),
+            None => None,
+        };
+        let cursor = match after.as_deref() {
+            Some(cursor) => decode_cursor(cursor)?,
+            None => state.instance().store().last_event_seq().await.map_err(ApiError::from)?,
+        };
+        let filter = EventFilter {
+            run: None,
+            assets,
+            kinds: Some(vec![
+                EventKind::AssetMaterialization,
+                EventKind::AssetObservation,
+                EventKind::AssetCheckEvaluation,
+                EventKind::FreshnessChanged,
+                EventKind::StepFailure,
+            ]),
+        };
+        let events = follow(state, filter, cursor);
+        Ok(futures::StreamExt::map(events, |event| event.map(AssetEvent::from).map_err(Into::into)))
+    }
+}

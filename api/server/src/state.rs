@@ -1,0 +1,325 @@
+//! What the server keeps between requests: the engine's [`Instance`]
+//! (replaced on reload), the definitions' diagnostics, the latest
+//! [`ProjectSummary`] (recomputed in the background when the event log
+//! moves, never per request), and the event log's head, which
+//! subscriptions wait on instead of polling the store themselves.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use cairn_assets::observe::{SourceObservation, observe_sources};
+use cairn_assets::{Diagnostics, Project};
+use cairn_core::AssetKey;
+use cairn_core::freshness::FreshnessStatus;
+use cairn_engine::{CancellationToken, ExecutorOptions, Instance, ProjectSummary};
+use cairn_store::{EventKind, EventLevel, NewEvent};
+use chrono::{DateTime, Utc};
+use tokio::sync::watch;
+
+/// How often the event log's head is read.
+const HEAD_POLL: Duration = Duration::from_millis(100);
+/// Shortest time between two summaries while events stream in.
+const SUMMARY_DEBOUNCE: Duration = Duration::from_millis(250);
+/// How often the summary is recomputed anyway (freshness moves with time).
+const SUMMARY_MAX_AGE: Duration = Duration::from_secs(10);
+/// How often sources are observed again (their files hashed).
+const OBSERVE_EVERY: Duration = Duration::from_secs(30);
+/// How often the backfill daemon looks for backfills to launch.
+const BACKFILL_DAEMON_INTERVAL: Duration = Duration::from_millis(500);
+
+/// The definitions in use, and what the last reload said.
+#[derive(Debug, Clone)]
+pub struct Definitions {
+    /// When they were loaded (UTC).
+    pub loaded_at: DateTime<Utc>,
+    /// Warnings of the loaded project, or the errors of a refused reload.
+    pub diagnostics: Diagnostics,
+}
+
+/// How the server executes runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Execution {
+    /// Executor concurrency; `None`: no executor (separate workers do the work).
+    pub executors: Option<usize>,
+}
+
+/// The server's shared state.
+pub struct AppState {
+    instance: RwLock<Instance>,
+    definitions: RwLock<Definitions>,
+    summary: RwLock<Option<Arc<ProjectSummary>>>,
+    observations: RwLock<Vec<SourceObservation>>,
+    head: watch::Sender<i64>,
+    /// `Some(token)`: mutations and subscriptions need `Bearer <token>`.
+    pub token: Option<String>,
+    project_dir: PathBuf,
+    database_url: Option<String>,
+    execution: Execution,
+    /// Stops the current executor and daemon (replaced on reload).
+    executor_stop: RwLock<CancellationToken>,
+    /// Stops everything.
+    pub shutdown: CancellationToken,
+    /// Each asset's freshness status at the last summary, to append a
+    /// `FRESHNESS_CHANGED` event when it changes.
+    freshness: std::sync::Mutex<Option<HashMap<AssetKey, FreshnessStatus>>>,
+    /// Held while a summary is computed on demand.
+    refreshing: tokio::sync::Mutex<()>,
+    /// The running executor, waited for on shutdown.
+    executor_task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl AppState {
+    /// State for `instance`, loaded from `project_dir` (reloads read it
+    /// again, with `database_url` when given).
+    pub fn new(
+        instance: Instance,
+        project_dir: PathBuf,
+        database_url: Option<String>,
+        token: Option<String>,
+        execution: Execution,
+        shutdown: CancellationToken,
+    ) -> Arc<Self> {
+        let definitions = Definitions { loaded_at: Utc::now(), diagnostics: instance.project().warnings.clone() };
+        let (head, _) = watch::channel(0);
+        Arc::new(Self {
+            instance: RwLock::new(instance),
+            definitions: RwLock::new(definitions),
+            summary: RwLock::new(None),
+            observations: RwLock::new(Vec::new()),
+            head,
+            token,
+            project_dir,
+            database_url,
+            execution,
+            executor_stop: RwLock::new(shutdown.child_token()),
+            shutdown,
+            executor_task: std::sync::Mutex::new(None),
+            freshness: std::sync::Mutex::new(None),
+            refreshing: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// The instance in use (cheap clone).
+    pub fn instance(&self) -> Instance {
+        self.instance.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// The definitions' load time and diagnostics.
+    pub fn definitions(&self) -> Definitions {
+        self.definitions.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// The summary of the state as of now: the cached one when no event was
+    /// appended since it was computed, else a new one (one at a time:
+    /// concurrent requests wait for the same computation). So a query made
+    /// after an event (a backfill completed) always reflects it.
+    ///
+    /// # Errors
+    /// The engine's error when the store cannot be read.
+    pub async fn summary(&self) -> Result<Arc<ProjectSummary>, cairn_engine::EngineError> {
+        let head = self.instance().store().last_event_seq().await?;
+        if let Some(summary) = self.cached_summary(head) {
+            return Ok(summary);
+        }
+        let _one_at_a_time = self.refreshing.lock().await;
+        if let Some(summary) = self.cached_summary(head) {
+            return Ok(summary);
+        }
+        self.refresh_summary(false).await
+    }
+
+    fn cached_summary(&self, head: i64) -> Option<Arc<ProjectSummary>> {
+        let cached = self.summary.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        cached.filter(|summary| summary.seq >= head)
+    }
+
+    /// Computes a new summary (observing sources again when asked, or when
+    /// they never were) and keeps it. Its `seq` is the event log's head
+    /// read before the state, so no event is counted that it misses.
+    ///
+    /// # Errors
+    /// The engine's error.
+    pub async fn refresh_summary(&self, observe: bool) -> Result<Arc<ProjectSummary>, cairn_engine::EngineError> {
+        let instance = self.instance();
+        let head = instance.store().last_event_seq().await?;
+        let observations = {
+            let cached = self.observations.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+            if observe || cached.is_empty() {
+                let fresh = observe_sources(instance.project()).await;
+                *self.observations.write().unwrap_or_else(std::sync::PoisonError::into_inner) = fresh.clone();
+                fresh
+            } else {
+                cached
+            }
+        };
+        let snapshot = instance.snapshot_with(observations).await?;
+        let mut summary = instance.summarize_state(&snapshot).await?;
+        summary.seq = head;
+        let summary = Arc::new(summary);
+        *self.summary.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(summary.clone());
+        Ok(summary)
+    }
+
+    /// A receiver of the event log's head (the latest sequence number).
+    pub fn head(&self) -> watch::Receiver<i64> {
+        self.head.subscribe()
+    }
+
+    /// Reads the project again. Valid definitions replace the current ones
+    /// (and the executor restarts with them); invalid ones are refused, the
+    /// current ones stay, and their diagnostics are kept for `definitions`.
+    /// Returns whether the new definitions were taken.
+    pub async fn reload(self: &Arc<Self>) -> Result<bool, cairn_engine::EngineError> {
+        let project = match Project::load(&self.project_dir) {
+            Ok(project) => project,
+            Err(diagnostics) => {
+                let mut definitions = self.definitions.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+                definitions.diagnostics = diagnostics;
+                return Ok(false);
+            }
+        };
+        let warnings = project.warnings.clone();
+        let instance = Instance::with_project(project, self.database_url.as_deref()).await?;
+        *self.instance.write().unwrap_or_else(std::sync::PoisonError::into_inner) = instance;
+        *self.definitions.write().unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Definitions { loaded_at: Utc::now(), diagnostics: warnings };
+        self.observations.write().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
+        self.refresh_summary(true).await?;
+        self.restart_execution();
+        Ok(true)
+    }
+
+    /// Starts the background work: the event log's head, the summary, and
+    /// (unless `--no-executor`) an executor of every run and the backfill
+    /// daemon.
+    pub fn start_background(self: &Arc<Self>) {
+        tokio::spawn(self.clone().follow_head());
+        tokio::spawn(self.clone().keep_summary());
+        self.restart_execution();
+    }
+
+    /// (Re)starts the backfill daemon, which launches the runs of
+    /// requested backfills (always: runs are then executed by this server's
+    /// executor or by separate workers), and the executor unless
+    /// `--no-executor`.
+    fn restart_execution(self: &Arc<Self>) {
+        let stop = self.shutdown.child_token();
+        let previous = std::mem::replace(
+            &mut *self.executor_stop.write().unwrap_or_else(std::sync::PoisonError::into_inner),
+            stop.clone(),
+        );
+        previous.cancel();
+        let instance = self.instance();
+        if let Some(concurrency) = self.execution.executors {
+            let executor = instance.executor(ExecutorOptions { run: None, concurrency });
+            let executor_stop = stop.clone();
+            let task = tokio::spawn(async move {
+                if let Err(error) = executor.run(executor_stop).await {
+                    tracing::error!("the server's executor stopped: {error}");
+                }
+            });
+            // A replaced executor finishes on its own (its token is cancelled).
+            *self.executor_task.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(task);
+        }
+        tokio::spawn(async move { instance.run_backfill_daemon(BACKFILL_DAEMON_INTERVAL, stop).await });
+    }
+
+    /// Waits for the executor to stop after [`Self::shutdown`]: its running
+    /// steps finish within the shutdown grace, the rest are given back.
+    pub async fn wait_for_executor(&self) {
+        let task = self.executor_task.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+    }
+
+    async fn follow_head(self: Arc<Self>) {
+        loop {
+            match self.instance().store().last_event_seq().await {
+                Ok(seq) => {
+                    self.head.send_if_modified(|head| {
+                        let moved = *head != seq;
+                        *head = seq;
+                        moved
+                    });
+                }
+                Err(error) => tracing::warn!("cannot read the event log: {error}"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(HEAD_POLL) => {}
+                _ = self.shutdown.cancelled() => return,
+            }
+        }
+    }
+
+    /// Appends a `FRESHNESS_CHANGED` event (data: `from`, `to`,
+    /// `overdueBySecs`) for each asset whose freshness status differs from
+    /// the previous summary's. The first summary after start only sets the
+    /// baseline.
+    async fn record_freshness_changes(&self, summary: &ProjectSummary) -> Result<(), cairn_store::StoreError> {
+        let instance = self.instance();
+        let now = instance.clock().now();
+        let mut current = HashMap::new();
+        let mut evaluated = HashMap::new();
+        for (key, asset) in &summary.assets {
+            if let Some(freshness) = instance.asset_freshness(key, asset, now) {
+                current.insert(key.clone(), freshness.freshness.status);
+                evaluated.insert(key.clone(), freshness);
+            }
+        }
+        let previous =
+            self.freshness.lock().unwrap_or_else(std::sync::PoisonError::into_inner).replace(current.clone());
+        let Some(previous) = previous else { return Ok(()) };
+        let mut events = Vec::new();
+        for (key, status) in &current {
+            let before = previous.get(key).copied();
+            if before == Some(*status) || before.is_none() {
+                continue;
+            }
+            let from = before.map_or("NONE", FreshnessStatus::as_str);
+            let overdue = evaluated.get(key).and_then(|f| f.freshness.overdue_by).map(|d| d.as_secs_f64());
+            events.push(NewEvent {
+                kind: EventKind::FreshnessChanged,
+                run_id: None,
+                step_id: None,
+                asset: Some(key.clone()),
+                partition: None,
+                level: if matches!(status, FreshnessStatus::Fail | FreshnessStatus::Warn) {
+                    EventLevel::Warn
+                } else {
+                    EventLevel::Info
+                },
+                message: format!("freshness {from} -> {}", status.as_str()),
+                data: Some(serde_json::json!({ "from": from, "to": status.as_str(), "overdueBySecs": overdue })),
+                at: now,
+            });
+        }
+        if events.is_empty() { Ok(()) } else { instance.store().append_events(&events).await }
+    }
+
+    async fn keep_summary(self: Arc<Self>) {
+        let mut head = self.head();
+        let mut last_observed = tokio::time::Instant::now();
+        loop {
+            let observe = last_observed.elapsed() >= OBSERVE_EVERY;
+            if observe {
+                last_observed = tokio::time::Instant::now();
+            }
+            match self.refresh_summary(observe).await {
+                Ok(summary) => {
+                    if let Err(error) = self.record_freshness_changes(&summary).await {
+                        tracing::warn!("cannot record freshness changes: {error}");
+                    }
+                }
+                Err(error) => tracing::warn!("cannot summarize the project's state: {error}"),
+            }
+            tokio::select! {
+                _ = head.changed() => tokio::time::sleep(SUMMARY_DEBOUNCE).await,
+                _ = tokio::time::sleep(SUMMARY_MAX_AGE) => {}
+                _ = self.shutdown.cancelled() => return,
+            }
+        }
+    }
+}

@@ -1,0 +1,483 @@
+//! `cairn serve` as a real process on 127.0.0.1 (a random port), driven
+//! over HTTP and WebSocket (`graphql-transport-ws`), on a real store:
+//! SQLite, and PostgreSQL for the backfill scenario. The crash test kills
+//! the server with SIGKILL in the middle of a backfill and restarts it.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use support::Project;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+/// A running `cairn serve`, killed when dropped.
+struct Server {
+    child: Child,
+    url: String,
+    log: tempfile::NamedTempFile,
+    client: reqwest::Client,
+}
+
+impl Server {
+    fn start(project: &Project, extra: &[&str], token: Option<&str>) -> Self {
+        let log = tempfile::NamedTempFile::new().unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_cairn"));
+        command
+            .arg("--project")
+            .arg(project.dir.path())
+            .args(["--no-progress", "serve", "--bind", "127.0.0.1:0"])
+            .args(extra)
+            .env_remove("CAIRN_DATABASE_URL")
+            .env_remove("CAIRN_API_TOKEN")
+            .stdout(Stdio::piped())
+            .stderr(log.reopen().unwrap());
+        if let Some(url) = &project.database_url {
+            command.env("CAIRN_DATABASE_URL", url);
+        }
+        if let Some(token) = token {
+            command.env("CAIRN_API_TOKEN", token);
+        }
+        let mut child = command.spawn().expect("cairn serve starts");
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        let Some(url) = line.trim().strip_prefix("listening on ") else {
+            let _ = child.kill();
+            panic!("cairn serve did not start: {line:?}\n{}", std::fs::read_to_string(log.path()).unwrap());
+        };
+        Self { url: url.to_owned(), child, log, client: reqwest::Client::new() }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.log.path()).unwrap_or_default()
+    }
+
+    /// POSTs a GraphQL request; returns the whole JSON response.
+    async fn request(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
+        let mut request = self.client.post(format!("{}/graphql", self.url)).json(&json!({
+            "query": query,
+            "variables": variables,
+        }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("the server answers");
+        response.json().await.expect("a JSON response")
+    }
+
+    /// The `data` of a request that must succeed.
+    async fn query(&self, query: &str, variables: Value) -> Value {
+        let response = self.request(query, variables, None).await;
+        assert!(response.get("errors").is_none(), "{query}\n{response:#}\n{}", self.log());
+        response["data"].clone()
+    }
+
+    /// The `extensions.code` of a request that must fail.
+    async fn error_code(&self, query: &str, variables: Value, token: Option<&str>) -> (String, String) {
+        let response = self.request(query, variables, token).await;
+        let error = &response["errors"][0];
+        assert!(error.is_object(), "{query} should fail: {response:#}");
+        (error["extensions"]["code"].as_str().unwrap_or("").to_owned(), error["message"].as_str().unwrap().to_owned())
+    }
+
+    async fn subscribe(&self, query: &str, variables: Value, init: Value) -> Subscription {
+        let ws_url = format!("{}/graphql/ws", self.url.replacen("http://", "ws://", 1));
+        let mut request = ws_url.into_client_request().unwrap();
+        request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
+        let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("websocket connects");
+        socket.send(Message::text(json!({ "type": "connection_init", "payload": init }).to_string())).await.unwrap();
+        let mut subscription = Subscription { socket };
+        let ack = subscription.message().await;
+        if ack["type"] == "connection_ack" {
+            subscription
+                .socket
+                .send(Message::text(
+                    json!({ "id": "1", "type": "subscribe", "payload": { "query": query, "variables": variables } })
+                        .to_string(),
+                ))
+                .await
+                .unwrap();
+        }
+        subscription
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Subscription {
+    socket: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+}
+
+impl Subscription {
+    /// The next protocol message (pings are answered), or `{"type":
+    /// "closed", "code": N}` when the server closed the socket.
+    async fn message(&mut self) -> Value {
+        loop {
+            let next = tokio::time::timeout(Duration::from_secs(60), self.socket.next())
+                .await
+                .expect("a message within a minute");
+            match next {
+                Some(Ok(Message::Text(text))) => {
+                    let value: Value = serde_json::from_str(&text).unwrap();
+                    if value["type"] == "ping" {
+                        self.socket.send(Message::text(r#"{"type":"pong"}"#)).await.unwrap();
+                        continue;
+                    }
+                    return value;
+                }
+                Some(Ok(Message::Close(frame))) => {
+                    return json!({ "type": "closed", "code": frame.map(|f| u16::from(f.code)) });
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return json!({ "type": "closed", "code": null }),
+            }
+        }
+    }
+}
+
+const ASSET_PAGE: &str = r#"query($key: String!) {
+  asset(key: $key) {
+    key group kind codeVersion staleStatus
+    definition { sql }
+    partitionsDefinition { kind }
+    partitionStats { total materialized missing failed }
+    partitionStatuses { start end count state }
+    checks { name }
+    upstream { key }
+    downstream { key }
+  }
+}"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queries_serve_assets_lineage_definitions_health_and_metrics() {
+    let project = Project::flights();
+    let server = Server::start(&project, &["--no-executor"], None);
+
+    let data = server.query("{ assets { key kind staleStatus } definitions { project assetCount } }", json!({})).await;
+    let assets = data["assets"].as_array().unwrap();
+    assert_eq!(assets.len() as u64, data["definitions"]["assetCount"].as_u64().unwrap());
+    assert_eq!(data["definitions"]["project"], "flights");
+    let kinds: BTreeMap<&str, &str> =
+        assets.iter().map(|a| (a["key"].as_str().unwrap(), a["kind"].as_str().unwrap())).collect();
+    assert_eq!(kinds["raw/flights"], "SOURCE");
+    assert_eq!(kinds["flights_daily"], "SQL");
+
+    let page = server.query(ASSET_PAGE, json!({ "key": "flights_daily" })).await;
+    let asset = &page["asset"];
+    assert_eq!(asset["group"], "flights_daily");
+    assert_eq!(asset["staleStatus"], "MISSING");
+    assert!(asset["definition"]["sql"].as_str().unwrap().to_lowercase().contains("select"));
+    assert_eq!(asset["partitionStats"]["total"], 90);
+    assert_eq!(asset["partitionStats"]["missing"], 90);
+    // Ranges, not one row per key.
+    assert_eq!(
+        asset["partitionStatuses"],
+        json!([{ "start": "2013-01-01", "end": "2013-03-31", "count": 90, "state": "MISSING" }])
+    );
+    let upstream: Vec<&str> =
+        asset["upstream"].as_array().unwrap().iter().map(|a| a["key"].as_str().unwrap()).collect();
+    assert!(upstream.contains(&"raw/flights"), "{upstream:?}");
+
+    // The subgraph around one asset: itself, one step up and down.
+    let lineage = server
+        .query(
+            r#"{ lineage(selection: "flights_daily", depth: 1) { nodes { key kind group state } edges { from to } } }"#,
+            json!({}),
+        )
+        .await;
+    let nodes: Vec<&str> =
+        lineage["lineage"]["nodes"].as_array().unwrap().iter().map(|n| n["key"].as_str().unwrap()).collect();
+    assert!(nodes.contains(&"flights_daily") && nodes.contains(&"raw/flights"), "{nodes:?}");
+    assert!(nodes.len() < assets.len(), "a subgraph, not the whole graph: {nodes:?}");
+    let edges = lineage["lineage"]["edges"].as_array().unwrap();
+    assert!(edges.iter().any(|e| e["from"] == "raw/flights" && e["to"] == "flights_daily"), "{edges:?}");
+    for edge in edges {
+        assert!(nodes.contains(&edge["from"].as_str().unwrap()) && nodes.contains(&edge["to"].as_str().unwrap()));
+    }
+    let whole = server.query("{ lineage { nodes { key } } }", json!({})).await;
+    assert_eq!(whole["lineage"]["nodes"].as_array().unwrap().len(), assets.len());
+
+    // Errors carry stable codes, and the closest name.
+    let (code, message) = server.error_code(ASSET_PAGE, json!({ "key": "flights_daly" }), None).await;
+    assert_eq!(code, "NOT_FOUND");
+    assert!(message.contains("flights_daily"), "{message}");
+    let (code, _) = server.error_code(r#"{ assets(selection: "+(") { key } }"#, json!({}), None).await;
+    assert_eq!(code, "BAD_USER_INPUT");
+    let (code, _) = server.error_code("{ assets { key ", json!({}), None).await;
+    assert_eq!(code, "GRAPHQL_PARSE_FAILED");
+    let (code, _) = server.error_code("{ assets { nope } }", json!({}), None).await;
+    assert_eq!(code, "GRAPHQL_VALIDATION_FAILED");
+    let deep = format!("{{ assets {{ {}key{} }} }}", "upstream { ".repeat(14), " }".repeat(14));
+    let (code, _) = server.error_code(&deep, json!({}), None).await;
+    assert_eq!(code, "QUERY_TOO_DEEP");
+    let aliases: String = (0..40).map(|i| format!("a{i}: definitions {{ project }} ")).collect();
+    let (code, _) = server.error_code(&format!("{{ {aliases} }}"), json!({}), None).await;
+    assert_eq!(code, "QUERY_TOO_MANY_ALIASES");
+    // A client of its own: the server closes this connection unread.
+    let big = reqwest::Client::new()
+        .post(format!("{}/graphql", server.url))
+        .header("content-type", "application/json")
+        .body(format!(r#"{{"query":"{}"}}"#, " ".repeat(2 << 20)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(big.status(), 413);
+    let body: Value = big.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "REQUEST_TOO_LARGE");
+    let text = serde_json::to_string(&body).unwrap();
+    assert!(!text.contains("backtrace") && !text.contains(".rs:"), "{text}");
+
+    let health = server.client.get(format!("{}/healthz", server.url)).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let graphiql = server.client.get(format!("{}/graphql", server.url)).send().await.unwrap().text().await.unwrap();
+    assert!(graphiql.to_lowercase().contains("graphiql"), "{graphiql}");
+    let metrics = server.client.get(format!("{}/metrics", server.url)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("cairn_graphql_requests"), "{metrics}");
+    assert!(metrics.contains("cairn_queue_depth 0"), "{metrics}");
+}
+
+/// Launches a week of `flights_daily` (with its sources) through the API,
+/// follows `backfillProgress` over WebSocket to the end, and checks the
+/// partitions, their provenance and the tagged runs.
+async fn backfill_scenario(project: &Project) {
+    let server = Server::start(project, &["--executors", "2"], None);
+    let input = json!({
+        "selection": "+flights_daily",
+        "partitions": { "range": { "start": "2013-01-01", "end": "2013-01-07" } },
+    });
+    let preview = server
+        .query(
+            "query($input: BackfillInput!) { backfillPreview(input: $input) { total assets { asset count ranges { start end } } } }",
+            json!({ "input": input }),
+        )
+        .await;
+    let planned: BTreeMap<&str, u64> = preview["backfillPreview"]["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["asset"].as_str().unwrap(), a["count"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(planned["flights_daily"], 7, "{preview:#}");
+    assert!(!planned.contains_key("flights_monthly"), "only the selection: {planned:?}");
+
+    let launched = server
+        .query(
+            "mutation($input: BackfillInput!) { launchBackfill(input: $input) { id status } }",
+            json!({ "input": input }),
+        )
+        .await;
+    let id = launched["launchBackfill"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(launched["launchBackfill"]["status"], "REQUESTED");
+
+    let mut progress = server
+        .subscribe(
+            "subscription($id: ID!) { backfillProgress(id: $id) { status counts { targeted materialized failed } } }",
+            json!({ "id": id }),
+            json!({}),
+        )
+        .await;
+    let mut last = Value::Null;
+    let started = Instant::now();
+    loop {
+        let message = progress.message().await;
+        match message["type"].as_str() {
+            Some("next") => last = message["payload"]["data"]["backfillProgress"].clone(),
+            Some("complete") => break,
+            other => panic!("unexpected {other:?}: {message}\n{}", server.log()),
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "backfill never ended: {last}\n{}", server.log());
+    }
+    assert_eq!(last["status"], "COMPLETED", "{last}\n{}", server.log());
+    assert_eq!(last["counts"]["failed"], 0);
+    assert!(last["counts"]["materialized"].as_u64().unwrap() >= 7, "{last}");
+
+    let page = server.query(ASSET_PAGE, json!({ "key": "flights_daily" })).await;
+    assert_eq!(
+        page["asset"]["partitionStatuses"][0],
+        json!({ "start": "2013-01-01", "end": "2013-01-07", "count": 7, "state": "MATERIALIZED" })
+    );
+    let history = server
+        .query(
+            r#"{ asset(key: "flights_daily") { materializations(partition: "2013-01-03") { nodes { runId partition rows dataVersion inputs { asset dataVersion } } } } }"#,
+            json!({}),
+        )
+        .await;
+    let nodes = history["asset"]["materializations"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 1, "{history:#}");
+    assert!(nodes[0]["rows"].as_u64().unwrap() > 0);
+    assert!(
+        nodes[0]["inputs"].as_array().unwrap().iter().any(|i| i["asset"] == "raw/flights"),
+        "provenance: {history:#}"
+    );
+
+    let runs = server
+        .query(
+            "query($origin: String) { runs(origin: $origin) { nodes { id status backfillId } } }",
+            json!({ "origin": format!("backfill:{id}") }),
+        )
+        .await;
+    let runs = runs["runs"]["nodes"].as_array().unwrap();
+    assert!(!runs.is_empty());
+    assert!(runs.iter().all(|r| r["backfillId"] == id.as_str() && r["status"] == "SUCCESS"), "{runs:?}");
+
+    // Transitions are idempotent and say so.
+    let cancel = "mutation($id: ID!) { cancelBackfill(id: $id) { changed message backfill { status } } }";
+    let answer = server.query(cancel, json!({ "id": id })).await;
+    assert_eq!(answer["cancelBackfill"]["changed"], false, "{answer}");
+    assert_eq!(answer["cancelBackfill"]["backfill"]["status"], "COMPLETED");
+    let retry = "mutation($id: ID!) { retryBackfill(id: $id) { changed message } }";
+    let answer = server.query(retry, json!({ "id": id })).await;
+    assert_eq!(answer["retryBackfill"]["changed"], false, "{answer}");
+    assert!(!answer["retryBackfill"]["message"].as_str().unwrap().is_empty());
+    let (code, _) = server.error_code(cancel, json!({ "id": "999999" }), None).await;
+    assert_eq!(code, "NOT_FOUND");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backfill_launched_over_http_is_followed_to_completion_over_websocket_on_sqlite() {
+    backfill_scenario(&Project::flights()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backfill_launched_over_http_is_followed_to_completion_over_websocket_on_postgresql() {
+    let database = cairn_store::testing::TempPostgres::create().await;
+    let mut project = Project::flights();
+    project.database_url = Some(database.url().to_owned());
+    backfill_scenario(&project).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_token_mutations_and_subscriptions_need_it_and_queries_do_not() {
+    let project = Project::flights();
+    let server = Server::start(&project, &["--no-executor"], Some("s3cret"));
+    server.query("{ assets { key } }", json!({})).await;
+    let mutation = r#"mutation { materialize(selection: "raw/airlines") { id status } }"#;
+    let (code, _) = server.error_code(mutation, json!({}), None).await;
+    assert_eq!(code, "UNAUTHENTICATED");
+    let (code, _) = server.error_code(mutation, json!({}), Some("wrong")).await;
+    assert_eq!(code, "UNAUTHENTICATED");
+    let response = server.request(mutation, json!({}), Some("s3cret")).await;
+    assert!(response.get("errors").is_none(), "{response}");
+    assert!(response["data"]["materialize"]["id"].is_string(), "{response}");
+
+    let subscription = "subscription { assetEvents { kind asset } }";
+    let mut refused = server.subscribe(subscription, json!({}), json!({})).await;
+    let answer = refused.message().await;
+    assert_ne!(answer["type"], "connection_ack", "{answer}");
+    let mut accepted = server.subscribe(subscription, json!({}), json!({ "Authorization": "Bearer s3cret" })).await;
+    // Accepted: nothing happens, so the next message is the server's ping or
+    // nothing; a refused one closes at once. Check the socket is open by
+    // completing the subscription ourselves.
+    accepted.socket.send(Message::text(r#"{"id":"1","type":"complete"}"#)).await.unwrap();
+    accepted.socket.send(Message::text(r#"{"type":"ping"}"#)).await.unwrap();
+    let mut answer = accepted.message().await;
+    if answer["type"] == "complete" {
+        answer = accepted.message().await;
+    }
+    assert_eq!(answer["type"], "pong", "{answer}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reloading_invalid_definitions_keeps_the_previous_ones_and_returns_diagnostics() {
+    let project = Project::flights();
+    let server = Server::start(&project, &["--no-executor"], None);
+    let before = server.query("{ assets { key } }", json!({})).await["assets"].as_array().unwrap().len();
+    project.edit("assets/daily.yaml", "key: flights_daily", "key: flights_daily\n    partitions: [unclosed");
+    let reload = "mutation { reloadDefinitions { reloaded diagnostics { severity file line column message } } }";
+    let answer = server.query(reload, json!({})).await;
+    assert_eq!(answer["reloadDefinitions"]["reloaded"], false, "{answer:#}");
+    let diagnostic = &answer["reloadDefinitions"]["diagnostics"][0];
+    assert_eq!(diagnostic["severity"], "error");
+    assert!(diagnostic["file"].as_str().unwrap().ends_with("daily.yaml"), "{diagnostic}");
+    assert!(diagnostic["line"].as_u64().unwrap() > 0 && diagnostic["column"].as_u64().unwrap() > 0, "{diagnostic}");
+    // The previous definitions still serve.
+    let after = server.query("{ assets { key } }", json!({})).await["assets"].as_array().unwrap().len();
+    assert_eq!(after, before);
+    project.edit("assets/daily.yaml", "\n    partitions: [unclosed", "");
+    std::fs::write(project.path("assets/extra.yaml"), "assets:\n  - key: extra/answer\n    sql: SELECT 42 AS answer\n")
+        .unwrap();
+    let answer = server.query(reload, json!({})).await;
+    assert_eq!(answer["reloadDefinitions"]["reloaded"], true, "{answer:#}");
+    let after = server.query("{ assets { key } }", json!({})).await["assets"].as_array().unwrap().len();
+    assert_eq!(after, before + 1);
+}
+
+/// SIGKILL of the server in the middle of a backfill of 180 asset
+/// partitions, then a restart: the backfill completes, and every partition
+/// was materialized exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backfill_survives_sigkill_of_the_server_and_no_partition_is_redone() {
+    let project = Project::flights();
+    let server = Server::start(&project, &["--executors", "2"], None);
+    let launched = server
+        .query(
+            r#"mutation { launchBackfill(input: { selection: "+flights_weather_daily", partitions: { all: true } }) { id } }"#,
+            json!({}),
+        )
+        .await;
+    let id = launched["launchBackfill"]["id"].as_str().unwrap().to_owned();
+    let progress =
+        "query($id: ID!) { backfill(id: $id) { status counts { targeted materialized failed inProgress } } }";
+    let started = Instant::now();
+    loop {
+        let data = server.query(progress, json!({ "id": id })).await;
+        let materialized = data["backfill"]["counts"]["materialized"].as_u64().unwrap();
+        if materialized >= 20 {
+            assert_ne!(data["backfill"]["status"], "COMPLETED", "killed too late to test anything: {data}");
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "{data}\n{}", server.log());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut server = server;
+    // SIGKILL: no shutdown, leases left behind.
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    drop(server);
+
+    let server = Server::start(&project, &["--executors", "2", "--lease", "3s"], None);
+    let started = Instant::now();
+    let done = loop {
+        let data = server.query(progress, json!({ "id": id })).await;
+        if data["backfill"]["status"] != "REQUESTED" {
+            break data;
+        }
+        assert!(started.elapsed() < Duration::from_secs(180), "{data}\n{}", server.log());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(done["backfill"]["status"], "COMPLETED", "{done}\n{}", server.log());
+    assert_eq!(done["backfill"]["counts"]["failed"], 0);
+    for asset in ["flights_daily", "flights_weather_daily"] {
+        let history = server
+            .query(
+                "query($key: String!) { asset(key: $key) { partitionStats { total materialized } materializations(first: 500) { nodes { partition } pageInfo { hasNextPage } } } }",
+                json!({ "key": asset }),
+            )
+            .await;
+        let stats = &history["asset"]["partitionStats"];
+        assert_eq!(stats["materialized"], stats["total"], "{asset}: {stats}");
+        let mut per_partition: BTreeMap<String, usize> = BTreeMap::new();
+        for node in history["asset"]["materializations"]["nodes"].as_array().unwrap() {
+            *per_partition.entry(node["partition"].as_str().unwrap().to_owned()).or_default() += 1;
+        }
+        assert_eq!(per_partition.len(), 90, "{asset}");
+        let redone: Vec<_> = per_partition.iter().filter(|(_, n)| **n > 1).collect();
+        assert!(redone.is_empty(), "{asset}: materialized more than once: {redone:?}");
+    }
+    // No partition is half-written: every recorded file exists and nothing
+    // is left in staging.
+    for file in project.files("flights_daily").values() {
+        assert!(file.exists(), "{}", file.display());
+    }
+}

@@ -1,0 +1,233 @@
+//! The state of every asset and every partition at one moment, computed in
+//! one pass: what the API's lineage graph, asset pages and partition bars
+//! read (the server computes it again when the event log moves, not per
+//! request).
+//!
+//! Each partition has one [`PartitionState`], by precedence:
+//! `MATERIALIZING` (a step is running it now), `FAILED` (its latest attempt
+//! failed; the previous data, if any, stays), `MISSING` (never
+//! materialized), `STALE` (materialized, but Dagster's staleness rules say
+//! it is stale, `upstream_stale` included), else `MATERIALIZED`.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use cairn_core::AssetKey;
+use cairn_core::partitions::PartitionKey;
+use cairn_core::planner::PlanReason;
+use cairn_core::staleness::{StaleStatus, Staleness};
+use cairn_core::state::AssetPartition;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::error::EngineError;
+use crate::instance::{Instance, Snapshot};
+
+/// The state of one asset partition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PartitionState {
+    /// Materialized and fresh.
+    Materialized,
+    /// Materialized, but stale.
+    Stale,
+    /// Its latest materialization attempt failed.
+    Failed,
+    /// A step is materializing it now.
+    Materializing,
+    /// Never materialized.
+    Missing,
+}
+
+/// Partition counts by state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PartitionStats {
+    /// All partitions (1 for an unpartitioned asset).
+    pub total: usize,
+    /// Materialized (fresh or stale).
+    pub materialized: usize,
+    /// Stale.
+    pub stale: usize,
+    /// Latest attempt failed.
+    pub failed: usize,
+    /// Running now.
+    pub materializing: usize,
+    /// Never materialized.
+    pub missing: usize,
+}
+
+/// One asset's state.
+#[derive(Debug, Clone)]
+pub struct AssetSummary {
+    /// `fresh`, `stale` or `missing` over its partitions, as `cairn status`.
+    pub stale_status: &'static str,
+    /// Causes over its partitions.
+    pub causes: Vec<PlanReason>,
+    /// The partition keys as of the summary's time (empty: unpartitioned).
+    pub keys: Arc<Vec<PartitionKey>>,
+    /// One state per key (one state for an unpartitioned asset).
+    pub states: Vec<PartitionState>,
+    /// Counts.
+    pub stats: PartitionStats,
+    /// The latest materialization (or observation, for a source), UTC.
+    pub last_updated: Option<DateTime<Utc>>,
+    /// Whether the latest result of one of its error-severity checks failed.
+    pub failing_check: bool,
+    /// When each partition (same order as `keys`; one entry when
+    /// unpartitioned) was last materialized, UTC.
+    pub materialized_at: Vec<Option<DateTime<Utc>>>,
+}
+
+/// Every asset's state at one moment.
+#[derive(Debug, Clone)]
+pub struct ProjectSummary {
+    /// When it was computed (UTC).
+    pub at: DateTime<Utc>,
+    /// The event log's sequence number it reflects.
+    pub seq: i64,
+    /// Per asset.
+    pub assets: HashMap<AssetKey, AssetSummary>,
+}
+
+impl Instance {
+    /// Summarises every asset of `snapshot` (see the module docs), reading
+    /// the running and failed attempts and the latest check results.
+    ///
+    /// # Errors
+    /// [`EngineError::Store`].
+    pub async fn summarize_state(&self, snapshot: &Snapshot) -> Result<ProjectSummary, EngineError> {
+        let seq = self.store().last_event_seq().await?;
+        let (failed, running) = self.store().attempt_states().await?;
+        let failed: HashSet<AssetPartition> = failed.into_iter().collect();
+        let running: HashSet<AssetPartition> = running.into_iter().collect();
+        let failing_checks: HashSet<AssetKey> = self
+            .store()
+            .latest_check_results()
+            .await?
+            .into_iter()
+            .filter(|c| !c.passed && c.severity == cairn_store::CheckSeverity::Error)
+            .filter(|c| self.project().asset(&c.asset).is_some_and(|a| a.checks.iter().any(|k| k.name == c.check_name)))
+            .map(|c| c.asset)
+            .collect();
+        let project = self.project();
+        let staleness = Staleness::new(project.specs(), &snapshot.state, snapshot.now)
+            .map_err(|e| EngineError::RunState(e.to_string()))?;
+        let statuses = staleness.all_statuses();
+        let mut assets = HashMap::with_capacity(project.specs().len());
+        for (position, spec) in project.specs().iter().enumerate() {
+            let keys: Vec<PartitionKey> = staleness.partitions_of(position).into_iter().flatten().collect();
+            let row = &statuses[position];
+            let mut stats = PartitionStats { total: row.len(), ..PartitionStats::default() };
+            let mut causes = Vec::new();
+            let mut states = Vec::with_capacity(row.len());
+            let materialized_at: Vec<Option<DateTime<Utc>>> = (0..row.len())
+                .map(|slot| snapshot.state.materialization(&spec.key, keys.get(slot)).map(|r| r.materialized_at))
+                .collect();
+            for (slot, status) in row.iter().enumerate() {
+                let target = AssetPartition::new(spec.key.clone(), keys.get(slot).cloned());
+                let state = if running.contains(&target) {
+                    PartitionState::Materializing
+                } else if failed.contains(&target) {
+                    PartitionState::Failed
+                } else {
+                    match status {
+                        StaleStatus::Missing => PartitionState::Missing,
+                        StaleStatus::Stale(_) => PartitionState::Stale,
+                        StaleStatus::Fresh => PartitionState::Materialized,
+                    }
+                };
+                if let StaleStatus::Stale(list) = status {
+                    causes.extend(list.iter().cloned().map(PlanReason::Stale));
+                }
+                match state {
+                    PartitionState::Materializing => stats.materializing += 1,
+                    PartitionState::Failed => stats.failed += 1,
+                    PartitionState::Missing => stats.missing += 1,
+                    PartitionState::Stale => stats.stale += 1,
+                    PartitionState::Materialized => {}
+                }
+                if !matches!(status, StaleStatus::Missing) {
+                    stats.materialized += 1;
+                }
+                states.push(state);
+            }
+            let stale_status = if row.iter().any(|s| matches!(s, StaleStatus::Stale(_))) {
+                "stale"
+            } else if row.iter().any(|s| matches!(s, StaleStatus::Missing)) {
+                "missing"
+            } else {
+                "fresh"
+            };
+            let last_updated = if spec.is_materializable() {
+                snapshot.state.materializations_of(&spec.key).map(|(_, r)| r.materialized_at).max()
+            } else {
+                snapshot.state.observation(&spec.key).map(|o| o.observed_at)
+            };
+            assets.insert(
+                spec.key.clone(),
+                AssetSummary {
+                    stale_status,
+                    causes,
+                    keys: Arc::new(keys),
+                    states,
+                    stats,
+                    last_updated,
+                    failing_check: failing_checks.contains(&spec.key),
+                    materialized_at,
+                },
+            );
+        }
+        Ok(ProjectSummary { at: snapshot.now, seq, assets })
+    }
+
+    /// As [`Instance::snapshot`], with sources observed earlier (hashing
+    /// every source on each request would cost more than the rest).
+    ///
+    /// # Errors
+    /// [`EngineError::Store`].
+    pub async fn snapshot_with(
+        &self,
+        observations: Vec<cairn_assets::observe::SourceObservation>,
+    ) -> Result<Snapshot, EngineError> {
+        self.snapshot_from(observations).await
+    }
+}
+
+/// An asset's freshness (Dagster's `FreshnessPolicy`), and for a
+/// time-partitioned asset the freshness of the latest partition that should
+/// exist by now.
+#[derive(Debug, Clone, Serialize)]
+pub struct AssetFreshness {
+    /// The policy, described (`max_lag 6h, warn_lag 3h`).
+    pub policy: String,
+    /// The asset's freshness: its latest materialization against the policy.
+    pub freshness: cairn_core::freshness::Freshness,
+    /// The latest partition that should exist by now, and its freshness.
+    pub latest_partition: Option<cairn_core::freshness::PartitionFreshness>,
+}
+
+impl Instance {
+    /// The freshness of `key` at `now` (UTC) from `summary`; `None` when the
+    /// asset has no `freshness:` policy.
+    pub fn asset_freshness(
+        &self,
+        key: &AssetKey,
+        summary: &AssetSummary,
+        now: DateTime<Utc>,
+    ) -> Option<AssetFreshness> {
+        let asset = self.project().asset(key)?;
+        let policy = asset.freshness.as_ref()?;
+        let freshness = cairn_core::freshness::evaluate(policy, summary.last_updated, now);
+        let latest_partition = match asset.spec.partitions.as_deref() {
+            Some(cairn_core::partitions::PartitionsDefinition::TimeWindow(windows)) => {
+                let positions: HashMap<&PartitionKey, usize> =
+                    summary.keys.iter().enumerate().map(|(i, k)| (k, i)).collect();
+                cairn_core::freshness::latest_partition_freshness(windows, now, |key| {
+                    positions.get(key).and_then(|&i| summary.materialized_at.get(i).copied().flatten())
+                })
+            }
+            _ => None,
+        };
+        Some(AssetFreshness { policy: policy.describe(), freshness, latest_partition })
+    }
+}
