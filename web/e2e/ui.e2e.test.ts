@@ -1,0 +1,201 @@
+// End-to-end: a real cairn server on a copy of examples/flights, the built
+// UI, headless Chromium. Run with CAIRN_BIN=/path/to/cairn npm run e2e.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+// @ts-expect-error plain JS module shared with the perf script
+import { copyExample, gql, launchBrowser, removeDir, screenshotsDir, startCairn, uiServer } from './harness.mjs';
+
+let project: string;
+let cairn: { url: string; stop: () => Promise<void> };
+let ui: { url: string; close: () => Promise<void> };
+let browser: Browser;
+let page: Page;
+const shots = screenshotsDir();
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  project = copyExample('flights');
+  cairn = await startCairn(project);
+  ui = await uiServer(cairn.url);
+  browser = await launchBrowser();
+  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  mkdirSync(shots, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await ui?.close();
+  await cairn?.stop();
+  if (project) removeDir(project);
+});
+
+describe('Cairn UI', () => {
+  test('the graph shows every asset', async () => {
+    const { assets } = await gql(cairn.url, '{ assets { key } }');
+    expect(assets.length).toBeGreaterThan(5);
+    await page.goto(`${ui.url}/`);
+    await page.waitForSelector('[data-testid="graph"][data-ready="true"]', { timeout: 30_000 });
+    const keys = await page.$$eval('.gnode[data-key]', (els) => els.map((e) => e.getAttribute('data-key')));
+    expect(new Set(keys)).toEqual(new Set(assets.map((a: { key: string }) => a.key)));
+    // Every node is coloured by a legend state.
+    const states = await page.$$eval('.gnode[data-state]', (els) => els.map((e) => e.getAttribute('data-state')));
+    for (const s of states) expect(['FRESH', 'STALE', 'MISSING', 'FAILED', 'MATERIALIZING', 'OVERDUE']).toContain(s);
+    await page.screenshot({ path: join(shots, 'graph.png') });
+  });
+
+  test('search jumps to an asset and focus highlights its lineage', async () => {
+    await page.keyboard.press('/');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Search assets');
+    await page.keyboard.type('weather_da');
+    await page.waitForSelector('.search-results li[role="option"]');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-testid="focus-panel"]');
+    expect(await page.textContent('[data-testid="focus-panel"] .focus-key')).toBe('flights_weather_daily');
+    await page.waitForSelector('.gnode.focus[data-key="flights_weather_daily"]');
+    // Upstream (flights_daily, raw/flights, raw/weather) and downstream (flights_monthly) are highlighted, the rest dimmed.
+    const related = await page.$$eval('.gnode.related', (els) => els.map((e) => e.getAttribute('data-key')).sort());
+    expect(related).toEqual(['flights_daily', 'flights_monthly', 'raw/flights', 'raw/weather']);
+    expect(await page.$$eval('.gnode.dim', (els) => els.length)).toBeGreaterThan(3);
+    // Escape clears the search.
+    await page.focus('.search-input');
+    await page.keyboard.press('Escape');
+    expect(await page.inputValue('.search-input')).toBe('');
+    await page.screenshot({ path: join(shots, 'graph-focus.png') });
+  });
+
+  test('open an asset page', async () => {
+    await page.click('[data-testid="focus-panel"] a:has-text("Open asset")');
+    await page.waitForSelector('[data-testid="asset-key"]');
+    expect(await page.textContent('[data-testid="asset-key"]')).toBe('flights_weather_daily');
+    await page.waitForSelector('[data-testid="partition-bar"] canvas');
+    expect(await page.textContent('.asset-page')).toContain('daily partitions');
+    expect(await page.$('pre.sql .tok-kw')).not.toBeNull();
+  });
+
+  test('launch a week backfill of flights_daily from the UI and watch it complete live', async () => {
+    await page.goto(`${ui.url}/assets/flights_daily`);
+    await page.waitForSelector('[data-testid="partition-bar"] canvas');
+    // Drag over the bar: the first week (7 of 90 partitions).
+    const box = (await page.locator('[data-testid="partition-bar"] canvas').boundingBox())!;
+    const per = box.width / 90;
+    await page.mouse.move(box.x + per * 0.5, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + per * 3.5, box.y + box.height / 2, { steps: 4 });
+    await page.mouse.move(box.x + per * 6.5, box.y + box.height / 2, { steps: 4 });
+    await page.mouse.up();
+    await page.click('[data-testid="backfill-range"]');
+    await page.waitForSelector('[role="dialog"]');
+    expect(await page.inputValue('input[name="start"]')).toBe('2013-01-01');
+    expect(await page.inputValue('input[name="end"]')).toBe('2013-01-07');
+    await page.waitForFunction(() => document.querySelector('[data-testid="preview-total"]')?.textContent === '7');
+    await page.click('[data-testid="launch-backfill"]');
+    await page.waitForURL(/\/backfills\/\d+$/);
+    const id = page.url().split('/').pop()!;
+    // Progress arrives through the subscription: no reload.
+    await page.waitForFunction(() => /completed/.test(document.querySelector('h1 .status')?.textContent ?? ''), null, { timeout: 90_000 });
+    expect(await page.textContent('[data-testid="backfill-counts"]')).toContain('7/7 done');
+    await page.waitForTimeout(500); // let the progress bar's transition finish for the screenshot
+    await page.screenshot({ path: join(shots, 'backfill.png') });
+    const { asset, backfill } = await gql(
+      cairn.url,
+      `{ backfill(id: "${id}") { status counts { materialized } } asset(key: "flights_daily") { partitionStatuses { start end state count } } }`,
+    );
+    expect(backfill.status).toBe('COMPLETED');
+    expect(backfill.counts.materialized).toBe(7);
+    const first = asset.partitionStatuses[0];
+    expect(first).toMatchObject({ start: '2013-01-01', state: 'MATERIALIZED' });
+    expect(first.count).toBeGreaterThanOrEqual(7);
+  });
+
+  test('asset page after materialization: history with provenance, checks', async () => {
+    await page.goto(`${ui.url}/assets/flights_daily`);
+    await page.waitForSelector('[data-testid="partition-bar"] canvas');
+    await page.waitForSelector('text=raw/flights');
+    const text = await page.textContent('.asset-page');
+    expect(text).toContain('Inputs read (provenance)');
+    expect(text).toContain('row_count');
+    await page.screenshot({ path: join(shots, 'asset.png'), fullPage: true });
+  });
+
+  test('cancel a running backfill from the UI', async () => {
+    await page.goto(`${ui.url}/`);
+    await page.waitForSelector('[data-testid="graph"][data-ready="true"]');
+    await page.fill('input[name="selection"]', '+flights_weather_daily');
+    await page.click('button:has-text("Backfill selection")');
+    await page.waitForSelector('[role="dialog"]');
+    expect(await page.inputValue('[role="dialog"] input[name="selection"]')).toBe('+flights_weather_daily');
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="preview-total"]')?.textContent?.replace(/,/g, '')) > 90);
+    await page.click('[data-testid="launch-backfill"]');
+    await page.waitForURL(/\/backfills\/\d+$/);
+    const id = page.url().split('/').pop()!;
+    // Wait until it is planned and running (per-asset progress shows), then cancel.
+    await page.waitForSelector('[data-testid="progress-flights_weather_daily"]', { timeout: 60_000 });
+    await page.waitForSelector('[data-testid="cancel-backfill"]:not([disabled])');
+    const before = await gql(cairn.url, `{ backfill(id: "${id}") { status counts { targeted materialized } } }`);
+    expect(before.backfill.status).toBe('REQUESTED');
+    expect(before.backfill.counts.targeted).toBeGreaterThanOrEqual(90);
+    expect(before.backfill.counts.materialized).toBeLessThan(before.backfill.counts.targeted);
+    await page.click('[data-testid="cancel-backfill"]');
+    await page.waitForFunction(() => /cancel/.test(document.querySelector('h1 .status')?.textContent ?? ''), null, { timeout: 30_000 });
+    const { backfill } = await gql(cairn.url, `{ backfill(id: "${id}") { status counts { materialized canceled } } }`);
+    expect(['CANCELED', 'CANCELING']).toContain(backfill.status);
+    // The live page shows the canceled partitions without a reload.
+    await page.waitForFunction(() => /canceled/.test(document.querySelector('[data-testid="backfill-counts"]')?.textContent ?? ''), null, { timeout: 30_000 });
+    await page.screenshot({ path: join(shots, 'backfill-canceled.png') });
+  });
+
+  test('backfills and runs lists', async () => {
+    await page.goto(`${ui.url}/backfills`);
+    await page.waitForSelector('[data-testid="backfills-table"] tbody tr');
+    expect(await page.$$eval('[data-testid="backfills-table"] tbody tr', (r) => r.length)).toBeGreaterThanOrEqual(2);
+    await page.goto(`${ui.url}/runs`);
+    await page.waitForSelector('.table tbody tr');
+    await page.click('.table tbody tr:last-child a');
+    // The run's past events stream in through runEvents (from its start).
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="run-log"] .log-line').length > 3, null, { timeout: 30_000 });
+    const kinds = await page.$$eval('[data-testid="run-log"] .log-kind', (r) => r.map((e) => e.textContent));
+    expect(kinds).toContain('asset_materialization');
+    expect(await page.textContent('h1 .status')).toMatch(/success/);
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: join(shots, 'run.png') });
+  });
+
+  test('no uncaught page errors', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+describe('a server with a token', () => {
+  let dir: string;
+  let server: { url: string; stop: () => Promise<void> };
+  let front: { url: string; close: () => Promise<void> };
+  beforeAll(async () => {
+    dir = copyExample('flights');
+    server = await startCairn(dir, { extraArgs: ['--token', 's3cret'] });
+    front = await uiServer(server.url);
+  });
+  afterAll(async () => {
+    await front?.close();
+    await server?.stop();
+    if (dir) removeDir(dir);
+  });
+
+  test('a mutation without the token shows the token field; with it, it works', async () => {
+    const p = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await p.goto(`${front.url}/assets/delays_by_carrier`);
+    await p.waitForSelector('[data-testid="asset-key"]');
+    await p.click('button:has-text("Materialize")');
+    await p.waitForSelector('text=This server needs a token');
+    await p.waitForSelector('.token-form input[name="token"]');
+    await p.fill('.token-form input[name="token"]', 's3cret');
+    await p.click('.token-form button[type="submit"]');
+    expect(await p.evaluate(() => localStorage.getItem('cairn.token'))).toBe('s3cret');
+    await p.click('button:has-text("Materialize")');
+    await p.waitForURL(/\/runs\/\d+$/, { timeout: 30_000 });
+    await p.waitForFunction(() => /success|failure/.test(document.querySelector('h1 .status')?.textContent ?? ''), null, { timeout: 60_000 });
+    await p.close();
+  });
+});

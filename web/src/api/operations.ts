@@ -1,0 +1,253 @@
+// Every GraphQL operation the UI sends. `npm run codegen` types them into
+// generated.ts (names: <Name>Query / <Name>Mutation / <Name>Subscription).
+import { gql } from '@urql/core';
+import { LINEAGE_QUERY } from './lineageQuery';
+
+export const DefinitionsDoc = gql`
+  query Definitions {
+    definitions {
+      project
+      loadedAt
+      assetCount
+      diagnostics { severity message file line column help rendered }
+    }
+  }
+`;
+
+// Its text lives in lineageQuery.ts: index.html prefetches it before the bundle runs.
+export const LineageDoc = gql(LINEAGE_QUERY);
+
+export const AssetCountDoc = gql`
+  query AssetCount {
+    definitions { assetCount }
+  }
+`;
+
+export const AssetDoc = gql`
+  query Asset($key: String!) {
+    asset(key: $key) {
+      key
+      group
+      kind
+      description
+      codeVersion
+      staleStatus
+      definition { sql tables sourcePath sourceFormat command outputFormat timeoutSecs }
+      partitionsDefinition { kind description timezone count firstKey lastKey }
+      partitionStats { total materialized stale failed materializing missing }
+      partitionStatuses { start end count state }
+      staleCauses { kind upstream partitions text }
+      freshness { status policy lastMaterializedAt overdueBySecs nextDeadline latestPartition latestPartitionStatus }
+      latestMaterialization { id materializedAt partition }
+      checks {
+        name
+        severity
+        kind
+        passed
+        failed
+        results { partition passed violations sample error evaluatedAt runId }
+      }
+      dependencyKeys
+      dependedByKeys
+    }
+  }
+`;
+
+export const StaticKeysDoc = gql`
+  query StaticKeys($key: String!, $first: Int!) {
+    asset(key: $key) {
+      key
+      partitionsDefinition { kind keys(first: $first) }
+    }
+  }
+`;
+
+export const MaterializationsDoc = gql`
+  query Materializations($key: String!, $partition: String, $after: String) {
+    asset(key: $key) {
+      key
+      materializations(partition: $partition, first: 20, after: $after) {
+        nodes {
+          id
+          runId
+          partition
+          dataVersion
+          codeVersion
+          rows
+          bytes
+          durationMs
+          materializedAt
+          inputs { asset partition dataVersion }
+        }
+        pageInfo { hasNextPage endCursor }
+      }
+    }
+  }
+`;
+
+export const SelectionAssetsDoc = gql`
+  query SelectionAssets($selection: String) {
+    assets(selection: $selection) {
+      key
+      partitionsDefinition { kind description count firstKey lastKey }
+    }
+  }
+`;
+
+export const BackfillPreviewDoc = gql`
+  query BackfillPreview($input: BackfillInput!) {
+    backfillPreview(input: $input) {
+      total
+      blocked
+      assets { asset count reasons ranges { start end count } }
+    }
+  }
+`;
+
+const BackfillFields = gql`
+  fragment BackfillFields on Backfill {
+    id
+    status
+    selection
+    assets
+    partitions
+    onlyMissingOrFailed
+    onlyStale
+    createdAt
+    finishedAt
+    retryOf
+    blocked
+    error
+    counts { targeted queued inProgress materialized failed skipped upToDate canceled }
+  }
+`;
+
+export const LaunchBackfillDoc = gql`
+  mutation LaunchBackfill($input: BackfillInput!) {
+    launchBackfill(input: $input) { ...BackfillFields }
+  }
+  ${BackfillFields}
+`;
+
+export const BackfillsDoc = gql`
+  query Backfills($first: Int!, $after: String) {
+    backfills(first: $first, after: $after) {
+      nodes { ...BackfillFields }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+  ${BackfillFields}
+`;
+
+const BackfillDetail = gql`
+  fragment BackfillDetail on Backfill {
+    ...BackfillFields
+    assetProgress {
+      asset
+      counts { targeted queued inProgress materialized failed skipped upToDate canceled }
+      ranges { start end count status }
+    }
+    runs { id status createdAt finishedAt plannedSteps materializedSteps failedSteps skippedSteps canceledSteps }
+  }
+  ${BackfillFields}
+`;
+
+export const BackfillDoc = gql`
+  query Backfill($id: ID!) {
+    backfill(id: $id) { ...BackfillDetail }
+  }
+  ${BackfillDetail}
+`;
+
+export const BackfillProgressDoc = gql`
+  subscription BackfillProgress($id: ID!) {
+    backfillProgress(id: $id) { ...BackfillDetail }
+  }
+  ${BackfillDetail}
+`;
+
+export const CancelBackfillDoc = gql`
+  mutation CancelBackfill($id: ID!) {
+    cancelBackfill(id: $id) { changed message backfill { id status } }
+  }
+`;
+
+export const RetryBackfillDoc = gql`
+  mutation RetryBackfill($id: ID!) {
+    retryBackfill(id: $id) { changed message backfill { id status } }
+  }
+`;
+
+const RunFields = gql`
+  fragment RunFields on Run {
+    id
+    status
+    origin
+    backfillId
+    selection
+    partitionFilter
+    createdAt
+    startedAt
+    finishedAt
+    plannedSteps
+    materializedSteps
+    failedSteps
+    skippedSteps
+    canceledSteps
+  }
+`;
+
+export const RunsDoc = gql`
+  query Runs($first: Int!, $after: String) {
+    runs(first: $first, after: $after) {
+      nodes { ...RunFields }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+  ${RunFields}
+`;
+
+export const RunDoc = gql`
+  query Run($id: ID!) {
+    run(id: $id) {
+      ...RunFields
+      steps(first: 1000) {
+        nodes { id asset partition status reasons attempt owner startedAt finishedAt skipReason error }
+      }
+    }
+  }
+  ${RunFields}
+`;
+
+export const RunEventsDoc = gql`
+  subscription RunEvents($runId: ID!, $after: String) {
+    runEvents(runId: $runId, after: $after) { cursor kind level asset partition message at }
+  }
+`;
+
+export const CancelRunDoc = gql`
+  mutation CancelRun($id: ID!) {
+    cancelRun(id: $id) { changed message run { id status } }
+  }
+`;
+
+export const MaterializeDoc = gql`
+  mutation Materialize($selection: String, $partitions: PartitionSubsetInput) {
+    materialize(selection: $selection, partitions: $partitions) { id status }
+  }
+`;
+
+export const AssetEventsDoc = gql`
+  subscription AssetEvents($selection: String) {
+    assetEvents(selection: $selection) { cursor kind asset partition at }
+  }
+`;
+
+export const ReloadDefinitionsDoc = gql`
+  mutation ReloadDefinitions {
+    reloadDefinitions {
+      reloaded
+      diagnostics { severity message rendered }
+    }
+  }
+`;

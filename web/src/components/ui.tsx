@@ -1,0 +1,94 @@
+// Small shared pieces: modal, error and empty states, counts bar, status badge.
+import { useEffect, useRef, type ReactNode } from 'react';
+import type { CombinedError } from 'urql';
+import { errorText, isNetworkError, isUnauthorized } from '../api/client';
+import { partitionColor, statusClass } from '../theme';
+
+export function Modal({ title, onClose, children, wide }: { title: string; onClose: () => void; children: ReactNode; wide?: boolean }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const key = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') onClose();
+    };
+    window.addEventListener('keydown', key);
+    ref.current?.querySelector<HTMLElement>('input, select, button')?.focus();
+    return () => window.removeEventListener('keydown', key);
+  }, [onClose]);
+  return (
+    <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
+      <div className={`modal ${wide ? 'modal-wide' : ''}`} role="dialog" aria-modal="true" aria-label={title} ref={ref}>
+        <header className="modal-head">
+          <h2>{title}</h2>
+          <button className="btn-icon" onClick={onClose} aria-label="Close">
+            ×
+          </button>
+        </header>
+        {children}
+      </div>
+    </div>
+  );
+}
+
+export function ErrorState({ error, what }: { error: CombinedError | Error; what?: string }) {
+  const combined = error as CombinedError;
+  const title = isUnauthorized(combined) ? 'Unauthorized' : isNetworkError(combined) ? 'Server unreachable' : `Could not load ${what ?? 'this'}`;
+  return (
+    <div className="error-state" role="alert">
+      <strong>{title}</strong>
+      <p>{errorText(error)}</p>
+    </div>
+  );
+}
+
+export function Empty({ children }: { children: ReactNode }) {
+  return <div className="empty">{children}</div>;
+}
+
+export function Loading({ what }: { what?: string }) {
+  return <div className="loading">Loading{what ? ` ${what}` : ''}…</div>;
+}
+
+export function StatusBadge({ status }: { status: string }) {
+  return <span className={statusClass(status)}>{status.toLowerCase().replace('_', ' ')}</span>;
+}
+
+export interface Counts {
+  targeted: number;
+  queued: number;
+  inProgress: number;
+  materialized: number;
+  failed: number;
+  skipped: number;
+  upToDate: number;
+  canceled: number;
+}
+
+/** A progress bar of step counts: done on the left, queued on the right. */
+export function CountsBar({ counts, height = 10 }: { counts: Counts; height?: number }) {
+  const total = Math.max(1, counts.targeted);
+  const parts: [string, number][] = [
+    ['MATERIALIZED', counts.materialized],
+    ['UP_TO_DATE', counts.upToDate],
+    ['FAILED', counts.failed],
+    ['SKIPPED', counts.skipped],
+    ['CANCELED', counts.canceled],
+    ['RUNNING', counts.inProgress],
+  ];
+  const done = counts.materialized + counts.upToDate + counts.failed + counts.skipped + counts.canceled;
+  return (
+    <div className="counts-bar" style={{ height }} role="progressbar" aria-valuemin={0} aria-valuemax={counts.targeted} aria-valuenow={done}>
+      {parts.map(([state, n]) => (n > 0 ? <i key={state} style={{ width: `${(n / total) * 100}%`, background: partitionColor(state) }} title={`${n} ${state.toLowerCase()}`} /> : null))}
+    </div>
+  );
+}
+
+export function countsText(c: Counts): string {
+  const parts = [`${c.materialized + c.upToDate}/${c.targeted} done`];
+  if (c.inProgress) parts.push(`${c.inProgress} running`);
+  if (c.queued) parts.push(`${c.queued} queued`);
+  if (c.failed) parts.push(`${c.failed} failed`);
+  if (c.skipped) parts.push(`${c.skipped} skipped`);
+  if (c.canceled) parts.push(`${c.canceled} canceled`);
+  if (c.upToDate) parts.push(`${c.upToDate} up to date`);
+  return parts.join(' · ');
+}

@@ -1,0 +1,389 @@
+// One asset: description, definition, partition status bar (hover, drag to
+// select a range for a backfill), staleness and freshness, checks,
+// materialization history with provenance, upstream and downstream.
+import { useState } from 'react';
+import { useMutation, useQuery, useSubscription } from 'urql';
+import { AssetDoc, AssetEventsDoc, MaterializationsDoc, MaterializeDoc, StaticKeysDoc } from '../api/operations';
+import type {
+  AssetEventsSubscription,
+  AssetQuery,
+  AssetQueryVariables,
+  MaterializationsQuery,
+  MaterializationsQueryVariables,
+  MaterializeMutation,
+  MaterializeMutationVariables,
+  StaticKeysQuery,
+  StaticKeysQueryVariables,
+} from '../api/generated';
+import { errorText } from '../api/client';
+import { Link, assetPath, navigate } from '../router';
+import { Legend, PartitionBar } from '../components/PartitionBar';
+import { Sql } from '../components/Sql';
+import { BackfillDialog } from '../components/BackfillDialog';
+import { Empty, ErrorState, Loading, StatusBadge } from '../components/ui';
+import { PARTITION_LEGEND, partitionColor } from '../theme';
+import { bytes, dateTime, duration, num, timeAgo } from '../format';
+
+export function AssetPage({ assetKey }: { assetKey: string }) {
+  const [result, refetch] = useQuery<AssetQuery, AssetQueryVariables>({ query: AssetDoc, variables: { key: assetKey } });
+  useSubscription<AssetEventsSubscription>({ query: AssetEventsDoc, variables: { selection: assetKey } }, (_p, e) => {
+    refetch({ requestPolicy: 'network-only' });
+    return e;
+  });
+  const [range, setRange] = useState<{ start: string; end: string; count: number } | null>(null);
+  const [dialog, setDialog] = useState<null | { range: { start: string; end: string } | null }>(null);
+  const [mat, materialize] = useMutation<MaterializeMutation, MaterializeMutationVariables>(MaterializeDoc);
+  const a = result.data?.asset;
+  const def = a?.partitionsDefinition;
+  const [keysResult] = useQuery<StaticKeysQuery, StaticKeysQueryVariables>({
+    query: StaticKeysDoc,
+    variables: { key: assetKey, first: 100_000 },
+    pause: def?.kind !== 'static',
+  });
+
+  if (result.error && !a) return <ErrorState error={result.error} what={`asset ${assetKey}`} />;
+  if (!a) return <Loading what={assetKey} />;
+
+  const staticKeys = keysResult.data?.asset.partitionsDefinition?.keys ?? null;
+  const onMaterialize = async () => {
+    const r = await materialize({ selection: a.key });
+    if (r.data) navigate(`/runs/${r.data.materialize.id}`);
+  };
+  const fr = a.freshness;
+  return (
+    <div className="page asset-page">
+      <header className="page-head">
+        <div>
+          <div className="crumbs">
+            <Link to="/">Lineage</Link> / <Link to={`/?selection=${encodeURIComponent(`+${a.key}+`)}`}>{a.group}</Link>
+          </div>
+          <h1 className="mono" data-testid="asset-key">
+            {a.key}
+          </h1>
+          <div className="subtitle">
+            <span className={`kind kind-${a.kind.toLowerCase()}`}>{a.kind.toLowerCase()}</span>
+            <StatusBadge status={a.staleStatus} />
+            {fr && <StatusBadge status={`freshness_${fr.status}`} />}
+            <span className="muted small">code version <code>{a.codeVersion}</code></span>
+          </div>
+          {a.description && <p className="description">{a.description}</p>}
+        </div>
+        <div className="actions">
+          <button className="btn" onClick={() => setDialog({ range: range ? { start: range.start, end: range.end } : null })} data-testid="open-backfill">
+            Backfill…
+          </button>
+          <button className="btn btn-primary" onClick={() => void onMaterialize()} disabled={mat.fetching} title="Materialize the missing or stale partitions now">
+            {mat.fetching ? 'Starting…' : 'Materialize'}
+          </button>
+        </div>
+      </header>
+      {mat.error && <div className="banner banner-error">{errorText(mat.error)}</div>}
+
+      <section className="card">
+        <h2>Partitions</h2>
+        {def ? <p className="muted small">{def.description} · {num(def.count)} partitions</p> : <p className="muted small">Unpartitioned</p>}
+        {a.partitionStats && (
+          <p className="stats small">
+            {(['materialized', 'stale', 'failed', 'materializing', 'missing'] as const).map((k) => (
+              <span key={k}>
+                <i style={{ background: partitionColor(k.toUpperCase()) }} /> {num(a.partitionStats![k])} {k}
+              </span>
+            ))}
+          </p>
+        )}
+        <PartitionBar
+          ranges={a.partitionStatuses}
+          kind={def?.kind}
+          keys={staticKeys}
+          onSelect={def ? (start, end, count) => setRange({ start, end, count }) : undefined}
+          testId="partition-bar"
+        />
+        <div className="bar-foot">
+          <Legend states={PARTITION_LEGEND} colorOf={partitionColor} />
+          {def && (
+            <span className="small">
+              {range ? (
+                <>
+                  Selected <strong className="mono">{range.start === range.end ? range.start : `${range.start} … ${range.end}`}</strong> ({range.count}){' '}
+                  <button className="btn btn-small btn-primary" onClick={() => setDialog({ range })} data-testid="backfill-range">
+                    Backfill range…
+                  </button>{' '}
+                  <button className="btn btn-small" onClick={() => setRange(null)}>
+                    Clear
+                  </button>
+                </>
+              ) : (
+                <span className="muted">Drag over the bar to select partitions.</span>
+              )}
+            </span>
+          )}
+        </div>
+      </section>
+
+      <div className="grid-2">
+        <section className="card">
+          <h2>Staleness</h2>
+          {a.staleCauses.length === 0 ? (
+            <p className="muted">{a.staleStatus === 'FRESH' ? 'Fresh: nothing it depends on changed.' : a.staleStatus === 'MISSING' ? 'Never materialized (some partitions).' : 'No causes reported.'}</p>
+          ) : (
+            <ul className="causes">
+              {a.staleCauses.map((c, i) => (
+                <li key={i}>
+                  <span className="mono small">{c.kind}</span> {c.text}
+                  {c.upstream && (
+                    <>
+                      {' '}
+                      (<Link to={assetPath(c.upstream)}>{c.upstream}</Link>)
+                    </>
+                  )}
+                  <span className="muted small"> · {num(c.partitions)} partitions</span>
+                </li>
+              ))}
+            </ul>
+          )}
+          <h2>Freshness</h2>
+          {fr ? (
+            <dl className="kv">
+              <dt>Status</dt>
+              <dd>
+                <StatusBadge status={`freshness_${fr.status}`} /> {fr.overdueBySecs ? <span className="error-text">overdue by {duration(fr.overdueBySecs * 1000)}</span> : null}
+              </dd>
+              <dt>Policy</dt>
+              <dd className="mono small">{fr.policy}</dd>
+              <dt>Last materialization</dt>
+              <dd>{fr.lastMaterializedAt ? `${dateTime(fr.lastMaterializedAt)} (${timeAgo(fr.lastMaterializedAt)})` : 'never'}</dd>
+              <dt>Next deadline</dt>
+              <dd>{fr.nextDeadline ? `${dateTime(fr.nextDeadline)} (${timeAgo(fr.nextDeadline)})` : '—'}</dd>
+              {fr.latestPartition && (
+                <>
+                  <dt>Latest partition</dt>
+                  <dd>
+                    <span className="mono">{fr.latestPartition}</span> {fr.latestPartitionStatus && <StatusBadge status={`freshness_${fr.latestPartitionStatus}`} />}
+                  </dd>
+                </>
+              )}
+            </dl>
+          ) : (
+            <p className="muted">
+              No freshness policy. Last materialization: {a.latestMaterialization ? `${dateTime(a.latestMaterialization.materializedAt)} (${timeAgo(a.latestMaterialization.materializedAt)})` : 'never'}.
+            </p>
+          )}
+        </section>
+        <section className="card">
+          <h2>Upstream</h2>
+          <KeyList keys={a.dependencyKeys} empty="No upstream assets." />
+          <h2>Downstream</h2>
+          <KeyList keys={a.dependedByKeys} empty="No downstream assets." />
+        </section>
+      </div>
+
+      <section className="card">
+        <h2>Definition</h2>
+        <Definition def={a.definition} />
+      </section>
+
+      <section className="card">
+        <h2>Checks</h2>
+        {a.checks.length === 0 ? <p className="muted">No asset checks.</p> : a.checks.map((c) => <CheckView key={c.name} check={c} />)}
+      </section>
+
+      <section className="card">
+        <h2>Materializations</h2>
+        <Materializations assetKey={a.key} />
+      </section>
+      {dialog && <BackfillDialog selection={a.key} range={dialog.range} onClose={() => setDialog(null)} />}
+    </div>
+  );
+}
+
+function KeyList({ keys, empty }: { keys: string[]; empty: string }) {
+  if (!keys.length) return <p className="muted">{empty}</p>;
+  return (
+    <ul className="key-list">
+      {keys.map((k) => (
+        <li key={k}>
+          <Link to={assetPath(k)} className="mono">
+            {k}
+          </Link>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function Definition({ def }: { def: AssetQuery['asset']['definition'] }) {
+  return (
+    <>
+      {def.sql && <Sql sql={def.sql} />}
+      {def.tables && def.tables.length > 0 && (
+        <p className="small">
+          Reads{' '}
+          {def.tables.map((t, i) => (
+            <span key={t}>
+              {i > 0 && ', '}
+              <Link to={assetPath(t)} className="mono">
+                {t}
+              </Link>
+            </span>
+          ))}
+        </p>
+      )}
+      {def.sourcePath && (
+        <dl className="kv">
+          <dt>Source path</dt>
+          <dd className="mono">{def.sourcePath}</dd>
+          <dt>Format</dt>
+          <dd className="mono">{def.sourceFormat ?? 'inferred'}</dd>
+        </dl>
+      )}
+      {def.command && <pre className="code">{def.command.join(' ')}</pre>}
+      {(def.outputFormat || def.timeoutSecs) && (
+        <p className="small muted">
+          {def.outputFormat && <>Output format {def.outputFormat}. </>}
+          {def.timeoutSecs && <>Timeout {def.timeoutSecs} s.</>}
+        </p>
+      )}
+    </>
+  );
+}
+
+function CheckView({ check }: { check: AssetQuery['asset']['checks'][number] }) {
+  const [open, setOpen] = useState(check.failed > 0);
+  const failed = check.results.filter((r) => !r.passed);
+  return (
+    <div className="check">
+      <button className="check-head" onClick={() => setOpen(!open)} aria-expanded={open}>
+        <span className={check.failed ? (check.severity === 'ERROR' ? 'dot dot-fail' : 'dot dot-warn') : check.passed ? 'dot dot-pass' : 'dot'} />
+        <span className="mono">{check.name}</span>
+        <span className="muted small">
+          {check.kind} · {check.severity.toLowerCase()} · {check.passed} passed · {check.failed} failed
+        </span>
+      </button>
+      {open && (
+        <div className="check-body">
+          {check.results.length === 0 && <p className="muted small">Not evaluated yet.</p>}
+          {check.results.length > 0 && (
+            <table className="table compact">
+              <thead>
+                <tr>
+                  <th>Partition</th>
+                  <th>Result</th>
+                  <th className="num">Violations</th>
+                  <th>Sample</th>
+                  <th>Evaluated</th>
+                </tr>
+              </thead>
+              <tbody>
+                {(failed.length ? check.results.slice(0, 50) : check.results.slice(0, 10)).map((r, i) => (
+                  <tr key={`${r.partition}-${i}`}>
+                    <td className="mono">{r.partition ?? '—'}</td>
+                    <td>{r.passed ? <span className="ok-text">passed</span> : <span className="error-text">failed</span>}</td>
+                    <td className="num">{num(r.violations)}</td>
+                    <td>
+                      {r.error && <span className="error-text">{r.error}</span>}
+                      {Array.isArray(r.sample) && r.sample.length > 0 && <SampleRows rows={r.sample as Record<string, unknown>[]} />}
+                    </td>
+                    <td className="small muted">
+                      {timeAgo(r.evaluatedAt)} · <Link to={`/runs/${r.runId}`}>run {r.runId}</Link>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </div>
+      )}
+    </div>
+  );
+}
+
+function SampleRows({ rows }: { rows: Record<string, unknown>[] }) {
+  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  return (
+    <table className="sample">
+      <thead>
+        <tr>
+          {cols.map((c) => (
+            <th key={c}>{c}</th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r, i) => (
+          <tr key={i}>
+            {cols.map((c) => (
+              <td key={c}>{r[c] === null || r[c] === undefined ? <span className="muted">null</span> : String(r[c])}</td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function Materializations({ assetKey }: { assetKey: string }) {
+  const [after, setAfter] = useState<string | null>(null);
+  const [result] = useQuery<MaterializationsQuery, MaterializationsQueryVariables>({ query: MaterializationsDoc, variables: { key: assetKey, after } });
+  const conn = result.data?.asset.materializations;
+  if (result.error) return <ErrorState error={result.error} what="materializations" />;
+  if (!conn) return <Loading />;
+  if (!conn.nodes.length) return <Empty>Never materialized.</Empty>;
+  return (
+    <>
+      <table className="table">
+        <thead>
+          <tr>
+            <th>When</th>
+            <th>Partition</th>
+            <th>Run</th>
+            <th className="num">Rows</th>
+            <th className="num">Size</th>
+            <th className="num">Took</th>
+            <th>Data version</th>
+            <th>Inputs read (provenance)</th>
+          </tr>
+        </thead>
+        <tbody>
+          {conn.nodes.map((m) => (
+            <tr key={m.id}>
+              <td title={m.materializedAt}>{timeAgo(m.materializedAt)}</td>
+              <td className="mono">{m.partition ?? '—'}</td>
+              <td>
+                <Link to={`/runs/${m.runId}`}>{m.runId}</Link>
+              </td>
+              <td className="num">{num(m.rows)}</td>
+              <td className="num">{bytes(m.bytes)}</td>
+              <td className="num">{duration(m.durationMs)}</td>
+              <td className="mono small" title={`code version ${m.codeVersion}`}>
+                {m.dataVersion.slice(0, 12)}
+              </td>
+              <td className="small">
+                {m.inputs.length === 0 && <span className="muted">—</span>}
+                {m.inputs.map((inp, i) => (
+                  <div key={i}>
+                    <Link to={assetPath(inp.asset)} className="mono">
+                      {inp.asset}
+                    </Link>
+                    {inp.partition && <span className="mono">[{inp.partition}]</span>} <span className="mono muted">@{inp.dataVersion.slice(0, 8)}</span>
+                  </div>
+                ))}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <div className="pager">
+        {after && (
+          <button className="btn btn-small" onClick={() => setAfter(null)}>
+            Newest
+          </button>
+        )}
+        {conn.pageInfo.hasNextPage && (
+          <button className="btn btn-small" onClick={() => setAfter(conn.pageInfo.endCursor)}>
+            Older
+          </button>
+        )}
+      </div>
+    </>
+  );
+}

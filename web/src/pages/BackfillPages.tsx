@@ -1,0 +1,221 @@
+// Backfills: the list (live progress, polled) and one backfill (live
+// through the `backfillProgress` subscription), with cancel and retry.
+import { useEffect, useState } from 'react';
+import { useMutation, useQuery, useSubscription } from 'urql';
+import { BackfillDoc, BackfillProgressDoc, BackfillsDoc, CancelBackfillDoc, RetryBackfillDoc } from '../api/operations';
+import type {
+  BackfillDetailFragment,
+  BackfillProgressSubscription,
+  BackfillProgressSubscriptionVariables,
+  BackfillQuery,
+  BackfillQueryVariables,
+  BackfillsQuery,
+  BackfillsQueryVariables,
+  CancelBackfillMutation,
+  CancelBackfillMutationVariables,
+  RetryBackfillMutation,
+  RetryBackfillMutationVariables,
+} from '../api/generated';
+import { errorText } from '../api/client';
+import { Link, assetPath, navigate } from '../router';
+import { PartitionBar, Legend } from '../components/PartitionBar';
+import { CountsBar, Empty, ErrorState, Loading, StatusBadge, countsText } from '../components/ui';
+import { STEP_LEGEND, partitionColor } from '../theme';
+import { between, dateTime, timeAgo } from '../format';
+
+const ACTIVE = new Set(['REQUESTED', 'CANCELING']);
+
+/** Re-runs a query every `ms` while `active`. */
+export function usePoll(refetch: (opts: { requestPolicy: 'network-only' }) => void, active: boolean, ms = 1500) {
+  useEffect(() => {
+    if (!active) return;
+    const t = setInterval(() => refetch({ requestPolicy: 'network-only' }), ms);
+    return () => clearInterval(t);
+  }, [active, ms, refetch]);
+}
+
+export function BackfillsPage() {
+  const [result, refetch] = useQuery<BackfillsQuery, BackfillsQueryVariables>({ query: BackfillsDoc, variables: { first: 50 } });
+  const nodes = result.data?.backfills.nodes ?? [];
+  usePoll(refetch, true, nodes.some((b) => ACTIVE.has(b.status)) ? 1000 : 4000);
+  return (
+    <div className="page">
+      <header className="page-head">
+        <h1>Backfills</h1>
+      </header>
+      {result.error && !result.data && <ErrorState error={result.error} what="backfills" />}
+      {!result.data && !result.error && <Loading />}
+      {result.data && nodes.length === 0 && <Empty>No backfills yet. Launch one from an asset page or from a selection on the lineage graph.</Empty>}
+      {nodes.length > 0 && (
+        <table className="table" data-testid="backfills-table">
+          <thead>
+            <tr>
+              <th>ID</th>
+              <th>Status</th>
+              <th>Selection</th>
+              <th>Partitions</th>
+              <th style={{ width: '28%' }}>Progress</th>
+              <th>Created</th>
+              <th>Took</th>
+            </tr>
+          </thead>
+          <tbody>
+            {nodes.map((b) => (
+              <tr key={b.id} className="clickable" onClick={() => navigate(`/backfills/${b.id}`)}>
+                <td>
+                  <Link to={`/backfills/${b.id}`}>{b.id}</Link>
+                </td>
+                <td>
+                  <StatusBadge status={b.status} />
+                </td>
+                <td className="mono">{b.selection}</td>
+                <td className="mono small">
+                  {b.partitions}
+                  {b.onlyMissingOrFailed && <span className="muted"> · missing/failed only</span>}
+                </td>
+                <td>
+                  <CountsBar counts={b.counts} />
+                  <div className="small muted">{countsText(b.counts)}</div>
+                </td>
+                <td title={b.createdAt}>{timeAgo(b.createdAt)}</td>
+                <td>{between(b.createdAt, b.finishedAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}
+
+export function BackfillPage({ id }: { id: string }) {
+  const [query] = useQuery<BackfillQuery, BackfillQueryVariables>({ query: BackfillDoc, variables: { id } });
+  const [live] = useSubscription<BackfillProgressSubscription, BackfillProgressSubscription, BackfillProgressSubscriptionVariables>({
+    query: BackfillProgressDoc,
+    variables: { id },
+  });
+  const b: BackfillDetailFragment | undefined = live.data?.backfillProgress ?? query.data?.backfill;
+  const [cancel, cancelBackfill] = useMutation<CancelBackfillMutation, CancelBackfillMutationVariables>(CancelBackfillDoc);
+  const [retry, retryBackfill] = useMutation<RetryBackfillMutation, RetryBackfillMutationVariables>(RetryBackfillDoc);
+  const [message, setMessage] = useState<string | null>(null);
+  const [, refetch] = useQuery<BackfillQuery, BackfillQueryVariables>({ query: BackfillDoc, variables: { id }, pause: true });
+
+  if (query.error && !b) return <ErrorState error={query.error} what={`backfill ${id}`} />;
+  if (!b) return <Loading what={`backfill ${id}`} />;
+  const active = ACTIVE.has(b.status);
+  const onCancel = async () => {
+    const r = await cancelBackfill({ id });
+    if (r.data) {
+      setMessage(r.data.cancelBackfill.message);
+      refetch({ requestPolicy: 'network-only' });
+    }
+  };
+  const onRetry = async () => {
+    const r = await retryBackfill({ id });
+    if (r.data) {
+      setMessage(r.data.retryBackfill.message);
+      if (r.data.retryBackfill.changed && r.data.retryBackfill.backfill.id !== id) navigate(`/backfills/${r.data.retryBackfill.backfill.id}`);
+    }
+  };
+  const canRetry = !active && (b.status === 'FAILED' || b.status === 'CANCELED' || b.counts.failed + b.counts.skipped + b.counts.canceled > 0);
+  return (
+    <div className="page">
+      <header className="page-head">
+        <div>
+          <div className="crumbs">
+            <Link to="/backfills">Backfills</Link> / {b.id}
+          </div>
+          <h1>
+            Backfill {b.id} <StatusBadge status={b.status} />
+          </h1>
+          <div className="subtitle small">
+            <span className="mono">{b.selection}</span> · partitions <span className="mono">{b.partitions}</span>
+            {b.onlyMissingOrFailed && ' · only missing or failed'}
+            {b.onlyStale && ' · only stale'} · created {dateTime(b.createdAt)} · {b.finishedAt ? `took ${between(b.createdAt, b.finishedAt)}` : `running for ${between(b.createdAt, null)}`}
+            {b.retryOf && (
+              <>
+                {' '}
+                · retry of <Link to={`/backfills/${b.retryOf}`}>{b.retryOf}</Link>
+              </>
+            )}
+          </div>
+        </div>
+        <div className="actions">
+          <button className="btn btn-danger" onClick={() => void onCancel()} disabled={!active || cancel.fetching || b.status === 'CANCELING'} data-testid="cancel-backfill">
+            {b.status === 'CANCELING' ? 'Canceling…' : 'Cancel'}
+          </button>
+          <button className="btn" onClick={() => void onRetry()} disabled={!canRetry || retry.fetching}>
+            Retry failed
+          </button>
+        </div>
+      </header>
+      {(cancel.error || retry.error) && <div className="banner banner-error">{errorText(cancel.error ?? retry.error)}</div>}
+      {message && <div className="banner">{message}</div>}
+      {b.error && <div className="banner banner-error">{b.error}</div>}
+      {live.error && <div className="banner banner-warn">Live updates unavailable: {errorText(live.error)}</div>}
+      <section className="card">
+        <h2>Progress</h2>
+        <CountsBar counts={b.counts} height={14} />
+        <p className="small" data-testid="backfill-counts">
+          {countsText(b.counts)}
+          {b.blocked > 0 && <span className="warn-text"> · {b.blocked} blocked</span>}
+        </p>
+      </section>
+      <section className="card">
+        <h2>Assets</h2>
+        <Legend states={STEP_LEGEND} colorOf={partitionColor} />
+        {b.assetProgress.length === 0 && <p className="muted">{active ? 'Planning…' : 'Nothing was planned.'}</p>}
+        <div className="asset-progress">
+          {b.assetProgress.map((p) => (
+            <div key={p.asset} className="asset-progress-row" data-testid={`progress-${p.asset}`}>
+              <div className="asset-progress-head">
+                <Link to={assetPath(p.asset)} className="mono">
+                  {p.asset}
+                </Link>
+                <span className="small muted">{countsText(p.counts)}</span>
+              </div>
+              <PartitionBar ranges={p.ranges.map((r) => ({ ...r, state: r.status }))} height={18} label={`${p.asset} progress`} />
+            </div>
+          ))}
+        </div>
+      </section>
+      <section className="card">
+        <h2>Runs</h2>
+        {b.runs.length === 0 ? (
+          <p className="muted">No run yet.</p>
+        ) : (
+          <table className="table compact">
+            <thead>
+              <tr>
+                <th>Run</th>
+                <th>Status</th>
+                <th>Steps</th>
+                <th>Created</th>
+                <th>Took</th>
+              </tr>
+            </thead>
+            <tbody>
+              {b.runs.map((r) => (
+                <tr key={r.id}>
+                  <td>
+                    <Link to={`/runs/${r.id}`}>{r.id}</Link>
+                  </td>
+                  <td>
+                    <StatusBadge status={r.status} />
+                  </td>
+                  <td className="small">
+                    {r.materializedSteps}/{r.plannedSteps} materialized{r.failedSteps ? ` · ${r.failedSteps} failed` : ''}
+                    {r.skippedSteps ? ` · ${r.skippedSteps} skipped` : ''}
+                    {r.canceledSteps ? ` · ${r.canceledSteps} canceled` : ''}
+                  </td>
+                  <td>{timeAgo(r.createdAt)}</td>
+                  <td>{between(r.createdAt, r.finishedAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+    </div>
+  );
+}

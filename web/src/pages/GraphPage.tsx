@@ -1,0 +1,688 @@
+// The lineage graph (home page): a layered left-to-right DAG of the whole
+// project or of a selection, coloured by asset state, with search, focus
+// (upstream/downstream highlighting), collapsible groups, minimap and
+// live updates from `assetEvents`.
+import { memo, useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore, type KeyboardEvent as ReactKeyboardEvent } from 'react';
+import { useQuery, useSubscription } from 'urql';
+import {
+  Background,
+  Controls,
+  Handle,
+  MarkerType,
+  Position,
+  ReactFlow,
+  ReactFlowProvider,
+  useReactFlow,
+  useStore,
+  type Edge,
+  type Node,
+  type NodeProps,
+} from '@xyflow/react';
+import '@xyflow/react/dist/style.css';
+import { AssetEventsDoc, LineageDoc } from '../api/operations';
+import type { AssetEventsSubscription, LineageQuery, LineageQueryVariables } from '../api/generated';
+import {
+  adjacency,
+  closure,
+  collapsibleGroups,
+  layoutInput,
+  searchKeys,
+  stateCounts,
+  visibleGraph,
+  worstState,
+  type GraphAsset,
+  type VisibleGraph,
+} from '../lib/graphModel';
+import { DAGRE_LIMIT, type LayoutResult } from '../lib/layout';
+import { layoutAsync } from '../lib/layoutClient';
+import { ASSET_STATES, assetColor } from '../theme';
+import { Link, assetPath, navigate, useLocation } from '../router';
+import { BackfillDialog } from '../components/BackfillDialog';
+import { ErrorState } from '../components/ui';
+import { takePrefetchedLineage } from '../api/prefetched';
+import { CanvasMiniMap } from '../components/CanvasMiniMap';
+import { errorText } from '../api/client';
+
+/**
+ * Focus highlighting lives outside the node objects: changing the focus
+ * re-renders only the nodes whose highlight changes, and xyflow keeps its
+ * measurements (rebuilding 2,000 node objects costs seconds).
+ */
+type Highlight = '' | 'focus' | 'related' | 'dim';
+const focusStore = {
+  focus: null as string | null,
+  related: null as { up: Set<string>; down: Set<string> } | null,
+  listeners: new Set<() => void>(),
+  set(focus: string | null, related: { up: Set<string>; down: Set<string> } | null) {
+    this.focus = focus;
+    this.related = related;
+    this.listeners.forEach((l) => l());
+  },
+  subscribe(l: () => void) {
+    focusStore.listeners.add(l);
+    return () => void focusStore.listeners.delete(l);
+  },
+  of(keys: string[]): Highlight {
+    const { focus, related } = focusStore;
+    if (!focus || !related) return '';
+    if (keys.includes(focus)) return 'focus';
+    if (keys.some((k) => related.up.has(k) || related.down.has(k))) return 'related';
+    return 'dim';
+  },
+};
+
+function useHighlight(keys: string[]): Highlight {
+  return useSyncExternalStore(focusStore.subscribe, () => focusStore.of(keys));
+}
+
+/** Above this many assets, groups start collapsed. */
+export const COLLAPSE_ABOVE = 3000;
+const WINDOW_CELL = 800;
+/** Below this zoom, labels are unreadable: start zoomed in instead of fitting. */
+const MIN_FIT_ZOOM = 0.4;
+/** Above this many drawn nodes, the first view is the top-left corner, not the whole graph. */
+const BIG_GRAPH = 400;
+
+type AssetNodeData = { asset: GraphAsset };
+type GroupNodeData = { group: string; keys: string[]; state: string; counts: Record<string, number>; onToggle: (g: string) => void };
+type BoxNodeData = { group: string; count: number; onToggle: (g: string) => void };
+
+const zoomSelector = (s: { transform: [number, number, number] }) => s.transform[2] < 0.45;
+
+const AssetNode = memo(function AssetNode({ data }: NodeProps<Node<AssetNodeData>>) {
+  const { asset } = data;
+  const far = useStore(zoomSelector);
+  const highlight = useHighlight(useMemo(() => [asset.key], [asset.key]));
+  const dim = highlight === 'dim';
+  const focus = highlight === 'focus';
+  const related = highlight === 'related';
+  const stats = asset.partitionStats;
+  const partitioned = stats && stats.total > 1;
+  return (
+    <div
+      className={`gnode ${dim ? 'dim' : ''} ${focus ? 'focus' : ''} ${related ? 'related' : ''}`}
+      style={{ borderLeftColor: assetColor(asset.state) }}
+      data-key={asset.key}
+      data-state={asset.state}
+      title={`${asset.key} — ${asset.state.toLowerCase()}`}
+    >
+      <Handle type="target" position={Position.Left} isConnectable={false} />
+      <div className="gnode-key">{asset.key}</div>
+      {!far && (
+        <div className="gnode-meta">
+          <span className={`kind kind-${asset.kind.toLowerCase()}`}>{asset.kind.toLowerCase()}</span>
+          <span className="gnode-state" style={{ color: assetColor(asset.state) }}>
+            {asset.state.toLowerCase()}
+          </span>
+          {partitioned && (
+            <span className="gnode-parts" title={`${stats.materialized} of ${stats.total} partitions materialized`}>
+              {stats.materialized}/{stats.total}
+            </span>
+          )}
+        </div>
+      )}
+      {!far && partitioned && (
+        <div className="gnode-bar">
+          <i style={{ width: `${(stats.materialized / stats.total) * 100}%`, background: assetColor('FRESH') }} />
+          <i style={{ width: `${(stats.stale / stats.total) * 100}%`, background: assetColor('STALE') }} />
+          <i style={{ width: `${(stats.failed / stats.total) * 100}%`, background: assetColor('FAILED') }} />
+          <i style={{ width: `${(stats.materializing / stats.total) * 100}%`, background: assetColor('MATERIALIZING') }} />
+        </div>
+      )}
+      <Handle type="source" position={Position.Right} isConnectable={false} />
+    </div>
+  );
+});
+
+const GroupNode = memo(function GroupNode({ data }: NodeProps<Node<GroupNodeData>>) {
+  const highlight = useHighlight(data.keys);
+  return (
+    <div className={`gnode gnode-group ${highlight === 'dim' ? 'dim' : ''}`} style={{ borderLeftColor: assetColor(data.state) }} data-group={data.group}>
+      <Handle type="target" position={Position.Left} isConnectable={false} />
+      <div className="gnode-key">
+        {data.group}/* <span className="muted">({data.keys.length})</span>
+      </div>
+      <div className="gnode-meta">
+        {Object.entries(data.counts).map(([s, n]) => (
+          <span key={s} style={{ color: assetColor(s) }}>
+            {n} {s.toLowerCase()}
+          </span>
+        ))}
+      </div>
+      <button className="gnode-toggle nodrag" onClick={() => data.onToggle(data.group)} title="Expand group">
+        expand
+      </button>
+      <Handle type="source" position={Position.Right} isConnectable={false} />
+    </div>
+  );
+});
+
+const BoxNode = memo(function BoxNode({ data }: NodeProps<Node<BoxNodeData>>) {
+  return (
+    <div className="gbox">
+      <div className="gbox-head">
+        <span>{data.group}/*</span>
+        <button className="gnode-toggle nodrag" onClick={() => data.onToggle(data.group)} title="Collapse group">
+          collapse
+        </button>
+      </div>
+    </div>
+  );
+});
+
+const nodeTypes = { asset: AssetNode, assetgroup: GroupNode, box: BoxNode };
+
+function structureKey(graph: VisibleGraph): string {
+  return graph.nodes.map((n) => n.id + (n.parent ?? '')).join('\n') + '\n--\n' + graph.edges.map((e) => e.id).join('\n');
+}
+
+function GraphInner() {
+  const { search } = useLocation();
+  const selectionParam = search.get('selection') ?? '';
+  const [selectionText, setSelectionText] = useState(selectionParam);
+  useEffect(() => setSelectionText(selectionParam), [selectionParam]);
+  // The first lineage may come from the prefetch started by index.html;
+  // urql takes over (refetches) from the first asset event on, or at once
+  // when there was no usable prefetch.
+  const [prefetch] = useState(() => takePrefetchedLineage(selectionParam || null));
+  const [prefetched, setPrefetched] = useState<LineageQuery | null>(null);
+  const [usePrefetch, setUsePrefetch] = useState(!!prefetch);
+  const [prefetchSelection] = useState(selectionParam);
+  const fromPrefetch = selectionParam === prefetchSelection;
+  const paused = usePrefetch && fromPrefetch;
+  useEffect(() => {
+    if (!prefetch) return;
+    let alive = true;
+    void prefetch.then((data) => {
+      if (!alive) return;
+      if (data) setPrefetched(data);
+      else setUsePrefetch(false);
+    });
+    return () => {
+      alive = false;
+    };
+  }, [prefetch]);
+  const [query, refetchQuery] = useQuery<LineageQuery, LineageQueryVariables>({
+    query: LineageDoc,
+    variables: { selection: selectionParam || null, depth: 0 },
+    pause: paused,
+  });
+  const refetch = useCallback(
+    (opts: { requestPolicy: 'network-only' }) => {
+      setUsePrefetch(false);
+      refetchQuery(opts);
+    },
+    [refetchQuery],
+  );
+  const result = paused || (fromPrefetch && !query.data && prefetched && !query.error) ? { data: query.data ?? prefetched ?? undefined, error: query.error } : query;
+  const flow = useReactFlow();
+
+  // Live states: refetch (throttled) when assets are materialized or checked.
+  const lastRefetch = useRef(0);
+  const pending = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useSubscription<AssetEventsSubscription>({ query: AssetEventsDoc, variables: { selection: null } }, (_prev, event) => {
+    const now = Date.now();
+    const wait = Math.max(0, 1500 - (now - lastRefetch.current));
+    if (!pending.current) {
+      pending.current = setTimeout(() => {
+        pending.current = null;
+        lastRefetch.current = Date.now();
+        refetch({ requestPolicy: 'network-only' });
+      }, wait);
+    }
+    return event;
+  });
+  useEffect(() => () => void (pending.current && clearTimeout(pending.current)), []);
+
+  const assets: GraphAsset[] = useMemo(() => {
+    if (result.data) performance.mark('cairn:lineage-data');
+    return result.data?.lineage.nodes ?? [];
+  }, [result.data]);
+  const edges = useMemo(() => result.data?.lineage.edges ?? [], [result.data]);
+  const byKey = useMemo(() => new Map(assets.map((a) => [a.key, a])), [assets]);
+  const adj = useMemo(() => adjacency(edges), [edges]);
+  const groups = useMemo(() => collapsibleGroups(assets), [assets]);
+
+  const [collapsed, setCollapsed] = useState<Set<string> | null>(null);
+  useEffect(() => {
+    if (result.data && collapsed === null) setCollapsed(new Set(assets.length > COLLAPSE_ABOVE ? groups : []));
+  }, [result.data, assets.length, groups, collapsed]);
+  const toggleGroup = useCallback((g: string) => {
+    setCollapsed((prev) => {
+      const next = new Set(prev ?? []);
+      if (next.has(g)) next.delete(g);
+      else next.add(g);
+      return next;
+    });
+  }, []);
+
+  const visible = useMemo(() => {
+    if (!collapsed) return null;
+    const nodeCount = assets.length - [...collapsed].reduce((s, g) => s + Math.max(0, assets.filter((a) => a.group === g).length - 1), 0);
+    return visibleGraph(assets, edges, collapsed, nodeCount <= DAGRE_LIMIT);
+  }, [assets, edges, collapsed]);
+  const structure = useMemo(() => (visible ? structureKey(visible) : ''), [visible]);
+
+  const [layout, setLayout] = useState<{ structure: string; result: LayoutResult } | null>(null);
+  const [layoutError, setLayoutError] = useState<string | null>(null);
+  useEffect(() => {
+    if (!visible) return;
+    let alive = true;
+    performance.mark('cairn:layout-start');
+    layoutAsync(layoutInput(visible))
+      .then((r) => {
+        performance.mark('cairn:layout-done');
+        if (alive) setLayout({ structure, result: r });
+      })
+      .catch((e) => alive && setLayoutError(String(e)));
+    return () => {
+      alive = false;
+    };
+    // The layout depends on the structure only, not on states.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [structure]);
+
+  const [focus, setFocus] = useState<string | null>(null);
+  const related = useMemo(() => {
+    if (!focus || !byKey.has(focus)) return null;
+    return { up: closure(focus, adj.up), down: closure(focus, adj.down) };
+  }, [focus, adj, byKey]);
+
+  // While a new layout is computed, the previous drawing stays.
+  const lastNodes = useRef<Node[]>([]);
+  const lastEdges = useRef<Edge[]>([]);
+  const rfNodes: Node[] = useMemo(() => {
+    if (!layout || !visible || layout.structure !== structure) return visible && visible.nodes.length === 0 ? [] : lastNodes.current;
+    const pos = layout.result.positions;
+    const nodes: Node[] = [];
+    const boxPos = new Map<string, { x: number; y: number }>();
+    for (const b of visible.boxes) {
+      const p = pos[b.id];
+      if (!p) continue;
+      boxPos.set(b.id, p);
+      nodes.push({
+        id: b.id,
+        type: 'box',
+        position: { x: p.x, y: p.y - 24 },
+        style: { width: p.width, height: p.height + 24 },
+        data: { group: b.group, count: b.keys.length, onToggle: toggleGroup },
+        selectable: false,
+        draggable: false,
+        zIndex: -1,
+      });
+    }
+    for (const n of visible.nodes) {
+      const p = pos[n.id];
+      if (!p) continue;
+      if (n.type === 'group') {
+        const states = n.keys.map((k) => byKey.get(k)?.state ?? 'MISSING');
+        nodes.push({
+          id: n.id,
+          type: 'assetgroup',
+          position: { x: p.x, y: p.y },
+          width: p.width,
+          height: p.height,
+          data: { group: n.group, keys: n.keys, state: worstState(states), counts: stateCounts(states), onToggle: toggleGroup },
+          draggable: false,
+        });
+      } else {
+        const asset = byKey.get(n.id)!;
+        nodes.push({
+          id: n.id,
+          type: 'asset',
+          position: { x: p.x, y: p.y },
+          width: p.width,
+          height: p.height,
+          data: { asset },
+          draggable: false,
+        });
+      }
+    }
+    lastNodes.current = nodes;
+    return nodes;
+  }, [layout, visible, structure, byKey, toggleGroup]);
+  useEffect(() => focusStore.set(focus, related), [focus, related]);
+
+  const rfEdges: Edge[] = useMemo(() => {
+    if (!visible || !layout || layout.structure !== structure) return visible && visible.nodes.length === 0 ? [] : lastEdges.current;
+    const lit = (id: string) => !related || id === focus || related.up.has(id) || related.down.has(id) || (id.startsWith('group:') && false);
+    return (lastEdges.current = visible.edges.map((e) => {
+      const on = related ? lit(e.from) && lit(e.to) : false;
+      return {
+        id: e.id,
+        source: e.from,
+        target: e.to,
+        className: related ? (on ? 'edge-lit' : 'edge-dim') : undefined,
+        label: e.count > 1 ? String(e.count) : undefined,
+        markerEnd: { type: MarkerType.ArrowClosed, width: 14, height: 14, color: on ? '#2453c7' : '#9aa4b5' },
+      };
+    }));
+  }, [visible, layout, structure, related, focus]);
+
+  // Windowing: xyflow's cost grows with the nodes it is given, even with
+  // onlyRenderVisibleElements, so big graphs get the nodes near the
+  // viewport only (in cells of WINDOW_CELL px, with a margin), and the
+  // edges touching them.
+  const [cell, setCell] = useState<{ x0: number; y0: number; x1: number; y1: number } | null>(null);
+  const canvasRef = useRef<HTMLDivElement>(null);
+  const updateWindow = useCallback((vp: { x: number; y: number; zoom: number }) => {
+    const el = canvasRef.current;
+    const w = el?.clientWidth ?? 1400;
+    const h = el?.clientHeight ?? 900;
+    const left = -vp.x / vp.zoom;
+    const top = -vp.y / vp.zoom;
+    const margin = Math.max(w, h) / vp.zoom / 2;
+    const q = (v: number) => Math.floor(v / WINDOW_CELL);
+    const next = { x0: q(left - margin), y0: q(top - margin), x1: q(left + w / vp.zoom + margin), y1: q(top + h / vp.zoom + margin) };
+    setCell((c) => (c && c.x0 === next.x0 && c.y0 === next.y0 && c.x1 === next.x1 && c.y1 === next.y1 ? c : next));
+  }, []);
+  const windowed = rfNodes.length > BIG_GRAPH;
+  const shownNodes = useMemo(() => {
+    if (!windowed) return rfNodes;
+    const c = cell ?? { x0: -1, y0: -1, x1: 2600 / WINDOW_CELL, y1: 1600 / WINDOW_CELL };
+    const x0 = c.x0 * WINDOW_CELL;
+    const y0 = c.y0 * WINDOW_CELL;
+    const x1 = (c.x1 + 1) * WINDOW_CELL;
+    const y1 = (c.y1 + 1) * WINDOW_CELL;
+    const inside = new Set<string>();
+    for (const n of rfNodes) {
+      const w = (n.width as number) ?? 0;
+      const h = (n.height as number) ?? 0;
+      if (n.position.x + w >= x0 && n.position.x <= x1 && n.position.y + h >= y0 && n.position.y <= y1) inside.add(n.id);
+    }
+    // Keep the far ends of edges leaving the window, so edges stay drawn.
+    const keep = new Set(inside);
+    for (const e of rfEdges) {
+      if (inside.has(e.source)) keep.add(e.target);
+      else if (inside.has(e.target)) keep.add(e.source);
+    }
+    return rfNodes.filter((n) => keep.has(n.id) || n.type === 'box');
+  }, [windowed, rfNodes, rfEdges, cell]);
+  const shownEdges = useMemo(() => {
+    if (!windowed) return rfEdges;
+    const ids = new Set(shownNodes.map((n) => n.id));
+    return rfEdges.filter((e) => ids.has(e.source) && ids.has(e.target));
+  }, [windowed, rfEdges, shownNodes]);
+  const minimapItems = useMemo(
+    () =>
+      rfNodes
+        .filter((n) => n.type !== 'box')
+        .map((n) => ({
+          x: n.position.x,
+          y: n.position.y,
+          width: (n.width as number) ?? 0,
+          height: (n.height as number) ?? 0,
+          color: assetColor(n.type === 'assetgroup' ? (n.data as GroupNodeData).state : (n.data as AssetNodeData).asset.state),
+        })),
+    [rfNodes],
+  );
+
+  // Fit the whole graph when it stays readable; else start at its top-left corner.
+  const fitZoom = layout
+    ? Math.min((canvasRef.current?.clientWidth ?? 1400) / Math.max(1, layout.result.width), (canvasRef.current?.clientHeight ?? 800) / Math.max(1, layout.result.height))
+    : 1;
+  const bigGraph = rfNodes.length > BIG_GRAPH || fitZoom < MIN_FIT_ZOOM;
+
+  // Ready marker (tests and perf): the nodes are in the DOM.
+  const readyRef = useRef<HTMLDivElement>(null);
+  const fitted = useRef<string>('');
+  useEffect(() => {
+    if (!rfNodes.length) return;
+    performance.mark('cairn:nodes-effect');
+    if (fitted.current !== structure) {
+      const first = !fitted.current;
+      fitted.current = structure;
+      // The first view comes from ReactFlow's props (no second render).
+      if (!first && !focus && !bigGraph) void flow.fitView({ padding: 0.08, maxZoom: 1.1 });
+    }
+    requestAnimationFrame(() => {
+      performance.mark('cairn:raf1');
+      requestAnimationFrame(() => {
+        if (readyRef.current && readyRef.current.dataset.ready !== 'true') {
+          readyRef.current.dataset.ready = 'true';
+          performance.mark('cairn:graph-ready');
+        }
+      });
+    });
+  }, [rfNodes, structure, flow, focus, bigGraph]);
+
+  // Jumping to an asset: expand its group, focus it, centre on it.
+  const [pendingJump, setPendingJump] = useState<string | null>(null);
+  const jumpTo = useCallback(
+    (key: string) => {
+      const a = byKey.get(key);
+      if (!a) return;
+      if (collapsed?.has(a.group)) toggleGroup(a.group);
+      setFocus(key);
+      setPendingJump(key);
+    },
+    [byKey, collapsed, toggleGroup],
+  );
+  useEffect(() => {
+    if (!pendingJump || !layout || layout.structure !== structure) return;
+    const p = layout.result.positions[pendingJump];
+    if (!p) return;
+    void flow.setCenter(p.x + p.width / 2, p.y + p.height / 2, { zoom: Math.max(flow.getZoom(), 0.9), duration: 300 });
+    setPendingJump(null);
+  }, [pendingJump, layout, structure, flow]);
+
+  const [backfill, setBackfill] = useState<string | null>(null);
+  const focused = focus ? byKey.get(focus) : undefined;
+
+  const applySelection = (text: string) => {
+    const q = text.trim();
+    navigate(q ? `/?selection=${encodeURIComponent(q)}` : '/');
+    setCollapsed(null);
+    setFocus(null);
+    fitted.current = '';
+    if (readyRef.current) delete readyRef.current.dataset.ready;
+  };
+
+  return (
+    <div className="graph-page" ref={readyRef} data-testid="graph" data-node-count={rfNodes.filter((n) => n.type !== 'box').length}>
+      <div className="graph-toolbar">
+        <SearchBox keys={assets.map((a) => a.key)} onPick={jumpTo} />
+        <form
+          className="selection-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            applySelection(selectionText);
+          }}
+        >
+          <input
+            className="selection-input"
+            aria-label="Selection"
+            name="selection"
+            placeholder="Selection: +key, key+, raw/* (empty: all)"
+            value={selectionText}
+            onChange={(e) => setSelectionText(e.target.value)}
+            spellCheck={false}
+          />
+          <button className="btn" type="submit">
+            Show
+          </button>
+          {selectionParam && (
+            <button className="btn" type="button" onClick={() => applySelection('')}>
+              All assets
+            </button>
+          )}
+          <button className="btn" type="button" onClick={() => setBackfill(selectionParam || selectionText.trim() || '*')} title="Backfill the assets of this selection">
+            Backfill selection…
+          </button>
+        </form>
+        {groups.length > 0 && (
+          <div className="group-actions">
+            <button className="btn btn-small" onClick={() => setCollapsed(new Set(groups))}>
+              Collapse groups
+            </button>
+            <button className="btn btn-small" onClick={() => setCollapsed(new Set())}>
+              Expand groups
+            </button>
+          </div>
+        )}
+      </div>
+      <div className="graph-canvas" ref={canvasRef}>
+        {result.error && !result.data && <ErrorState error={result.error} what="the lineage" />}
+        {result.error && result.data && <div className="banner banner-warn">{errorText(result.error)}</div>}
+        {layoutError && <div className="banner banner-error">Layout failed: {layoutError}</div>}
+        {result.data && assets.length === 0 && <div className="empty">No assets{selectionParam ? ` in \`${selectionParam}\`` : ''}.</div>}
+        {!result.data && !result.error && <div className="loading">Loading the lineage…</div>}
+        {rfNodes.length > 0 && <ReactFlow
+          nodes={shownNodes}
+          edges={shownEdges}
+          onMove={(_, vp) => updateWindow(vp)}
+          onInit={(instance) => updateWindow(instance.getViewport())}
+          fitView={!bigGraph}
+          fitViewOptions={{ padding: 0.08, maxZoom: 1.1 }}
+          defaultViewport={bigGraph ? { x: 20, y: 20, zoom: 0.6 } : undefined}
+          nodeTypes={nodeTypes}
+          onlyRenderVisibleElements
+          nodesDraggable={false}
+          nodesConnectable={false}
+          elementsSelectable
+          minZoom={0.03}
+          maxZoom={2}
+          proOptions={{ hideAttribution: true }}
+          onNodeClick={(_, node) => {
+            if (node.type === 'asset') setFocus(node.id === focus ? null : node.id);
+          }}
+          onNodeDoubleClick={(_, node) => node.type === 'asset' && navigate(assetPath(node.id))}
+          onPaneClick={() => setFocus(null)}
+          defaultEdgeOptions={{ type: 'default' }}
+        >
+          <Background gap={24} size={1} color="#e5e8ee" />
+          <Controls showInteractive={false} />
+          {layout && <CanvasMiniMap items={minimapItems} bounds={layout.result} />}
+        </ReactFlow>}
+        <div className="graph-legend" aria-label="Legend">
+          {ASSET_STATES.map((s) => (
+            <span key={s.state} className="legend-item">
+              <i style={{ background: s.color }} />
+              {s.label}
+            </span>
+          ))}
+        </div>
+        {focused && (
+          <aside className="focus-panel" aria-label="Focused asset" data-testid="focus-panel">
+            <div className="focus-key mono">{focused.key}</div>
+            <div className="small">
+              <span className={`kind kind-${focused.kind.toLowerCase()}`}>{focused.kind.toLowerCase()}</span>{' '}
+              <span style={{ color: assetColor(focused.state) }}>{focused.state.toLowerCase()}</span>
+              {focused.partitionStats && focused.partitionStats.total > 1 && (
+                <>
+                  {' '}
+                  · {focused.partitionStats.materialized}/{focused.partitionStats.total} partitions
+                </>
+              )}
+            </div>
+            <div className="small muted">
+              {related?.up.size ?? 0} upstream · {related?.down.size ?? 0} downstream
+            </div>
+            <div className="focus-actions">
+              <Link className="btn btn-primary btn-small" to={assetPath(focused.key)}>
+                Open asset
+              </Link>
+              <button className="btn btn-small" onClick={() => applySelection(`+${focused.key}+`)}>
+                Show lineage only
+              </button>
+              <button className="btn btn-small" onClick={() => setBackfill(focused.key)}>
+                Backfill…
+              </button>
+            </div>
+          </aside>
+        )}
+      </div>
+      {backfill !== null && <BackfillDialog selection={backfill} onClose={() => setBackfill(null)} />}
+    </div>
+  );
+}
+
+function SearchBox({ keys, onPick }: { keys: string[]; onPick: (key: string) => void }) {
+  const [query, setQuery] = useState('');
+  const [open, setOpen] = useState(false);
+  const [active, setActive] = useState(0);
+  const input = useRef<HTMLInputElement>(null);
+  const matches = useMemo(() => searchKeys(keys, query), [keys, query]);
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const target = e.target as HTMLElement;
+      if (e.key === '/' && !['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName)) {
+        e.preventDefault();
+        input.current?.focus();
+        setOpen(true);
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+  const pick = (key: string) => {
+    onPick(key);
+    setOpen(false);
+    setQuery(key);
+    input.current?.blur();
+  };
+  const onKeyDown = (e: ReactKeyboardEvent) => {
+    if (e.key === 'Escape') {
+      if (query) setQuery('');
+      else input.current?.blur();
+      setOpen(false);
+    } else if (e.key === 'ArrowDown') {
+      e.preventDefault();
+      setActive((a) => Math.min(a + 1, matches.length - 1));
+    } else if (e.key === 'ArrowUp') {
+      e.preventDefault();
+      setActive((a) => Math.max(a - 1, 0));
+    } else if (e.key === 'Enter' && matches.length) {
+      e.preventDefault();
+      pick(matches[Math.min(active, matches.length - 1)]);
+    }
+  };
+  return (
+    <div className="search">
+      <input
+        ref={input}
+        className="search-input"
+        type="search"
+        placeholder="Search assets  ( / )"
+        aria-label="Search assets"
+        value={query}
+        onChange={(e) => {
+          setQuery(e.target.value);
+          setActive(0);
+          setOpen(true);
+        }}
+        onFocus={() => setOpen(true)}
+        onBlur={() => setTimeout(() => setOpen(false), 150)}
+        onKeyDown={onKeyDown}
+        spellCheck={false}
+      />
+      {open && query.trim() && (
+        <ul className="search-results" role="listbox">
+          {matches.length === 0 && <li className="muted">No asset matches.</li>}
+          {matches.map((k, i) => (
+            <li
+              key={k}
+              role="option"
+              aria-selected={i === active}
+              className={i === active ? 'active' : ''}
+              onMouseDown={(e) => {
+                e.preventDefault();
+                pick(k);
+              }}
+            >
+              {k}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+export function GraphPage() {
+  return (
+    <ReactFlowProvider>
+      <GraphInner />
+    </ReactFlowProvider>
+  );
+}

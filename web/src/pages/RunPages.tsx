@@ -1,0 +1,238 @@
+// Runs: the list (polled) and one run: its steps and its log lines,
+// streamed through the `runEvents` subscription.
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { useMutation, useQuery, useSubscription } from 'urql';
+import { CancelRunDoc, RunDoc, RunEventsDoc, RunsDoc } from '../api/operations';
+import type {
+  CancelRunMutation,
+  CancelRunMutationVariables,
+  RunEventsSubscription,
+  RunEventsSubscriptionVariables,
+  RunQuery,
+  RunQueryVariables,
+  RunsQuery,
+  RunsQueryVariables,
+} from '../api/generated';
+import { errorText } from '../api/client';
+import { Link, assetPath, navigate } from '../router';
+import { CountsBar, Empty, ErrorState, Loading, StatusBadge } from '../components/ui';
+import { between, dateTime, timeAgo } from '../format';
+import { usePoll } from './BackfillPages';
+
+const ACTIVE = new Set(['QUEUED', 'STARTED', 'CANCELING']);
+
+function runCounts(r: { plannedSteps: number; materializedSteps: number; failedSteps: number; skippedSteps: number; canceledSteps: number }) {
+  const done = r.materializedSteps + r.failedSteps + r.skippedSteps + r.canceledSteps;
+  return {
+    targeted: r.plannedSteps,
+    materialized: r.materializedSteps,
+    failed: r.failedSteps,
+    skipped: r.skippedSteps,
+    canceled: r.canceledSteps,
+    upToDate: 0,
+    inProgress: 0,
+    queued: Math.max(0, r.plannedSteps - done),
+  };
+}
+
+export function RunsPage() {
+  const [result, refetch] = useQuery<RunsQuery, RunsQueryVariables>({ query: RunsDoc, variables: { first: 50 } });
+  const nodes = result.data?.runs.nodes ?? [];
+  usePoll(refetch, true, nodes.some((r) => ACTIVE.has(r.status)) ? 1000 : 4000);
+  return (
+    <div className="page">
+      <header className="page-head">
+        <h1>Runs</h1>
+      </header>
+      {result.error && !result.data && <ErrorState error={result.error} what="runs" />}
+      {!result.data && !result.error && <Loading />}
+      {result.data && nodes.length === 0 && <Empty>No runs yet.</Empty>}
+      {nodes.length > 0 && (
+        <table className="table">
+          <thead>
+            <tr>
+              <th>ID</th>
+              <th>Status</th>
+              <th>Origin</th>
+              <th>Selection</th>
+              <th style={{ width: '25%' }}>Steps</th>
+              <th>Created</th>
+              <th>Took</th>
+            </tr>
+          </thead>
+          <tbody>
+            {nodes.map((r) => (
+              <tr key={r.id} className="clickable" onClick={() => navigate(`/runs/${r.id}`)}>
+                <td>
+                  <Link to={`/runs/${r.id}`}>{r.id}</Link>
+                </td>
+                <td>
+                  <StatusBadge status={r.status} />
+                </td>
+                <td className="small">{r.backfillId ? <Link to={`/backfills/${r.backfillId}`}>backfill {r.backfillId}</Link> : r.origin}</td>
+                <td className="mono small">
+                  {r.selection || 'all'}
+                  {r.partitionFilter && <span className="muted"> [{r.partitionFilter}]</span>}
+                </td>
+                <td>
+                  <CountsBar counts={runCounts(r)} />
+                  <div className="small muted">
+                    {r.materializedSteps}/{r.plannedSteps} materialized{r.failedSteps ? ` · ${r.failedSteps} failed` : ''}
+                  </div>
+                </td>
+                <td>{timeAgo(r.createdAt)}</td>
+                <td>{between(r.startedAt ?? r.createdAt, r.finishedAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}
+
+type LogLine = RunEventsSubscription['runEvents'];
+
+export function RunPage({ id }: { id: string }) {
+  const [result, refetch] = useQuery<RunQuery, RunQueryVariables>({ query: RunDoc, variables: { id } });
+  const run = result.data?.run;
+  usePoll(refetch, !run || ACTIVE.has(run.status), 1500);
+  const [lines, setLines] = useState<LogLine[]>([]);
+  const [events] = useSubscription<RunEventsSubscription, LogLine[], RunEventsSubscriptionVariables>(
+    { query: RunEventsDoc, variables: { runId: id, after: null } },
+    (prev, e) => {
+      const next = [...(prev ?? []), e.runEvents];
+      setLines(next);
+      return next;
+    },
+  );
+  const [cancel, cancelRun] = useMutation<CancelRunMutation, CancelRunMutationVariables>(CancelRunDoc);
+  const [message, setMessage] = useState<string | null>(null);
+  const [filter, setFilter] = useState('');
+  const logRef = useRef<HTMLDivElement>(null);
+  const stick = useRef(true);
+  useEffect(() => {
+    const el = logRef.current;
+    if (el && stick.current) el.scrollTop = el.scrollHeight;
+  }, [lines]);
+  const shown = useMemo(() => (filter ? lines.filter((l) => `${l.asset ?? ''} ${l.partition ?? ''} ${l.message} ${l.kind}`.toLowerCase().includes(filter.toLowerCase())) : lines), [lines, filter]);
+
+  if (result.error && !run) return <ErrorState error={result.error} what={`run ${id}`} />;
+  if (!run) return <Loading what={`run ${id}`} />;
+  const active = ACTIVE.has(run.status);
+  return (
+    <div className="page">
+      <header className="page-head">
+        <div>
+          <div className="crumbs">
+            <Link to="/runs">Runs</Link> / {run.id}
+            {run.backfillId && (
+              <>
+                {' '}
+                · <Link to={`/backfills/${run.backfillId}`}>backfill {run.backfillId}</Link>
+              </>
+            )}
+          </div>
+          <h1>
+            Run {run.id} <StatusBadge status={run.status} />
+          </h1>
+          <div className="subtitle small">
+            {run.origin} · selection <span className="mono">{run.selection || 'all'}</span>
+            {run.partitionFilter && (
+              <>
+                {' '}
+                · partitions <span className="mono">{run.partitionFilter}</span>
+              </>
+            )}{' '}
+            · created {dateTime(run.createdAt)} · {run.finishedAt ? `took ${between(run.startedAt ?? run.createdAt, run.finishedAt)}` : 'running'}
+          </div>
+        </div>
+        <div className="actions">
+          <button
+            className="btn btn-danger"
+            disabled={!active || cancel.fetching}
+            onClick={async () => {
+              const r = await cancelRun({ id });
+              if (r.data) setMessage(r.data.cancelRun.message);
+            }}
+          >
+            Cancel run
+          </button>
+        </div>
+      </header>
+      {cancel.error && <div className="banner banner-error">{errorText(cancel.error)}</div>}
+      {message && <div className="banner">{message}</div>}
+      <section className="card">
+        <h2>Steps</h2>
+        <CountsBar counts={runCounts(run)} height={12} />
+        {run.steps.nodes.length === 0 ? (
+          <p className="muted">No steps planned.</p>
+        ) : (
+          <div className="table-scroll">
+            <table className="table compact">
+              <thead>
+                <tr>
+                  <th>Asset</th>
+                  <th>Partition</th>
+                  <th>Status</th>
+                  <th>Reasons</th>
+                  <th>Attempt</th>
+                  <th>Took</th>
+                  <th>Error / skip reason</th>
+                </tr>
+              </thead>
+              <tbody>
+                {run.steps.nodes.map((s) => (
+                  <tr key={s.id}>
+                    <td>
+                      <Link to={assetPath(s.asset)} className="mono">
+                        {s.asset}
+                      </Link>
+                    </td>
+                    <td className="mono">{s.partition ?? '—'}</td>
+                    <td>
+                      <StatusBadge status={s.status} />
+                    </td>
+                    <td className="small">{s.reasons.join(', ')}</td>
+                    <td className="num">{s.attempt}</td>
+                    <td>{s.startedAt ? between(s.startedAt, s.finishedAt) : '—'}</td>
+                    <td className="small">{s.error ? <span className="error-text">{s.error}</span> : s.skipReason ?? ''}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+      <section className="card">
+        <div className="card-head">
+          <h2>Logs</h2>
+          <input className="filter" placeholder="Filter lines" value={filter} onChange={(e) => setFilter(e.target.value)} aria-label="Filter log lines" />
+        </div>
+        {events.error && <p className="error-text">Live log unavailable: {errorText(events.error)}</p>}
+        <div
+          className="log"
+          ref={logRef}
+          data-testid="run-log"
+          onScroll={(e) => {
+            const el = e.currentTarget;
+            stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+          }}
+        >
+          {shown.length === 0 && <div className="muted">{events.fetching ? 'Waiting for events…' : 'No events.'}</div>}
+          {shown.map((l) => (
+            <div key={l.cursor} className={`log-line level-${l.level.toLowerCase()}`}>
+              <span className="log-time">{new Date(l.at).toLocaleTimeString()}</span>
+              <span className="log-kind">{l.kind.toLowerCase()}</span>
+              <span className="log-asset">
+                {l.asset ?? ''}
+                {l.partition ? `[${l.partition}]` : ''}
+              </span>
+              <span className="log-msg">{l.message}</span>
+            </div>
+          ))}
+        </div>
+      </section>
+    </div>
+  );
+}

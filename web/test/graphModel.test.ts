@@ -1,0 +1,73 @@
+import { describe, expect, test } from 'vitest';
+import { visibleGraph, layoutInput, collapsibleGroups, adjacency, closure, worstState, searchKeys, groupAssets, type GraphAsset } from '../src/lib/graphModel';
+
+const asset = (key: string, state = 'FRESH'): GraphAsset => ({ key, kind: 'SQL', group: key.includes('/') ? key.split('/')[0] : key, state });
+const assets = [asset('raw/a'), asset('raw/b'), asset('daily', 'STALE'), asset('mart/x', 'FAILED'), asset('mart/y'), asset('report')];
+const edges = [
+  { from: 'raw/a', to: 'daily' },
+  { from: 'raw/b', to: 'daily' },
+  { from: 'daily', to: 'mart/x' },
+  { from: 'daily', to: 'mart/y' },
+  { from: 'mart/x', to: 'mart/y' },
+  { from: 'mart/y', to: 'report' },
+];
+
+describe('grouping', () => {
+  test('groups by first path segment; only groups of several assets collapse', () => {
+    expect([...groupAssets(assets).keys()]).toEqual(['raw', 'daily', 'mart', 'report']);
+    expect(collapsibleGroups(assets)).toEqual(['raw', 'mart']);
+  });
+
+  test('expanded: every asset is a node inside its group box', () => {
+    const g = visibleGraph(assets, edges, new Set());
+    expect(g.nodes.map((n) => n.id)).toEqual(['raw/a', 'raw/b', 'daily', 'mart/x', 'mart/y', 'report']);
+    expect(g.boxes.map((b) => b.id)).toEqual(['box:raw', 'box:mart']);
+    expect(g.nodes.find((n) => n.id === 'raw/a')!.parent).toBe('box:raw');
+    expect(g.nodes.find((n) => n.id === 'daily')!.parent).toBeUndefined();
+    expect(g.edges).toHaveLength(6);
+  });
+
+  test('collapsing merges edges, counts them and drops edges inside the group', () => {
+    const g = visibleGraph(assets, edges, new Set(['raw', 'mart', 'daily']));
+    expect(g.nodes.map((n) => n.id)).toEqual(['group:raw', 'daily', 'group:mart', 'report']);
+    expect(g.edges.map((e) => [e.id, e.count])).toEqual([
+      ['group:raw->daily', 2],
+      ['daily->group:mart', 2],
+      ['group:mart->report', 1],
+    ]);
+    expect(g.nodeOf.get('mart/x')).toBe('group:mart');
+    const input = layoutInput(g);
+    expect(input.nodes.find((n) => n.id === 'group:raw')!.height).toBeGreaterThan(0);
+    expect(input.boxes).toEqual([]);
+  });
+
+  test('10,000 assets in 100 groups collapse to 100 nodes', () => {
+    const many: GraphAsset[] = [];
+    for (let i = 0; i < 10_000; i++) many.push({ key: `g${i % 100}/a${i}`, kind: 'SQL', group: `g${i % 100}`, state: 'FRESH' });
+    const g = visibleGraph(many, [], new Set(collapsibleGroups(many)));
+    expect(g.nodes).toHaveLength(100);
+    expect(g.nodes[0].keys).toHaveLength(100);
+  });
+});
+
+describe('focus and search', () => {
+  test('upstream and downstream closures', () => {
+    const adj = adjacency(edges);
+    expect([...closure('mart/y', adj.up)].sort()).toEqual(['daily', 'mart/x', 'raw/a', 'raw/b']);
+    expect([...closure('daily', adj.down)].sort()).toEqual(['mart/x', 'mart/y', 'report']);
+    expect(closure('report', adj.down).size).toBe(0);
+  });
+
+  test('a collapsed group takes its worst state', () => {
+    expect(worstState(['FRESH', 'STALE', 'FAILED'])).toBe('FAILED');
+    expect(worstState(['FRESH', 'MISSING'])).toBe('MISSING');
+    expect(worstState([])).toBe('FRESH');
+  });
+
+  test('search ranks exact, prefix, segment, substring', () => {
+    const keys = ['raw/flights', 'flights_daily', 'flights', 'delays_by_carrier', 'x_flights_y'];
+    expect(searchKeys(keys, 'flights')).toEqual(['flights', 'flights_daily', 'raw/flights', 'x_flights_y']);
+    expect(searchKeys(keys, '  ')).toEqual([]);
+    expect(searchKeys(keys, 'CARRIER')).toEqual(['delays_by_carrier']);
+  });
+});
