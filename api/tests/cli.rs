@@ -253,7 +253,7 @@ fn validation_errors_name_file_line_and_column() {
     assert!(stderr.contains("check `not_null(flight_date, carrier, orgin, dest)` names column `orgin`"), "{stderr}");
     assert!(stderr.contains("did you mean `origin`?"), "{stderr}");
     assert!(stderr.contains("assets/daily.yaml:19:9"), "the check's own line: {stderr}");
-    assert!(stderr.contains("assets/rollups.yaml:33:9"), "the check's own line: {stderr}");
+    assert!(stderr.contains("assets/rollups.yaml:34:9"), "the check's own line: {stderr}");
     assert!(
         stderr.contains("check `destinations_have_airport_metadata`: Schema error: No field named dest_nam"),
         "{stderr}"

@@ -196,6 +196,25 @@ pub enum PlanError {
         /// The definitions of the selected partitioned assets, described.
         definitions: String,
     },
+    /// `--from` comes after `--to`.
+    #[error("the range `{from}..{to}` is reversed: `{from}` comes after `{to}` (did you mean `{to}..{from}`?)")]
+    ReversedRange {
+        /// The first key or time given.
+        from: String,
+        /// The last key or time given.
+        to: String,
+    },
+    /// A key or time that is not one of a partitions definition's: not a
+    /// date or time for time windows, not a listed key for static ones.
+    #[error("`{key}` is not a partition of `{asset}`: {expected}")]
+    NotAPartition {
+        /// What was given.
+        key: String,
+        /// The first selected asset it was checked against.
+        asset: AssetKey,
+        /// What its partitions look like.
+        expected: String,
+    },
     /// A partition filter was given but no selected asset is partitioned.
     #[error("no selected asset is partitioned, so `{0}` selects nothing")]
     NothingPartitioned(String),
@@ -406,6 +425,58 @@ fn filter_partitions(
     }
 }
 
+/// Why a filter that selects nothing is wrong in itself, rather than out
+/// of range: a reversed range, or a key that cannot be one of the first
+/// selected partitioned asset's partitions (not a date, not a listed key).
+fn malformed_filter(specs: &[AssetSpec], request: &PlanRequest) -> Option<PlanError> {
+    let spec = specs
+        .iter()
+        .find(|spec| request.selection.contains(&spec.key) && spec.is_materializable() && spec.partitions.is_some())?;
+    let definition = spec.partitions.as_deref()?;
+    let not_a_partition = |key: &str| {
+        let expected = match definition {
+            PartitionsDefinition::TimeWindow(windows) => {
+                let _ = windows;
+                format!("not a date or time; it has {}", definition.describe())
+            }
+            PartitionsDefinition::Static(list) => {
+                let keys: Vec<&str> = list.keys().iter().take(5).map(PartitionKey::as_str).collect();
+                format!("not one of its keys ({}{})", keys.join(", "), if list.keys().len() > 5 { ", ..." } else { "" })
+            }
+        };
+        Some(PlanError::NotAPartition { key: key.to_owned(), asset: spec.key.clone(), expected })
+    };
+    match (&request.partitions, definition) {
+        (PartitionFilter::Range { from, to }, PartitionsDefinition::TimeWindow(windows)) => {
+            match (windows.parse_time(from), windows.parse_time(to)) {
+                (Err(_), _) => not_a_partition(from),
+                (_, Err(_)) => not_a_partition(to),
+                (Ok(start), Ok(end)) if start > end => {
+                    Some(PlanError::ReversedRange { from: from.clone(), to: to.clone() })
+                }
+                _ => None,
+            }
+        }
+        (PartitionFilter::Range { from, to }, PartitionsDefinition::Static(list)) => {
+            match (list.position(from), list.position(to)) {
+                (None, _) => not_a_partition(from),
+                (_, None) => not_a_partition(to),
+                (Some(first), Some(last)) if first > last => {
+                    Some(PlanError::ReversedRange { from: from.clone(), to: to.clone() })
+                }
+                _ => None,
+            }
+        }
+        (PartitionFilter::Keys(keys), PartitionsDefinition::TimeWindow(windows)) => {
+            keys.iter().find(|key| windows.parse_time(key).is_err()).and_then(|key| not_a_partition(key))
+        }
+        (PartitionFilter::Keys(keys), PartitionsDefinition::Static(list)) => {
+            keys.iter().find(|key| list.position(key).is_none()).and_then(|key| not_a_partition(key))
+        }
+        _ => None,
+    }
+}
+
 fn filter_error(specs: &[AssetSpec], request: &PlanRequest) -> PlanError {
     let shown = match &request.partitions {
         PartitionFilter::All | PartitionFilter::Scope(_) => String::new(),
@@ -419,6 +490,9 @@ fn filter_error(specs: &[AssetSpec], request: &PlanRequest) -> PlanError {
         .collect();
     if definitions.is_empty() {
         return PlanError::NothingPartitioned(shown);
+    }
+    if let Some(error) = malformed_filter(specs, request) {
+        return error;
     }
     definitions.sort();
     definitions.dedup();

@@ -297,6 +297,36 @@ fn partition_filters_select_by_key_time_and_range() {
 }
 
 #[test]
+fn a_reversed_range_and_a_key_that_is_no_date_are_named_as_such() {
+    let f = Flights::new();
+    let specs = f.specs();
+    let mut state = StoredState::new();
+    observe(&mut state, "raw/flights", "a");
+    let reversed = PartitionFilter::Range { from: "2013-02-02".into(), to: "2013-01-30".into() };
+    match plan(&specs, &state, &request(&[&f.daily], reversed)) {
+        Err(error @ PlanError::ReversedRange { .. }) => {
+            assert!(error.to_string().contains("did you mean `2013-01-30..2013-02-02`"), "{error}");
+        }
+        other => panic!("expected a reversed range, got {other:?}"),
+    }
+    for filter in [
+        PartitionFilter::Keys(vec!["yesterday".into()]),
+        PartitionFilter::Range { from: "2013-01-01".into(), to: "yesterday".into() },
+    ] {
+        match plan(&specs, &state, &request(&[&f.daily], filter)) {
+            Err(error @ PlanError::NotAPartition { .. }) => {
+                let text = error.to_string();
+                assert!(text.contains("`yesterday` is not a partition of `flights_daily`: not a date"), "{text}");
+            }
+            other => panic!("expected not a partition, got {other:?}"),
+        }
+    }
+    // A well-formed range beyond the definition stays "outside".
+    let beyond = PartitionFilter::Range { from: "2014-01-01".into(), to: "2014-01-31".into() };
+    assert!(matches!(plan(&specs, &state, &request(&[&f.daily], beyond)), Err(PlanError::PartitionOutOfRange { .. })));
+}
+
+#[test]
 fn missing_upstream_blocks_instead_of_planning() {
     let f = Flights::new();
     let specs = f.specs();

@@ -7,9 +7,9 @@
 //! runs everything. It is a thin layer over `cairn-engine`: the same
 //! [`Instance`] the CLI and workers use.
 //!
-//! * [`graphql`]: the schema (the one module that knows async-graphql);
-//! * [`http`]: routes;
-//! * [`state`]: what lives between requests (definitions, the state
+//! * [`graphql`] is the schema (the one module that knows async-graphql);
+//! * [`http`] holds the routes;
+//! * [`state`] holds what lives between requests (definitions, the state
 //!   summary, the event log's head);
 //! * [`metrics`], [`ui`], [`error`] (the one mapping of error kinds to
 //!   codes).
