@@ -59,12 +59,14 @@ pub enum BackfillCommand {
     /// Stop launching and cancel the backfill's work in flight. Cancelling
     /// twice, or a finished backfill, changes nothing and says so.
     Cancel {
-        /// The backfill's id.
+        /// The backfill's id (`b-3` or `3`).
+        #[arg(value_parser = parse_backfill_id)]
         id: i64,
     },
     /// Request a new backfill of what failed or did not run.
     Retry {
-        /// The backfill's id.
+        /// The backfill's id (`b-3` or `3`).
+        #[arg(value_parser = parse_backfill_id)]
         id: i64,
     },
 }
@@ -85,6 +87,12 @@ pub struct BackfillsArgs {
     /// Same as `--format json`.
     #[arg(long)]
     pub json: bool,
+}
+
+/// A backfill id as listed (`b-3`) or as the API gives it (`3`).
+fn parse_backfill_id(text: &str) -> Result<i64, String> {
+    let digits = text.strip_prefix("b-").unwrap_or(text);
+    digits.parse().map_err(|_| format!("`{text}` is not a backfill id (like `b-3` or `3`; see `cairn backfills`)"))
 }
 
 fn parse_status(text: &str) -> Result<BackfillStatus, String> {
