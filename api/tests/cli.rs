@@ -44,10 +44,11 @@ fn materializes_the_example_then_is_up_to_date_and_replans_exactly_what_changed(
     assert!(out.contains(&format!("{EXAMPLE_STEPS} materialized, 0 failed")), "{out}");
     // The warn check fires on the real data and is reported, not fatal.
     assert!(out.contains("delays_by_route: destinations_have_airport_metadata: 7 violating rows"), "{out}");
-    assert!(
-        out.contains(r#"    | {"origin":"#) && out.contains(r#""dest":"SJU""#),
-        "a sample of the rows is shown: {out}"
-    );
+    // Which of the 7 rows are sampled depends on DataFusion's parallel
+    // scan; that three are shown, each a route with its destination, does not.
+    let sampled =
+        out.lines().filter(|line| line.starts_with(r#"    | {"origin":"#) && line.contains(r#""dest":""#)).count();
+    assert_eq!(sampled, 3, "a sample of the rows is shown: {out}");
     let days = std::fs::read_dir(project.path(".cairn/data/flights_daily")).unwrap().count();
     assert_eq!(days, 90);
     let files = project.files("flights_daily");
