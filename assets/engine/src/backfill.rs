@@ -33,7 +33,7 @@ use cairn_core::planner::{PartitionFilter, Plan, PlanMode};
 use cairn_core::run::{BackfillId, RunTarget};
 use cairn_core::state::AssetPartition;
 use cairn_store::{
-    BackfillRecord, BackfillStatus, BackfillTransition, NewBackfill, NewRun, NewStep, RunOrigin, SkipReason, StepState,
+    BackfillRecord, BackfillStatus, BackfillTransition, NewBackfill, NewRun, RunOrigin, SkipReason, StepState,
     StepStatus,
 };
 use serde::Serialize;
@@ -332,16 +332,7 @@ impl Instance {
             selection: backfill.selection.clone(),
             partition_filter: Some(backfill.partitions_text.clone()),
             target: backfill.target.clone(),
-            steps: plan
-                .steps
-                .iter()
-                .map(|step| NewStep {
-                    target: step.target.clone(),
-                    reasons: step.reasons.clone(),
-                    conditional: step.is_conditional(),
-                    waits_for: step.waits_for.clone(),
-                })
-                .collect(),
+            steps: crate::instance::new_steps(plan),
             created_at: snapshot.now.max(self.clock().now()),
         }
     }

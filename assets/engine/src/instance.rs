@@ -298,16 +298,7 @@ impl Instance {
             partitions: self.scope(&launch.selection, &launch.partitions, snapshot.now),
             only_stale: launch.only_stale,
         };
-        let steps = plan
-            .steps
-            .iter()
-            .map(|step| NewStep {
-                target: step.target.clone(),
-                reasons: step.reasons.clone(),
-                conditional: step.is_conditional(),
-                waits_for: step.waits_for.clone(),
-            })
-            .collect();
+        let steps = new_steps(plan);
         let run = NewRun {
             project: self.project.settings.name.clone(),
             origin: launch.origin,
@@ -441,4 +432,17 @@ fn forget_vanished_data(project: &Project, state: &mut StoredState) -> Vec<Asset
     }
     vanished.sort();
     vanished
+}
+
+/// A plan's steps as the store keeps them (a run's steps, in plan order).
+pub(crate) fn new_steps(plan: &Plan) -> Vec<NewStep> {
+    plan.steps
+        .iter()
+        .map(|step| NewStep {
+            target: step.target.clone(),
+            reasons: step.reasons.clone(),
+            conditional: step.is_conditional(),
+            waits_for: step.waits_for.clone(),
+        })
+        .collect()
 }
