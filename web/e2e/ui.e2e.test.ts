@@ -92,7 +92,7 @@ describe('Cairn UI', () => {
     expect(await page.inputValue('input[name="end"]')).toBe('2013-01-07');
     await page.waitForFunction(() => document.querySelector('[data-testid="preview-total"]')?.textContent === '7');
     await page.click('[data-testid="launch-backfill"]');
-    await page.waitForURL(/\/backfills\/\d+$/);
+    await page.waitForURL(/\/backfills\/b-\d+$/);
     const id = page.url().split('/').pop()!;
     // Progress arrives through the subscription: no reload.
     await page.waitForFunction(() => /completed/.test(document.querySelector('h1 .status')?.textContent ?? ''), null, { timeout: 90_000 });
@@ -129,7 +129,7 @@ describe('Cairn UI', () => {
     expect(await page.inputValue('[role="dialog"] input[name="selection"]')).toBe('+flights_weather_daily');
     await page.waitForFunction(() => Number(document.querySelector('[data-testid="preview-total"]')?.textContent?.replace(/,/g, '')) > 90);
     await page.click('[data-testid="launch-backfill"]');
-    await page.waitForURL(/\/backfills\/\d+$/);
+    await page.waitForURL(/\/backfills\/b-\d+$/);
     const id = page.url().split('/').pop()!;
     // Wait until it is planned and running (per-asset progress shows), then cancel.
     await page.waitForSelector('[data-testid="progress-flights_weather_daily"]', { timeout: 60_000 });
@@ -194,7 +194,7 @@ describe('a server with a token', () => {
     await p.click('.token-form button[type="submit"]');
     expect(await p.evaluate(() => localStorage.getItem('cairn.token'))).toBe('s3cret');
     await p.click('button:has-text("Materialize")');
-    await p.waitForURL(/\/runs\/\d+$/, { timeout: 30_000 });
+    await p.waitForURL(/\/runs\/r-\d+$/, { timeout: 30_000 });
     await p.waitForFunction(() => /success|failure/.test(document.querySelector('h1 .status')?.textContent ?? ''), null, { timeout: 60_000 });
     await p.close();
   });

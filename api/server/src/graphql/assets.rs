@@ -246,7 +246,7 @@ impl AssetNode {
                         sample: Json(r.sample.clone()),
                         error: r.error.clone(),
                         evaluated_at: r.evaluated_at,
-                        run_id: r.run_id.0.into(),
+                        run_id: r.run_id.to_string().into(),
                     })
                     .collect();
                 mine.sort_by_key(|r| (r.passed, r.partition.clone()));
@@ -413,7 +413,7 @@ async fn materializations_with_inputs(
         .into_iter()
         .map(|m| Materialization {
             id: m.id.into(),
-            run_id: m.run_id.0.into(),
+            run_id: m.run_id.to_string().into(),
             partition: m.partition.as_ref().map(ToString::to_string),
             data_version: m.data_version.to_string(),
             code_version: m.code_version.to_string(),

@@ -138,8 +138,9 @@ pub struct Backfill {
 
 #[Object(name = "Backfill")]
 impl Backfill {
+    /// `b-3` (as the CLI writes it; `3` is accepted too).
     async fn id(&self) -> ID {
-        self.record.id.0.into()
+        self.record.id.to_string().into()
     }
 
     async fn status(&self) -> BackfillStatus {
@@ -183,7 +184,7 @@ impl Backfill {
 
     /// The backfill this one retries.
     async fn retry_of(&self) -> Option<ID> {
-        self.record.retry_of.map(|id| id.0.into())
+        self.record.retry_of.map(|id| id.to_string().into())
     }
 
     /// Its runs (tagged with its id).

@@ -183,9 +183,9 @@ pub struct Tag {
 
 #[Object(name = "Run")]
 impl Run {
-    /// `12`.
+    /// `r-12` (as the CLI writes it; `12` is accepted too).
     async fn id(&self) -> ID {
-        self.record.id.0.into()
+        self.record.id.to_string().into()
     }
 
     async fn status(&self) -> RunStatus {
@@ -200,7 +200,7 @@ impl Run {
     /// The backfill that launched it.
     async fn backfill_id(&self) -> Option<ID> {
         match self.record.origin {
-            cairn_store::RunOrigin::Backfill(id) => Some(id.into()),
+            cairn_store::RunOrigin::Backfill(id) => Some(id.to_string().into()),
             _ => None,
         }
     }
@@ -347,7 +347,7 @@ impl From<StoredEvent> for Event {
             cursor: encode_cursor(event.seq),
             kind: event.kind.into(),
             level: event.level.into(),
-            run_id: event.run_id.map(|r| r.0.into()),
+            run_id: event.run_id.map(|r| r.to_string().into()),
             asset: event.asset.as_ref().map(ToString::to_string),
             partition: event.partition.as_ref().map(ToString::to_string),
             message: event.message,
@@ -401,7 +401,7 @@ impl From<StoredEvent> for AssetEvent {
             kind: event.kind.into(),
             asset: event.asset.as_ref().map(ToString::to_string).unwrap_or_default(),
             partition: event.partition.as_ref().map(ToString::to_string),
-            run_id: event.run_id.map(|r| r.0.into()),
+            run_id: event.run_id.map(|r| r.to_string().into()),
             message: event.message,
             data: event.data.map(Json),
             at: event.at,
