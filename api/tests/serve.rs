@@ -481,3 +481,184 @@ async fn a_backfill_survives_sigkill_of_the_server_and_no_partition_is_redone() 
         assert!(file.exists(), "{}", file.display());
     }
 }
+
+/// Golden responses (insta) of the example's main queries, after a backfill
+/// of a week of `flights_daily`, and of the errors a client can cause:
+/// times, durations, sizes and data versions filtered, ids stable on a
+/// fresh store. A change to the API's answers shows up as a snapshot diff.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn golden_responses_of_the_example() {
+    let project = Project::flights();
+    let server = Server::start(&project, &["--executors", "2"], None);
+    let launched = server
+        .query(
+            r#"mutation { launchBackfill(input: { selection: "+flights_daily", partitions: { range: { start: "2013-01-01", end: "2013-01-07" } } }) { id status selection partitions onlyMissingOrFailed } }"#,
+            json!({}),
+        )
+        .await;
+    let id = launched["launchBackfill"]["id"].as_str().unwrap().to_owned();
+    let backfill = r#"query($id: ID!) { backfill(id: $id) {
+        id status selection assets partitions onlyMissingOrFailed onlyStale retryOf blocked error
+        counts { targeted queued inProgress materialized failed skipped upToDate canceled }
+        assetProgress { asset counts { targeted materialized } ranges { start end count status } }
+    } }"#;
+    let started = Instant::now();
+    let done = loop {
+        let data = server.query(backfill, json!({ "id": id })).await;
+        if data["backfill"]["status"] != "REQUESTED" {
+            break data;
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "{data}\n{}", server.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let page = server.query(ASSET_PAGE, json!({ "key": "flights_daily" })).await;
+    let lineage = server
+        .query(
+            r#"{ lineage(selection: "+flights_daily+") { nodes { key kind group state } edges { from to } } }"#,
+            json!({}),
+        )
+        .await;
+    let history = server
+        .query(
+            r#"{ asset(key: "flights_daily") { materializations(partition: "2013-01-03") { nodes { partition rows codeVersion inputs { asset partition } } } } }"#,
+            json!({}),
+        )
+        .await;
+    let mut errors = BTreeMap::new();
+    for (name, query) in [
+        ("unknown asset", r#"{ asset(key: "flights_daly") { key } }"#),
+        ("bad selection", r#"{ assets(selection: "+(") { key } }"#),
+        (
+            "reversed range",
+            r#"{ backfillPreview(input: { selection: "flights_daily", partitions: { range: { start: "2013-02-01", end: "2013-01-01" } } }) { total } }"#,
+        ),
+        (
+            "outside the partitions",
+            r#"{ backfillPreview(input: { selection: "flights_daily", partitions: { range: { start: "2012-01-01", end: "2012-01-05" } } }) { total } }"#,
+        ),
+        ("unknown backfill", r#"mutation { cancelBackfill(id: "999") { changed } }"#),
+        ("unknown run", r#"{ run(id: "999") { id } }"#),
+        ("not a run id", r#"{ run(id: "yesterday") { id } }"#),
+    ] {
+        let response = server.request(query, json!({}), None).await;
+        let error = &response["errors"][0];
+        errors.insert(name, json!({ "code": error["extensions"]["code"], "message": error["message"] }));
+    }
+    insta::with_settings!({
+        filters => vec![
+            (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)", "[time]"),
+            (r#""(dataVersion|durationMs|bytes)": ("[^"]*"|\d+)"#, r#""$1": "[filtered]""#),
+        ],
+    }, {
+        insta::assert_json_snapshot!("backfill_of_a_week", done);
+        insta::assert_json_snapshot!("asset_page_after_the_backfill", page);
+        insta::assert_json_snapshot!("lineage_around_flights_daily", lineage);
+        insta::assert_json_snapshot!("provenance_of_one_partition", history);
+        insta::assert_json_snapshot!("errors", errors);
+    });
+}
+
+/// Over the complexity limit (5,000 fields), within the depth and alias
+/// limits: refused with `QUERY_TOO_COMPLEX`, before anything runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_over_complex_query_is_refused_with_its_code() {
+    let project = Project::flights();
+    let server = Server::start(&project, &["--no-executor"], None);
+    let fields = "key kind staleStatus ".repeat(2_000);
+    let (code, message) = server.error_code(&format!("{{ assets {{ {fields} }} }}"), json!({}), None).await;
+    assert_eq!(code, "QUERY_TOO_COMPLEX", "{message}");
+    let fine = server.query("{ assets { key kind staleStatus } }", json!({})).await;
+    assert!(!fine["assets"].as_array().unwrap().is_empty());
+}
+
+/// `materialize` (an ad-hoc run) followed over `runEvents` to its end and
+/// over `assetEvents`; a client that reconnects with its last cursor gets
+/// exactly the events after it; `runs(status)` finds the run; cancelling
+/// the finished run changes nothing and says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ad_hoc_run_is_followed_over_run_events_and_asset_events() {
+    let project = Project::flights();
+    let server = Server::start(&project, &["--executors", "2"], None);
+    let mut asset_events = server
+        .subscribe(
+            r#"subscription { assetEvents(selection: "flights_daily") { cursor kind asset partition runId } }"#,
+            json!({}),
+            json!({}),
+        )
+        .await;
+    // The subscription starts from now: give it a moment to read the head.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let launched = server
+        .query(
+            r#"mutation { materialize(selection: "+flights_daily", partitions: { keys: ["2013-01-02"] }) { id status origin } }"#,
+            json!({}),
+        )
+        .await;
+    let run = launched["materialize"]["id"].as_str().unwrap().to_owned();
+    assert!(run.starts_with("r-"), "runs have the CLI's ids: {run}");
+    assert_eq!(launched["materialize"]["origin"], "api");
+
+    let events_after = |after: Value| {
+        let server = &server;
+        let run = run.clone();
+        async move {
+            let mut subscription = server
+                .subscribe(
+                    "subscription($run: ID!, $after: String) { runEvents(runId: $run, after: $after) { cursor kind runId asset partition } }",
+                    json!({ "run": run, "after": after }),
+                    json!({}),
+                )
+                .await;
+            let mut events = Vec::new();
+            loop {
+                let message = subscription.message().await;
+                match message["type"].as_str() {
+                    Some("next") => events.push(message["payload"]["data"]["runEvents"].clone()),
+                    Some("complete") => break events,
+                    other => panic!("unexpected {other:?}: {message}\n{}", server.log()),
+                }
+            }
+        }
+    };
+    let events = events_after(Value::Null).await;
+    let kinds: Vec<&str> = events.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds.first(), Some(&"RUN_ENQUEUED"), "{kinds:?}");
+    assert_eq!(kinds.last(), Some(&"RUN_SUCCESS"), "{kinds:?}");
+    assert!(
+        events.iter().any(|e| e["kind"] == "ASSET_MATERIALIZATION"
+            && e["asset"] == "flights_daily"
+            && e["partition"] == "2013-01-02"),
+        "{events:#?}"
+    );
+    assert!(events.iter().all(|e| e["runId"] == run.as_str()), "{events:#?}");
+    // Reconnecting after the third event: exactly the rest, in order.
+    let rest = events_after(events[2]["cursor"].clone()).await;
+    assert_eq!(rest, events[3..].to_vec());
+
+    // The asset's materialization arrives on assetEvents.
+    let materialized = loop {
+        let message = asset_events.message().await;
+        assert_eq!(message["type"], "next", "{message}");
+        let event = message["payload"]["data"]["assetEvents"].clone();
+        assert_eq!(event["asset"], "flights_daily", "only the selection: {event}");
+        if event["kind"] == "ASSET_MATERIALIZATION" {
+            break event;
+        }
+    };
+    assert_eq!(materialized["partition"], "2013-01-02");
+    assert_eq!(materialized["runId"], run.as_str());
+
+    let listed = server.query("{ runs(status: [SUCCESS]) { nodes { id status } } }", json!({})).await;
+    assert!(listed["runs"]["nodes"].as_array().unwrap().iter().any(|r| r["id"] == run.as_str()), "{listed}");
+    let none = server.query("{ runs(status: [FAILURE]) { nodes { id } } }", json!({})).await;
+    assert_eq!(none["runs"]["nodes"], json!([]));
+    let answer = server
+        .query("mutation($id: ID!) { cancelRun(id: $id) { changed message run { status } } }", json!({ "id": run }))
+        .await;
+    assert_eq!(answer["cancelRun"]["changed"], false, "{answer}");
+    assert_eq!(answer["cancelRun"]["run"]["status"], "SUCCESS");
+    // The bare number names the same run.
+    let bare = run.trim_start_matches("r-");
+    let same = server.query("query($id: ID!) { run(id: $id) { id } }", json!({ "id": bare })).await;
+    assert_eq!(same["run"]["id"], run.as_str());
+}
