@@ -229,6 +229,75 @@ async fn connect(url: &str) -> Result<PgConnection, String> {
     }
 }
 
+/// A materialization written straight into the store by
+/// [`insert_materializations`], without running anything.
+#[derive(Debug, Clone)]
+pub struct SyntheticMaterialization {
+    /// The asset partition.
+    pub target: cairn_core::state::AssetPartition,
+    /// Code version it was made with.
+    pub code_version: cairn_core::CodeVersion,
+    /// Data version it wrote.
+    pub data_version: cairn_core::DataVersion,
+    /// When it was published, UTC.
+    pub materialized_at: chrono::DateTime<chrono::Utc>,
+    /// Its file, relative to the project's data folder. The engine counts
+    /// a materialization whose file is gone as missing (vanished data), so
+    /// the file must exist; rows may share one.
+    pub path: String,
+}
+
+/// Fills a store with many materializations at once, as benchmarks need
+/// (365,000 of them take seconds, where running them would take minutes):
+/// one run of origin `cli` without steps holds them all. Rows are inserted
+/// in batches inside one transaction.
+///
+/// # Panics
+/// If the store refuses a statement.
+pub async fn insert_materializations(store: &crate::MetadataStore, project: &str, rows: &[SyntheticMaterialization]) {
+    use sea_orm::ActiveValue::{NotSet, Set};
+    use sea_orm::{EntityTrait as _, TransactionTrait as _};
+
+    use crate::entities::materializations;
+
+    let run = store
+        .create_run(&crate::NewRun {
+            project: project.to_owned(),
+            origin: crate::RunOrigin::Cli,
+            tags: std::collections::BTreeMap::new(),
+            selection: String::new(),
+            partition_filter: None,
+            target: crate::RunTarget {
+                assets: Vec::new(),
+                partitions: cairn_core::run::PartitionScope::All,
+                only_stale: false,
+            },
+            steps: Vec::new(),
+            created_at: chrono::Utc::now(),
+        })
+        .await
+        .expect("store the run holding synthetic materializations");
+    let txn = store.db.begin().await.expect("begin a transaction");
+    for chunk in rows.chunks(1_000) {
+        let models = chunk.iter().map(|row| materializations::ActiveModel {
+            id: NotSet,
+            run_id: Set(run.0),
+            asset_key: Set(row.target.asset.as_str().to_owned()),
+            partition_key: Set(row.target.partition.as_ref().map(|p| p.as_str().to_owned())),
+            code_version: Set(row.code_version.as_str().to_owned()),
+            data_version: Set(row.data_version.as_str().to_owned()),
+            rows: Set(Some(1)),
+            bytes: Set(512),
+            duration_ms: Set(1),
+            path: Set(row.path.clone()),
+            materialized_at: Set(row.materialized_at),
+            step_id: Set(None),
+        });
+        materializations::Entity::insert_many(models).exec(&txn).await.expect("insert synthetic materializations");
+    }
+    txn.commit().await.expect("commit synthetic materializations");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
