@@ -86,7 +86,7 @@ fn collect_keys(
                 Diagnostic::error(format!("invalid asset key: {error}"))
                     .at(location.with_length(decl.key.value.len()))
                     .with_help(
-                        "asset keys are 1-3 segments of letters, digits and `_`, joined by `/`, like `raw/flights`",
+                        "asset keys are 1-3 segments of letters, digits and `_` (up to 255 each), joined by `/`, like `raw/flights`",
                     ),
             ),
         }
