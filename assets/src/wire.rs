@@ -300,7 +300,8 @@ pub struct CheckDecl {
     pub row_count: Option<RowCountDecl>,
     /// A query over the asset (by its table name) whose rows are violations.
     #[serde(default)]
-    pub sql: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub sql: Option<Spanned<String>>,
 }
 
 /// `accepted_values: { column: origin, values: [EWR, JFK, LGA] }`.

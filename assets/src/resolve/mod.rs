@@ -23,7 +23,7 @@ use crate::diagnostic::{Diagnostic, Location, SourceFile};
 use crate::wire::{AssetDecl, OutputFormatDecl};
 use crate::yaml::spanned_location;
 
-use checks::{check_parameters, resolve_checks};
+use checks::{CheckTables, check_parameters, resolve_checks};
 use code_version::code_version;
 use freshness::resolve_freshness;
 use kinds::{resolve_command, resolve_source, resolve_sql, table_format};
@@ -177,7 +177,16 @@ fn resolve_one(
                 .push(Diagnostic::error(format!("asset `{key}`: invalid dependency: {problem}")).at(dep_location)),
         }
     }
-    let checks = resolve_checks(file, &key, &decl.checks, diagnostics);
+    // The engine registers a SQL asset's upstream tables for its checks;
+    // other assets' checks see only the asset's own table. A query that did
+    // not resolve leaves the upstream assets unknown.
+    let upstream = match (&definition, &decl.sql) {
+        (Some(AssetDefinition::Sql(_)), _) => Some(dep_locations.iter().map(|(k, _)| k.clone()).collect()),
+        (None, Some(_)) => None,
+        _ => Some(Vec::new()),
+    };
+    let check_tables = CheckTables { known, upstream };
+    let checks = resolve_checks(file, &key, &decl.checks, &check_tables, diagnostics);
     let freshness = decl.freshness.as_ref().and_then(|f| resolve_freshness(file, &key, f, diagnostics));
     let definition = definition?;
     // With invalid partitions (already reported), parameter use cannot be judged.
