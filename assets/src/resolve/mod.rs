@@ -59,7 +59,45 @@ pub(crate) fn resolve_assets(root: &Path, declared: Vec<Declared>, diagnostics: 
         }
     }
     assign_mappings(&mut partials, diagnostics);
+    for partial in &partials {
+        warn_if_partitions_are_alike(&partial.asset, diagnostics);
+    }
     partials.into_iter().map(|partial| partial.asset).collect()
+}
+
+/// Warns about a partitioned SQL asset whose query cannot tell its
+/// partitions apart: it uses no partition parameter and reads no
+/// partitioned upstream (such an upstream's table holds only the
+/// partitions its mapping selects, so reading it does restrict the rows).
+/// Every partition would hold the same rows.
+fn warn_if_partitions_are_alike(asset: &Asset, diagnostics: &mut Vec<Diagnostic>) {
+    let (Some(partitions), AssetDefinition::Sql(query)) = (&asset.spec.partitions, &asset.definition) else {
+        return;
+    };
+    let reads_partitioned_upstream =
+        asset.spec.deps.iter().any(|dep| dep.mapping != PartitionMapping::Whole && query.tables.contains_key(&dep.key));
+    if !query.parameters.is_empty() || reads_partitioned_upstream {
+        return;
+    }
+    let help = match partitions.as_ref() {
+        PartitionsDefinition::TimeWindow(_) => {
+            "filter on the partition's window, e.g. `WHERE ts >= $partition_start AND ts < $partition_end` \
+             (or on `$partition_key`), or remove `partitions:`"
+        }
+        PartitionsDefinition::Static(_) => {
+            "filter on the partition, e.g. `WHERE region = $partition_key`, or remove `partitions:`"
+        }
+    };
+    diagnostics.push(
+        Diagnostic::warning(format!(
+            "asset `{}` is partitioned, but its query uses no partition parameter and reads no partitioned asset: \
+             every partition would hold the same rows",
+            asset.key()
+        ))
+        .at(query.location.clone().with_length(0))
+        .with_label("this query reads the same rows for every partition")
+        .with_help(help),
+    );
 }
 
 /// Validates every key and reports duplicates; returns key -> (file, location of `key:`).
