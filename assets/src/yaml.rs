@@ -44,8 +44,9 @@ pub fn is_empty_document(text: &str) -> bool {
 /// ':' indicator" at `checks:`): the byte offset of the innermost bracket
 /// still open where the parser stopped, if it opened on an earlier line.
 fn unclosed_bracket(file: &SourceFile, error: &Location) -> Option<usize> {
-    let error_line_start = file.text[..error.offset.min(file.text.len())].rfind('\n').map_or(0, |i| i + 1);
-    open_flow_bracket(&file.text, error.offset).filter(|&bracket| bracket < error_line_start)
+    let until = file.text.floor_char_boundary(error.offset);
+    let error_line_start = file.text[..until].rfind('\n').map_or(0, |i| i + 1);
+    open_flow_bracket(&file.text, until).filter(|&bracket| bracket < error_line_start)
 }
 
 fn bracket_diagnostic(file: &SourceFile, bracket: usize, message: &str, stopped: Option<&Location>) -> Diagnostic {
@@ -69,7 +70,7 @@ fn open_flow_bracket(text: &str, until: usize) -> Option<usize> {
         if line_start >= until {
             break;
         }
-        scan.line(line, line_start, (until - line_start).min(line.len()));
+        scan.line(line, line_start, line.floor_char_boundary(until - line_start));
         line_start += line.len();
     }
     scan.open.last().copied()
