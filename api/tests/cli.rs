@@ -263,6 +263,26 @@ fn validation_errors_name_file_line_and_column() {
 }
 
 #[test]
+fn validate_warns_about_a_partitioned_query_that_ignores_its_partition() {
+    let project = Project::flights();
+    project.edit("assets/daily.yaml", "      WHERE make_date(year, month, day) = CAST($partition_start AS DATE)\n", "");
+    let output = project.cairn(&["validate"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "a warning does not fail validation: {stderr}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("is valid"));
+    assert!(
+        stderr.contains("asset `flights_daily` is partitioned, but its query uses no partition parameter"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("assets/daily.yaml:9:7"), "the query's first line: {stderr}");
+    assert!(stderr.contains("$partition_start"), "the hint names the parameters: {stderr}");
+    // Its readers get only their partitions of it: no warning for them.
+    assert!(!stderr.contains("flights_weather_daily"), "{stderr}");
+    assert!(!stderr.contains("flights_monthly"), "{stderr}");
+    assert!(project.stderr(&["validate", "-q"], 0).is_empty(), "`-q` leaves warnings out");
+}
+
+#[test]
 fn works_the_same_on_postgresql() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let database = runtime.block_on(cairn_store::testing::TempPostgres::create());

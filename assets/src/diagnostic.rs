@@ -203,10 +203,14 @@ impl std::error::Error for Rendered<'_> {}
 
 impl fmt::Display for Diagnostic {
     /// One line: `assets/flights.yaml:12:5: unknown table ...` plus
-    /// ` (help: ...)` when there is a hint.
+    /// ` (help: ...)` when there is a hint; a warning's message starts with
+    /// `warning: `, as rustc's do.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(location) = &self.location {
             write!(f, "{location}: ")?;
+        }
+        if self.severity == Severity::Warning {
+            f.write_str("warning: ")?;
         }
         f.write_str(&self.message)?;
         if let Some(help) = &self.help {

@@ -98,7 +98,7 @@ impl Project {
         };
         let mut files = vec![project_path];
         let mut declared = Vec::new();
-        let settings = match yaml::parse::<ProjectFile>(&project_file) {
+        let settings = match parse_project_file(&project_file) {
             Ok(parsed) => {
                 let settings = settings(&root, &project_file, &parsed, &mut diagnostics);
                 declared.extend(parsed.assets.into_iter().map(|decl| Declared { file: project_file.clone(), decl }));
@@ -156,6 +156,17 @@ impl Project {
     pub fn specs(&self) -> &[AssetSpec] {
         self.graph.specs()
     }
+}
+
+/// Parses `cairn.yaml`, saying what an empty one lacks (the parser alone
+/// would say "unexpected end of input").
+fn parse_project_file(file: &SourceFile) -> Result<ProjectFile, Diagnostic> {
+    if yaml::is_empty_document(&file.text) {
+        return Err(Diagnostic::error(format!("`{PROJECT_FILE}` is empty; the project `name` is required"))
+            .at(file.location(1, 1))
+            .with_help("start it with `name: my_project`; assets go in `assets/*.yaml`"));
+    }
+    yaml::parse(file)
 }
 
 fn read(root: &Path, path: &Path, diagnostics: &mut Vec<Diagnostic>) -> Option<SourceFile> {

@@ -7,8 +7,11 @@ use std::ops::ControlFlow;
 
 use datafusion::common::TableReference;
 use datafusion::sql::parser::{DFParser, Statement};
+use datafusion::sql::planner::object_name_to_table_reference;
 use datafusion::sql::resolve::resolve_table_references;
-use datafusion::sql::sqlparser::ast::{Expr, Statement as SqlStatement, Value, visit_expressions};
+use datafusion::sql::sqlparser::ast::{
+    Expr, Spanned, Statement as SqlStatement, Value, visit_expressions, visit_relations,
+};
 
 /// The bound parameters a SQL asset may use, all of type text/timestamp:
 /// `$partition_key` (the key as text), `$partition_start` and
@@ -22,11 +25,21 @@ pub struct AnalyzedSql {
     /// The query re-printed from its syntax tree: comments and layout do
     /// not change it, so it feeds the code version.
     pub normalized: String,
-    /// Tables read (CTE names excluded), as DataFusion normalizes them:
-    /// unquoted names lowercased.
-    pub tables: Vec<TableReference>,
+    /// Tables read (CTE names excluded), in name order.
+    pub tables: Vec<TableRead>,
     /// Named parameters used, without the `$`.
     pub parameters: BTreeSet<String>,
+}
+
+/// A table a query reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableRead {
+    /// The table as DataFusion normalizes it: unquoted names lowercased.
+    pub reference: TableReference,
+    /// 1-based line and character column of its first reference as a table
+    /// (after `FROM` or `JOIN`, not a column alias of the same name), from
+    /// the parser's spans; `None` if the parser kept no span for it.
+    pub position: Option<(u32, u32)>,
 }
 
 /// Why a query cannot be analyzed.
@@ -93,7 +106,32 @@ pub fn analyze(sql: &str) -> Result<AnalyzedSql, SqlError> {
     if let Some(name) = unknown {
         return Err(SqlError::UnknownParameter(name));
     }
+    let positions = table_positions(query.as_ref());
+    let tables = tables
+        .into_iter()
+        .map(|reference| {
+            let position = positions.get(&reference).copied();
+            TableRead { reference, position }
+        })
+        .collect();
     Ok(AnalyzedSql { normalized: statement.to_string(), tables, parameters })
+}
+
+/// The first position of each relation name in the query (tables and CTE
+/// references alike), normalized as DataFusion normalizes table names.
+fn table_positions(query: &SqlStatement) -> std::collections::HashMap<TableReference, (u32, u32)> {
+    let mut positions = std::collections::HashMap::new();
+    let _ = visit_relations(query, |name| {
+        let start = name.span().start;
+        if let Ok(reference) = object_name_to_table_reference(name.clone(), true)
+            && start.line > 0
+        {
+            let position = (start.line as u32, start.column as u32);
+            positions.entry(reference).and_modify(|p| *p = position.min(*p)).or_insert(position);
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    positions
 }
 
 /// Splits DataFusion's "... at Line: 3, Column: 15" into message and position.
@@ -165,9 +203,20 @@ mod tests {
              WHERE r.day = $partition_key",
         )
         .unwrap();
-        let keys: Vec<String> = analyzed.tables.iter().map(table_reference_key).collect();
+        let keys: Vec<String> = analyzed.tables.iter().map(|t| table_reference_key(&t.reference)).collect();
         assert_eq!(keys, ["raw/flights", "raw/weather"]);
+        let positions: Vec<_> = analyzed.tables.iter().map(|t| t.position).collect();
+        assert_eq!(positions, [Some((1, 31)), Some((2, 52))]);
         assert_eq!(analyzed.parameters.iter().collect::<Vec<_>>(), ["partition_key"]);
+    }
+
+    #[test]
+    fn positions_are_those_of_the_table_not_of_an_alias_with_its_name() {
+        let analyzed = analyze("SELECT origin,\n       COUNT(*) AS flights\nFROM  flights f\nGROUP BY origin").unwrap();
+        assert_eq!(analyzed.tables[0].position, Some((3, 7)));
+        let quoted = analyze("SELECT \"Flights\" FROM x JOIN \"Flights\" USING (k)").unwrap();
+        let flights = quoted.tables.iter().find(|t| t.reference.table() == "Flights").unwrap();
+        assert_eq!(flights.position, Some((1, 30)));
     }
 
     #[test]

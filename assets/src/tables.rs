@@ -158,10 +158,13 @@ fn url_of(path: &Path) -> Result<ListingTableUrl, String> {
 
 fn ensure_schema(ctx: &SessionContext, reference: &TableReference) -> Result<(), ReadError> {
     let internal = |e: datafusion::error::DataFusionError| ReadError::Internal(e.to_string());
-    let default_catalog = ctx.state().config().options().catalog.default_catalog.clone();
     let (catalog_name, schema_name) = match reference {
         TableReference::Bare { .. } => return Ok(()),
-        TableReference::Partial { schema, .. } => (default_catalog, schema.to_string()),
+        // Read under the lock: `ctx.state()` would copy the whole session.
+        TableReference::Partial { schema, .. } => {
+            let default_catalog = ctx.state_ref().read().config_options().catalog.default_catalog.clone();
+            (default_catalog, schema.to_string())
+        }
         TableReference::Full { catalog, schema, .. } => (catalog.to_string(), schema.to_string()),
     };
     let catalog = match ctx.catalog(&catalog_name) {

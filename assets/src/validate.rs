@@ -8,38 +8,48 @@
 //! from planning each SQL asset in topological order. The output schema of a
 //! command asset is only known after it runs, so queries reading one are
 //! not planned here.
+//!
+//! One DataFusion session serves the whole project: each source and each
+//! planned asset (as an empty table of its schema) is registered in it once,
+//! and every query is planned against it. Resolution already made sure a
+//! query names only assets, and a check only its asset and the asset's
+//! upstream assets, so the other tables in the session are never read.
+//! Planning costs the same for every asset, so validation grows linearly
+//! with the project.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use cairn_core::AssetKey;
+use cairn_core::partitions::PartitionsDefinition;
 use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::common::ScalarValue;
 use datafusion::datasource::MemTable;
+use datafusion::execution::SessionState;
 use datafusion::prelude::SessionContext;
 
-use crate::definition::{AssetDefinition, CheckKind};
+use crate::definition::{Asset, AssetDefinition, CheckKind};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::observe::SourceObservation;
 use crate::project::Project;
-use crate::tables::{FileSettings, new_session, register_files, register_table, table_reference};
+use crate::tables::{FileSettings, new_session, register_files, register_table};
 
 /// Plans every SQL asset whose upstream schemas are known; returns a
 /// diagnostic per query that DataFusion rejects and per check naming a
 /// column the asset does not have.
 pub async fn check_queries(project: &Project, observations: &[SourceObservation]) -> Diagnostics {
     let mut diagnostics = Diagnostics::default();
-    let mut schemas: HashMap<AssetKey, SchemaRef> = HashMap::new();
+    let ctx = new_session();
+    // Assets whose table is registered in `ctx` with its real schema.
+    let mut known: HashSet<AssetKey> = HashSet::new();
     for observation in observations {
         let Ok(observed) = &observation.result else { continue };
         let Some(AssetDefinition::Source(source)) = project.asset(&observation.asset).map(|a| &a.definition) else {
             continue;
         };
-        let ctx = new_session();
         match register_files(&ctx, &observation.asset, &observed.files, FileSettings::of_source(source)).await {
             Ok(()) => {
-                if let Ok(frame) = ctx.table(table_reference(&observation.asset)).await {
-                    schemas.insert(observation.asset.clone(), Arc::new(frame.schema().as_arrow().clone()));
-                }
+                known.insert(observation.asset.clone());
             }
             Err(error) => {
                 let location = project.asset(&observation.asset).map(|a| a.location.clone());
@@ -47,34 +57,27 @@ pub async fn check_queries(project: &Project, observations: &[SourceObservation]
             }
         }
     }
+    // A snapshot of the session's settings and functions; it shares the
+    // session's catalog, so tables registered later are seen.
+    let state = ctx.state();
+    let mut samples = SampleParameters::default();
     for asset in project.assets() {
         let AssetDefinition::Sql(query) = &asset.definition else { continue };
-        let upstream: Option<Vec<(&AssetKey, &SchemaRef)>> =
-            query.tables.keys().map(|key| schemas.get(key).map(|schema| (key, schema))).collect();
-        let Some(upstream) = upstream else { continue };
-        let ctx = new_session();
-        let mut registered = true;
-        for (key, schema) in upstream {
-            registered &= register_empty(&ctx, key, schema).is_ok();
-        }
-        if !registered {
+        if !query.tables.keys().all(|key| known.contains(key)) {
             continue;
         }
-        let planned = match ctx.sql(&query.text).await {
-            Ok(frame) if !query.parameters.is_empty() => {
-                let sample = sample_parameters(asset);
-                frame.with_param_values(sample)
-            }
+        let planned = match state.create_logical_plan(&query.text).await {
+            Ok(plan) if !query.parameters.is_empty() => plan.with_param_values(samples.of(asset)),
             other => other,
         };
         match planned {
-            Ok(frame) => {
-                let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
+            Ok(plan) => {
+                let schema: SchemaRef = Arc::new(plan.schema().as_arrow().clone());
                 check_columns(asset, &schema, &mut diagnostics);
                 if register_empty(&ctx, asset.key(), &schema).is_ok() {
-                    check_queries_of_checks(&ctx, asset, &mut diagnostics).await;
+                    known.insert(asset.key().clone());
+                    check_queries_of_checks(&state, asset, &known, &mut diagnostics).await;
                 }
-                schemas.insert(asset.key().clone(), schema);
             }
             Err(error) => diagnostics.push(
                 Diagnostic::error(format!("asset `{}`: {}", asset.key(), error.strip_backtrace()))
@@ -91,22 +94,48 @@ fn register_empty(ctx: &SessionContext, key: &AssetKey, schema: &SchemaRef) -> R
     register_table(ctx, key, Arc::new(table)).map_err(|_| ())
 }
 
-/// Parameter values of the asset's first partition, so parameter types are known.
-fn sample_parameters(asset: &crate::definition::Asset) -> HashMap<String, datafusion::common::ScalarValue> {
-    let first = asset.spec.partitions.as_ref().and_then(|d| d.keys(chrono::Utc::now()).into_iter().next());
-    crate::sql::partition_parameters(asset, first.as_ref())
+/// Parameter values of an asset's first partition, so parameter types are
+/// known; computed once per partitions definition (they are shared between
+/// assets, and listing the keys of hourly partitions takes a while).
+#[derive(Default)]
+struct SampleParameters {
+    by_definition: HashMap<*const PartitionsDefinition, HashMap<String, ScalarValue>>,
+}
+
+impl SampleParameters {
+    fn of(&mut self, asset: &Asset) -> HashMap<String, ScalarValue> {
+        let Some(definition) = &asset.spec.partitions else { return HashMap::new() };
+        self.by_definition
+            .entry(Arc::as_ptr(definition))
+            .or_insert_with(|| {
+                let first = definition.keys(chrono::Utc::now()).into_iter().next();
+                crate::sql::partition_parameters(asset, first.as_ref())
+            })
+            .clone()
+    }
 }
 
 /// Plans each `sql` check against the asset's output schema (and its
-/// upstream tables, as when the check runs).
+/// upstream tables, as when the check runs). A check reading an upstream
+/// asset whose schema is unknown (a command's) is not planned.
 async fn check_queries_of_checks(
-    ctx: &SessionContext,
-    asset: &crate::definition::Asset,
+    state: &SessionState,
+    asset: &Asset,
+    known: &HashSet<AssetKey>,
     diagnostics: &mut Diagnostics,
 ) {
     for check in &asset.checks {
         let CheckKind::Sql { query } = &check.kind else { continue };
-        if let Err(error) = ctx.sql(query).await {
+        let reads_unknown_schema = crate::sql::analyze(query).map_or(true, |analyzed| {
+            analyzed.tables.iter().any(|table| {
+                let key = AssetKey::new(&crate::sql::table_reference_key(&table.reference));
+                !key.is_ok_and(|key| known.contains(&key))
+            })
+        });
+        if reads_unknown_schema {
+            continue;
+        }
+        if let Err(error) = state.create_logical_plan(query).await {
             diagnostics.push(
                 Diagnostic::error(format!(
                     "asset `{}`: check `{}`: {}",
@@ -120,7 +149,7 @@ async fn check_queries_of_checks(
     }
 }
 
-fn check_columns(asset: &crate::definition::Asset, schema: &SchemaRef, diagnostics: &mut Diagnostics) {
+fn check_columns(asset: &Asset, schema: &SchemaRef, diagnostics: &mut Diagnostics) {
     for check in &asset.checks {
         let columns: Vec<&String> = match &check.kind {
             CheckKind::NotNull { columns } | CheckKind::Unique { columns } => columns.iter().collect(),

@@ -112,8 +112,9 @@ pub struct AssetsFile {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssetDecl {
-    /// Asset key: 1-3 segments of letters, digits and `_`, joined by `/`
-    /// (`raw/flights`). SQL refers to it as the table `raw.flights`.
+    /// Asset key: 1-3 segments of letters, digits and `_` (at most 255
+    /// each), joined by `/` (`raw/flights`). SQL refers to it as the table
+    /// `raw.flights`.
     #[schemars(with = "String")]
     pub key: Spanned<String>,
     /// What the asset holds, for people.
@@ -299,7 +300,8 @@ pub struct CheckDecl {
     pub row_count: Option<RowCountDecl>,
     /// A query over the asset (by its table name) whose rows are violations.
     #[serde(default)]
-    pub sql: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub sql: Option<Spanned<String>>,
 }
 
 /// `accepted_values: { column: origin, values: [EWR, JFK, LGA] }`.

@@ -23,10 +23,128 @@ pub fn parse<T: DeserializeOwned>(file: &SourceFile) -> Result<T, Diagnostic> {
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
     };
     serde_saphyr::from_str_with_options(&file.text, options).map_err(|error| {
-        let message = serde_saphyr::DefaultMessageFormatter.format_message(&error).into_owned();
+        let message = tidy_message(&serde_saphyr::DefaultMessageFormatter.format_message(&error));
         let location = error.location().map(|l| location(file, &l));
-        Diagnostic::error(tidy_message(&message)).at_opt(location)
+        match location.as_ref().and_then(|at| unclosed_bracket(file, at)) {
+            Some(bracket) => bracket_diagnostic(file, bracket, &message, location.as_ref()),
+            None => Diagnostic::error(message).at_opt(location),
+        }
     })
+}
+
+/// Whether a YAML text holds no value at all: only blank lines, comments
+/// and document markers (an empty file parses as "unexpected end of input",
+/// which does not say what is missing).
+pub fn is_empty_document(text: &str) -> bool {
+    text.lines().map(str::trim).all(|line| line.is_empty() || line.starts_with('#') || line == "---" || line == "...")
+}
+
+/// A syntax error after an unclosed `[` or `{` of an earlier line is about
+/// that bracket (`deps: [a, b` then `checks:` gives "illegal placement of
+/// ':' indicator" at `checks:`): the byte offset of the innermost bracket
+/// still open where the parser stopped, if it opened on an earlier line.
+fn unclosed_bracket(file: &SourceFile, error: &Location) -> Option<usize> {
+    let until = file.text.floor_char_boundary(error.offset);
+    let error_line_start = file.text[..until].rfind('\n').map_or(0, |i| i + 1);
+    open_flow_bracket(&file.text, until).filter(|&bracket| bracket < error_line_start)
+}
+
+fn bracket_diagnostic(file: &SourceFile, bracket: usize, message: &str, stopped: Option<&Location>) -> Diagnostic {
+    let open = &file.text[bracket..bracket + 1];
+    let close = if open == "[" { "]" } else { "}" };
+    let stopped = stopped.map(|at| format!(" at {}:{}", at.line, at.column)).unwrap_or_default();
+    Diagnostic::error(format!("unclosed `{open}`"))
+        .at(file.location_at_offset(bracket, 1))
+        .with_label(format!("this `{open}` is never closed"))
+        .with_help(format!("close it with `{close}`; the YAML parser stopped{stopped} with: {message}"))
+}
+
+/// The byte offset of the innermost flow collection (`[` or `{`) still open
+/// at byte `until` of `text`. A light scan, not a YAML parser: it knows
+/// quoted and plain scalars, comments and block scalars (`sql: |`) well
+/// enough not to take a bracket in a string or a query for a flow collection.
+fn open_flow_bracket(text: &str, until: usize) -> Option<usize> {
+    let mut scan = FlowScan::default();
+    let mut line_start = 0;
+    for line in text.split_inclusive('\n') {
+        if line_start >= until {
+            break;
+        }
+        scan.line(line, line_start, line.floor_char_boundary(until - line_start));
+        line_start += line.len();
+    }
+    scan.open.last().copied()
+}
+
+/// The state of [`open_flow_bracket`] between lines.
+#[derive(Default)]
+struct FlowScan {
+    /// Byte offsets of the brackets open so far, innermost last.
+    open: Vec<usize>,
+    /// The quote of the quoted scalar being read (it may span lines).
+    quote: Option<char>,
+    /// Inside a block scalar: lines indented deeper than this are its text.
+    block_scalar_parent_indent: Option<usize>,
+}
+
+impl FlowScan {
+    /// Reads the first `end` bytes of `line`, which starts at byte
+    /// `line_start` of the text.
+    fn line(&mut self, line: &str, line_start: usize, end: usize) {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        if let Some(parent) = self.block_scalar_parent_indent {
+            if line.trim().is_empty() || indent > parent {
+                return;
+            }
+            self.block_scalar_parent_indent = None;
+        }
+        // The last syntax character on this line, to tell the start of a
+        // value (`key: [`, `- "`) from the inside of one.
+        let mut previous: Option<char> = None;
+        let mut in_plain_scalar = false;
+        let mut chars = line[..end].char_indices().peekable();
+        while let Some((index, c)) = chars.next() {
+            if let Some(quote) = self.quote {
+                let next = chars.peek().map(|&(_, next)| next);
+                if c == '\\' && quote == '"' || c == '\'' && quote == '\'' && next == Some('\'') {
+                    chars.next(); // an escaped character
+                } else if c == quote {
+                    self.quote = None;
+                    previous = Some(c);
+                }
+                continue;
+            }
+            let next = chars.peek().map(|&(_, next)| next);
+            let after_space = index == 0 || line[..index].ends_with([' ', '\t']);
+            if in_plain_scalar {
+                let ends = c == ':' && next.is_none_or(char::is_whitespace)
+                    || c == '#' && after_space
+                    || !self.open.is_empty() && matches!(c, ',' | '[' | ']' | '{' | '}');
+                if !ends {
+                    continue;
+                }
+                in_plain_scalar = false;
+            }
+            let starts_value = matches!(previous, None | Some(':' | '-' | '?' | '[' | '{' | ','));
+            match c {
+                '#' if after_space => return,
+                '\'' | '"' if starts_value => self.quote = Some(c),
+                '[' | '{' if starts_value || !self.open.is_empty() => self.open.push(line_start + index),
+                ']' | '}' => {
+                    self.open.pop();
+                }
+                '|' | '>' if self.open.is_empty() && matches!(previous, Some(':' | '-')) => {
+                    self.block_scalar_parent_indent = Some(indent);
+                }
+                ':' | '-' | '?' | ',' => {}
+                _ if starts_value && !c.is_whitespace() => in_plain_scalar = true,
+                _ => {}
+            }
+            if !c.is_whitespace() {
+                previous = Some(c);
+            }
+        }
+    }
 }
 
 /// The [`Location`] of a serde-saphyr location in `file`.
@@ -57,5 +175,51 @@ fn tidy_message(message: &str) -> String {
             first.to_lowercase().chain(chars).collect()
         }
         _ => message.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_bracket_left_open() {
+        let text = "assets:\n  - key: a\n    deps: [b, c\n    sql: SELECT 1\n";
+        let error = text.find("sql").unwrap();
+        assert_eq!(open_flow_bracket(text, error), Some(text.find('[').unwrap()));
+        let closed = "deps: [b, {x: 1}]\nsql: SELECT 1\n";
+        assert_eq!(open_flow_bracket(closed, closed.len()), None);
+    }
+
+    #[test]
+    fn brackets_in_strings_comments_and_queries_are_text() {
+        let text = concat!(
+            "description: 'a [note'\n",
+            "title: \"it's {x\"\n",
+            "name: a[0] # [not a list\n",
+            "query: SELECT '{' AS y\n",
+            "list: [it's, {a: '['}]\n",
+            "sql: |\n",
+            "  SELECT '[' AS x, ARRAY[1, 2\n",
+            "checks: [\n",
+        );
+        assert_eq!(open_flow_bracket(text, text.len()), Some(text.rfind('[').unwrap()));
+        let before_checks = text.find("checks").unwrap();
+        assert_eq!(open_flow_bracket(text, before_checks), None);
+    }
+
+    #[test]
+    fn an_unclosed_bracket_is_named_with_its_position() {
+        let file = SourceFile::new("a.yaml", "assets:\n  - key: a\n    deps: [b, c\n    sql: SELECT 1\n");
+        let diagnostic = parse::<serde::de::IgnoredAny>(&file).unwrap_err();
+        assert!(diagnostic.message.contains("unclosed `[`"), "{diagnostic}");
+        assert!(diagnostic.to_string().starts_with("a.yaml:3:11: "), "{diagnostic}");
+    }
+
+    #[test]
+    fn empty_documents_are_recognized() {
+        assert!(is_empty_document(""));
+        assert!(is_empty_document("# only a comment\n\n---\n"));
+        assert!(!is_empty_document("name: x"));
     }
 }

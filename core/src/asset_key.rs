@@ -12,6 +12,16 @@ use serde::{Deserialize, Serialize};
 /// three segments.
 pub const MAX_ASSET_KEY_SEGMENTS: usize = 3;
 
+/// Maximum length of one segment of an asset key, in bytes (segments are
+/// ASCII, so also in characters).
+///
+/// Each segment becomes a folder name under the data folder
+/// (`.cairn/data/raw/flights/...`), and file systems limit a path component
+/// to 255 bytes (`NAME_MAX` on Linux ext4, XFS and btrfs, and on macOS APFS;
+/// NTFS allows 255 UTF-16 units). A longer segment would pass validation and
+/// then fail at the first materialization with "File name too long".
+pub const MAX_ASSET_KEY_SEGMENT_BYTES: usize = 255;
+
 /// The name of an asset: one to three segments separated by `/`
 /// (`raw/flights`, `flights_daily`).
 ///
@@ -61,6 +71,17 @@ pub enum AssetKeyError {
         /// The offending segment.
         segment: String,
     },
+    /// A segment longer than [`MAX_ASSET_KEY_SEGMENT_BYTES`]. The key is
+    /// shown shortened: it may be thousands of characters long.
+    #[error(
+        "asset key `{shown}` has a segment of {length} characters; at most {MAX_ASSET_KEY_SEGMENT_BYTES} are allowed, because each segment becomes a folder name"
+    )]
+    SegmentTooLong {
+        /// The start of the rejected key, ending in `...` when cut.
+        shown: String,
+        /// Length of the longest segment, in bytes.
+        length: usize,
+    },
     /// More than [`MAX_ASSET_KEY_SEGMENTS`] segments.
     #[error("asset key `{key}` has {count} segments; at most 3 are allowed (`catalog/schema/table`)")]
     TooManySegments {
@@ -77,7 +98,8 @@ impl AssetKey {
     /// # Errors
     /// [`AssetKeyError`] when the key is empty, has an empty, `.` or `..`
     /// segment, a character outside `[A-Za-z0-9_/]`, a segment starting with a
-    /// digit, or more than [`MAX_ASSET_KEY_SEGMENTS`] segments.
+    /// digit, a segment longer than [`MAX_ASSET_KEY_SEGMENT_BYTES`], or more
+    /// than [`MAX_ASSET_KEY_SEGMENTS`] segments.
     pub fn new(key: &str) -> Result<Self, AssetKeyError> {
         if key.is_empty() {
             return Err(AssetKeyError::Empty);
@@ -101,6 +123,9 @@ impl AssetKey {
         if count > MAX_ASSET_KEY_SEGMENTS {
             return Err(AssetKeyError::TooManySegments { key: key.to_owned(), count });
         }
+        if let Some(length) = key.split('/').map(str::len).filter(|&n| n > MAX_ASSET_KEY_SEGMENT_BYTES).max() {
+            return Err(AssetKeyError::SegmentTooLong { shown: shortened(key), length });
+        }
         Ok(Self(Arc::from(key)))
     }
 
@@ -118,6 +143,16 @@ impl AssetKey {
     /// (`raw/flights` is the table `raw.flights`).
     pub fn to_table_name(&self) -> String {
         self.0.replace('/', ".")
+    }
+}
+
+/// The first 40 characters of a (valid-charactered, so ASCII) key, with
+/// `...` when cut, for error messages.
+fn shortened(key: &str) -> String {
+    const SHOWN: usize = 40;
+    match key.get(..SHOWN) {
+        Some(start) if key.len() > SHOWN => format!("{start}..."),
+        _ => key.to_owned(),
     }
 }
 
@@ -172,6 +207,20 @@ mod tests {
         assert!(matches!(AssetKey::new("a b"), Err(AssetKeyError::InvalidCharacter { .. })));
         assert!(matches!(AssetKey::new("2013/x"), Err(AssetKeyError::LeadingDigit { .. })));
         assert!(matches!(AssetKey::new("a/b/c/d"), Err(AssetKeyError::TooManySegments { count: 4, .. })));
+    }
+
+    #[test]
+    fn limits_each_segment_to_what_a_file_system_allows() {
+        let longest = "x".repeat(MAX_ASSET_KEY_SEGMENT_BYTES);
+        assert!(AssetKey::new(&format!("raw/{longest}")).is_ok());
+        let too_long = format!("raw/{longest}y");
+        assert_eq!(
+            AssetKey::new(&too_long),
+            Err(AssetKeyError::SegmentTooLong { shown: format!("raw/{}...", "x".repeat(36)), length: 256 })
+        );
+        let message = AssetKey::new(&"a".repeat(5_000)).unwrap_err().to_string();
+        assert!(message.contains("a segment of 5000 characters; at most 255"), "{message}");
+        assert!(message.len() < 200, "the key is shortened: {message}");
     }
 
     #[test]

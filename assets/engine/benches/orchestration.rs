@@ -10,14 +10,19 @@
 //!    materialized before);
 //!
 //! for 10,000 assets (10% partitioned) and for 1,000 assets × 365 daily
-//! partitions; then the orchestration overhead of one materialization (a
+//! partitions; then the deep validation of `cairn validate` (load, observe
+//! the sources, plan every query with DataFusion) of 10,000 SQL assets;
+//! then the orchestration overhead of one materialization (a
 //! one-row SQL asset): step wall time minus DataFusion's own query time,
 //! with a real SQLite store and real Parquet output. Finally the process's
 //! peak resident memory. Targets (2-core machine): 10,000 assets load +
-//! plan < 1 s; 1,000 × 365 planned < 0.5 s; peak memory < 500 MB;
-//! overhead < 10 ms per materialization.
+//! plan < 1 s; 1,000 × 365 planned < 0.5 s; `cairn validate` of 10,000
+//! SQL assets < 1 s; peak memory < 500 MB; overhead < 10 ms per
+//! materialization.
 //!
-//! `CAIRN_BENCH_QUICK=1` runs fewer iterations (for a smoke test).
+//! `CAIRN_BENCH_QUICK=1` runs fewer iterations (for a smoke test). A
+//! word after the flags runs only the scenarios whose title contains it:
+//! `cargo bench -p cairn-engine --bench orchestration -- validate`.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -25,6 +30,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use cairn_assets::Project;
+use cairn_assets::observe::observe_sources;
+use cairn_assets::validate::check_queries;
 use cairn_core::planner::{PartitionFilter, Plan, PlanRequest, plan};
 use cairn_core::staleness::Staleness;
 use cairn_core::state::{InputVersion, MaterializationRecord, ObservationRecord, StoredState};
@@ -36,18 +43,32 @@ use chrono::{DateTime, TimeZone, Utc};
 fn main() {
     let quick = std::env::var_os("CAIRN_BENCH_QUICK").is_some();
     let iterations = if quick { 3 } else { 11 };
+    // `cargo bench` passes `--bench`; the first other argument filters.
+    let filter = std::env::args().skip(1).find(|arg| !arg.starts_with('-')).unwrap_or_default();
     println!("cairn orchestration benchmarks ({iterations} iterations each; median [min .. max])\n");
 
     let wide = Synthetic { assets: 10_000, partitioned_share: 0.1, sources: 20 };
-    bench_project("10,000 assets, 10% daily-partitioned", &wide, iterations);
-
     let deep = Synthetic { assets: 1_000, partitioned_share: 1.0, sources: 10 };
-    bench_project("1,000 assets x 365 daily partitions", &deep, iterations);
-
-    bench_overhead(if quick { 20 } else { 200 });
+    let sql = Synthetic { assets: 10_020, partitioned_share: 0.0, sources: 20 };
+    let scenarios: [(&str, &Scenario); 4] = [
+        ("10,000 assets, 10% daily-partitioned", &|title| bench_project(title, &wide, iterations)),
+        ("1,000 assets x 365 daily partitions", &|title| bench_project(title, &deep, iterations)),
+        ("cairn validate of 10,000 SQL assets (load, observe sources, plan every query)", &|title| {
+            bench_validate(title, &sql, iterations)
+        }),
+        ("orchestration overhead per materialization", &|title| bench_overhead(title, if quick { 20 } else { 200 })),
+    ];
+    for (title, run) in scenarios {
+        if title.contains(&filter) {
+            run(title);
+        }
+    }
 
     println!("\npeak resident memory of the last scenario: {:.0} MB", peak_memory_mb());
 }
+
+/// Runs one benchmark scenario, given its title.
+type Scenario<'a> = dyn Fn(&str) + 'a;
 
 /// A layered DAG: `sources` source assets, then layers of 100 assets, each
 /// reading two assets of the previous layer.
@@ -206,11 +227,29 @@ fn bench_project(title: &str, shape: &Synthetic, iterations: usize) {
     println!("  peak resident memory during this scenario: {:.0} MB\n", peak_memory_mb());
 }
 
-fn bench_overhead(assets: usize) {
+/// What `cairn validate` does: load the project, observe the sources, and
+/// plan every query and check with DataFusion.
+fn bench_validate(title: &str, shape: &Synthetic, iterations: usize) {
+    println!("== {title}");
     reset_peak_memory();
-    println!(
-        "== orchestration overhead per materialization ({assets} one-row SQL assets, SQLite store, Parquet output)"
-    );
+    let dir = tempfile::tempdir().unwrap();
+    shape.write(dir.path());
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let (times, problems) = measure(iterations, || {
+        runtime.block_on(async {
+            let project = Project::load(dir.path()).expect("synthetic project is valid");
+            let observations = observe_sources(&project).await;
+            check_queries(&project, &observations).await
+        })
+    });
+    assert!(!problems.has_errors(), "the synthetic queries plan:\n{problems}");
+    report_times("load + observe + plan every query", &times);
+    println!("  peak resident memory during this scenario: {:.0} MB\n", peak_memory_mb());
+}
+
+fn bench_overhead(title: &str, assets: usize) {
+    reset_peak_memory();
+    println!("== {title} ({assets} one-row SQL assets, SQLite store, Parquet output)");
     let dir = tempfile::tempdir().unwrap();
     let mut yaml = String::from("name: overhead\nassets:\n");
     for index in 0..assets {

@@ -1,20 +1,34 @@
 //! Asset checks from YAML, and the use of partition parameters.
 
+use std::collections::BTreeMap;
+
 use cairn_core::AssetKey;
 use cairn_core::check::CheckSeverity;
 use cairn_core::partitions::PartitionsDefinition;
 
+use super::kinds::{known_table, table_location, unknown_table};
 use super::text::{find_in_query, position_in_scalar};
 use crate::definition::{AssetDefinition, Check, CheckKind, Scalar};
-use crate::diagnostic::{Diagnostic, SourceFile};
+use crate::diagnostic::{Diagnostic, Location, SourceFile};
 use crate::sql;
 use crate::wire::{CheckDecl, ScalarDecl, SeverityDecl};
 use crate::yaml::{Spanned, spanned_location};
+
+/// The tables a check's query may read: the asset's own, and for a SQL
+/// asset the upstream assets (the check runs in the session of the query).
+pub(super) struct CheckTables<'a> {
+    /// Every asset of the project, for "did you mean".
+    pub known: &'a BTreeMap<AssetKey, (SourceFile, Location)>,
+    /// The upstream assets registered when the checks run (`None` when
+    /// they are unknown because the asset's query did not resolve).
+    pub upstream: Option<Vec<AssetKey>>,
+}
 
 pub(super) fn resolve_checks(
     file: &SourceFile,
     key: &AssetKey,
     decls: &[Spanned<CheckDecl>],
+    tables: &CheckTables<'_>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Check> {
     let mut checks: Vec<Check> = Vec::new();
@@ -38,7 +52,7 @@ pub(super) fn resolve_checks(
             kinds.push(CheckKind::RowCount { min: bounds.min, max: bounds.max });
         }
         if let Some(query) = &decl.sql {
-            kinds.push(CheckKind::Sql { query: query.clone() });
+            kinds.push(CheckKind::Sql { query: query.value.clone() });
         }
         if kinds.len() != 1 {
             diagnostics.push(
@@ -64,6 +78,11 @@ pub(super) fn resolve_checks(
             );
             continue;
         }
+        if let Some(query) = &decl.sql
+            && !check_tables(file, key, &name, query, tables, diagnostics)
+        {
+            continue;
+        }
         let severity = match decl.severity {
             Some(SeverityDecl::Warn) => CheckSeverity::Warn,
             Some(SeverityDecl::Error) | None => CheckSeverity::Error,
@@ -71,6 +90,43 @@ pub(super) fn resolve_checks(
         checks.push(Check { name, severity, kind, location: at });
     }
     checks
+}
+
+/// Reports each table of a check's query that is no asset (with the
+/// closest one), or an asset the check cannot read; true when all are fine.
+fn check_tables(
+    file: &SourceFile,
+    key: &AssetKey,
+    check: &str,
+    query: &Spanned<String>,
+    tables: &CheckTables<'_>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> bool {
+    let Ok(analyzed) = sql::analyze(&query.value) else { return false };
+    let start = spanned_location(file, query);
+    let subject = format!("asset `{key}`: check `{check}`");
+    let mut ok = true;
+    for table in &analyzed.tables {
+        let at = table_location(file, &start, &query.value, table);
+        let written = table.reference.to_string();
+        match known_table(table, tables.known) {
+            None => diagnostics.push(unknown_table(&subject, &written, tables.known, at)),
+            Some(asset) if &asset == key => continue,
+            Some(asset) if tables.upstream.as_ref().is_none_or(|upstream| upstream.contains(&asset)) => continue,
+            Some(asset) => diagnostics.push(
+                Diagnostic::error(format!(
+                    "{subject} reads `{written}`, which is neither the asset nor one of its upstream assets"
+                ))
+                .at(at)
+                .with_help(format!(
+                    "a check reads the asset's own table and, for a SQL asset, its upstream tables; \
+                     add `{asset}` to `deps` to read it"
+                )),
+            ),
+        }
+        ok = false;
+    }
+    ok
 }
 
 fn check_problem(kind: &CheckKind) -> Option<String> {

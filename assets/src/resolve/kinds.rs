@@ -8,7 +8,7 @@ use cairn_core::AssetKey;
 use super::text::{find_in_query, position_in_scalar, suggest};
 use crate::definition::{CommandDefinition, FileExtension, OutputFormat, SourceDefinition, SqlDefinition, TableFormat};
 use crate::diagnostic::{Diagnostic, Location, SourceFile};
-use crate::sql::{self, SqlError};
+use crate::sql::{self, SqlError, TableRead};
 use crate::wire::{AssetDecl, FileFormatDecl, OutputFormatDecl, SourceDecl};
 use crate::yaml::{Spanned, spanned_location};
 
@@ -105,13 +105,10 @@ pub(super) fn resolve_sql(
     };
     let mut tables = BTreeMap::new();
     let mut ok = true;
-    for reference in &analyzed.tables {
-        let written = reference.to_string();
-        let at = find_in_query(&query.value, &written)
-            .map(|(line, column)| position_in_scalar(file, &start, line, column).with_length(written.len()))
-            .unwrap_or_else(|| start.clone());
-        let as_key = sql::table_reference_key(reference);
-        match AssetKey::new(&as_key).ok().filter(|k| known.contains_key(k)) {
+    for table in &analyzed.tables {
+        let written = table.reference.to_string();
+        let at = table_location(file, &start, &query.value, table);
+        match known_table(table, known) {
             Some(upstream) if &upstream == key => {
                 diagnostics.push(Diagnostic::error(format!("asset `{key}` reads its own table `{written}`")).at(at));
                 ok = false;
@@ -123,20 +120,7 @@ pub(super) fn resolve_sql(
                 tables.insert(upstream, written);
             }
             None => {
-                let help = suggest(
-                    &written,
-                    known.keys().map(|k| k.to_table_name()).collect::<Vec<_>>().iter().map(String::as_str),
-                    |s| format!("did you mean `{s}` (asset `{}`)?", s.replace('.', "/")),
-                )
-                .unwrap_or_else(|| {
-                    "SQL assets read other assets as tables: asset `raw/flights` is table `raw.flights`".into()
-                });
-                diagnostics.push(
-                    Diagnostic::error(format!("asset `{key}`: unknown table `{written}`"))
-                        .at(at)
-                        .with_label("no asset has this name")
-                        .with_help(help),
-                );
+                diagnostics.push(unknown_table(&format!("asset `{key}`"), &written, known, at));
                 ok = false;
             }
         }
@@ -149,6 +133,43 @@ pub(super) fn resolve_sql(
         format,
         location: start,
     })
+}
+
+/// Where `table` is named in `query`, the text of the YAML value at `start`.
+pub(super) fn table_location(file: &SourceFile, start: &Location, query: &str, table: &TableRead) -> Location {
+    let written = table.reference.to_string();
+    table
+        .position
+        .or_else(|| find_in_query(query, &written))
+        .map(|(line, column)| position_in_scalar(file, start, line, column).with_length(written.len()))
+        .unwrap_or_else(|| start.clone())
+}
+
+/// The asset a table of a query names, if there is one.
+pub(super) fn known_table(table: &TableRead, known: &BTreeMap<AssetKey, (SourceFile, Location)>) -> Option<AssetKey> {
+    AssetKey::new(&sql::table_reference_key(&table.reference)).ok().filter(|k| known.contains_key(k))
+}
+
+/// `unknown table` with the closest asset's table name, for the query of an
+/// asset or of a check (`subject` is `asset `a`` or `asset `a`: check `c``).
+pub(super) fn unknown_table(
+    subject: &str,
+    written: &str,
+    known: &BTreeMap<AssetKey, (SourceFile, Location)>,
+    at: Location,
+) -> Diagnostic {
+    let did_you_mean = |table: &str| format!("did you mean `{table}` (asset `{}`)?", table.replace('.', "/"));
+    let tables: Vec<String> = known.keys().map(AssetKey::to_table_name).collect();
+    // `flights` for `raw.flights` is the schema left out, not a typo.
+    let same_name_in_a_schema = tables.iter().find(|table| table.rsplit('.').next() == Some(written));
+    let help = same_name_in_a_schema
+        .map(|table| did_you_mean(table))
+        .or_else(|| suggest(written, tables.iter().map(String::as_str), did_you_mean))
+        .unwrap_or_else(|| "SQL assets read other assets as tables: asset `raw/flights` is table `raw.flights`".into());
+    Diagnostic::error(format!("{subject}: unknown table `{written}`"))
+        .at(at)
+        .with_label("no asset has this name")
+        .with_help(help)
 }
 
 /// The table format of `output_format` (Parquet by default).

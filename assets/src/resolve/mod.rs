@@ -23,7 +23,7 @@ use crate::diagnostic::{Diagnostic, Location, SourceFile};
 use crate::wire::{AssetDecl, OutputFormatDecl};
 use crate::yaml::spanned_location;
 
-use checks::{check_parameters, resolve_checks};
+use checks::{CheckTables, check_parameters, resolve_checks};
 use code_version::code_version;
 use freshness::resolve_freshness;
 use kinds::{resolve_command, resolve_source, resolve_sql, table_format};
@@ -59,7 +59,45 @@ pub(crate) fn resolve_assets(root: &Path, declared: Vec<Declared>, diagnostics: 
         }
     }
     assign_mappings(&mut partials, diagnostics);
+    for partial in &partials {
+        warn_if_partitions_are_alike(&partial.asset, diagnostics);
+    }
     partials.into_iter().map(|partial| partial.asset).collect()
+}
+
+/// Warns about a partitioned SQL asset whose query cannot tell its
+/// partitions apart: it uses no partition parameter and reads no
+/// partitioned upstream (such an upstream's table holds only the
+/// partitions its mapping selects, so reading it does restrict the rows).
+/// Every partition would hold the same rows.
+fn warn_if_partitions_are_alike(asset: &Asset, diagnostics: &mut Vec<Diagnostic>) {
+    let (Some(partitions), AssetDefinition::Sql(query)) = (&asset.spec.partitions, &asset.definition) else {
+        return;
+    };
+    let reads_partitioned_upstream =
+        asset.spec.deps.iter().any(|dep| dep.mapping != PartitionMapping::Whole && query.tables.contains_key(&dep.key));
+    if !query.parameters.is_empty() || reads_partitioned_upstream {
+        return;
+    }
+    let help = match partitions.as_ref() {
+        PartitionsDefinition::TimeWindow(_) => {
+            "filter on the partition's window, e.g. `WHERE ts >= $partition_start AND ts < $partition_end` \
+             (or on `$partition_key`), or remove `partitions:`"
+        }
+        PartitionsDefinition::Static(_) => {
+            "filter on the partition, e.g. `WHERE region = $partition_key`, or remove `partitions:`"
+        }
+    };
+    diagnostics.push(
+        Diagnostic::warning(format!(
+            "asset `{}` is partitioned, but its query uses no partition parameter and reads no partitioned asset: \
+             every partition would hold the same rows",
+            asset.key()
+        ))
+        .at(query.location.clone().with_length(0))
+        .with_label("this query reads the same rows for every partition")
+        .with_help(help),
+    );
 }
 
 /// Validates every key and reports duplicates; returns key -> (file, location of `key:`).
@@ -86,7 +124,7 @@ fn collect_keys(
                 Diagnostic::error(format!("invalid asset key: {error}"))
                     .at(location.with_length(decl.key.value.len()))
                     .with_help(
-                        "asset keys are 1-3 segments of letters, digits and `_`, joined by `/`, like `raw/flights`",
+                        "asset keys are 1-3 segments of letters, digits and `_` (up to 255 each), joined by `/`, like `raw/flights`",
                     ),
             ),
         }
@@ -177,7 +215,16 @@ fn resolve_one(
                 .push(Diagnostic::error(format!("asset `{key}`: invalid dependency: {problem}")).at(dep_location)),
         }
     }
-    let checks = resolve_checks(file, &key, &decl.checks, diagnostics);
+    // The engine registers a SQL asset's upstream tables for its checks;
+    // other assets' checks see only the asset's own table. A query that did
+    // not resolve leaves the upstream assets unknown.
+    let upstream = match (&definition, &decl.sql) {
+        (Some(AssetDefinition::Sql(_)), _) => Some(dep_locations.iter().map(|(k, _)| k.clone()).collect()),
+        (None, Some(_)) => None,
+        _ => Some(Vec::new()),
+    };
+    let check_tables = CheckTables { known, upstream };
+    let checks = resolve_checks(file, &key, &decl.checks, &check_tables, diagnostics);
     let freshness = decl.freshness.as_ref().and_then(|f| resolve_freshness(file, &key, f, diagnostics));
     let definition = definition?;
     // With invalid partitions (already reported), parameter use cannot be judged.
