@@ -289,8 +289,8 @@ impl FromStr for RunOrigin {
             "automation" => Ok(Self::Automation),
             other => other
                 .strip_prefix("backfill:")
-                .and_then(|id| id.parse().ok())
-                .map(Self::Backfill)
+                .and_then(|id| id.parse::<BackfillId>().ok())
+                .map(|id| Self::Backfill(id.0))
                 .ok_or_else(|| format!("unknown run origin `{other}`")),
         }
     }
@@ -415,5 +415,7 @@ mod tests {
             assert_eq!(origin.to_string().parse::<RunOrigin>(), Ok(origin));
         }
         assert!("backfill:x".parse::<RunOrigin>().is_err());
+        // The backfill as the API and the CLI name it.
+        assert_eq!("backfill:b-7".parse::<RunOrigin>(), Ok(RunOrigin::Backfill(7)));
     }
 }

@@ -200,7 +200,7 @@ impl Run {
     /// The backfill that launched it.
     async fn backfill_id(&self) -> Option<ID> {
         match self.record.origin {
-            cairn_store::RunOrigin::Backfill(id) => Some(id.to_string().into()),
+            cairn_store::RunOrigin::Backfill(id) => Some(cairn_store::BackfillId(id).to_string().into()),
             _ => None,
         }
     }
