@@ -31,7 +31,7 @@ use cairn_core::partitions::PartitionKey;
 use cairn_core::state::AssetPartition;
 use cairn_core::{CodeVersion, DataVersion};
 use cairn_engine::{CancellationToken, Instance};
-use cairn_server::graphql::{CairnSchema, schema};
+use cairn_server::graphql::{Api, schema};
 use cairn_server::state::{AppState, Execution};
 use cairn_store::BackfillStatus;
 use cairn_store::testing::{SyntheticMaterialization, insert_materializations};
@@ -115,7 +115,7 @@ fn end(cadence: &str, count: usize) -> String {
 }
 
 /// A server state over the project in `dir` (no executor unless asked).
-async fn server(dir: &Path, executors: Option<usize>) -> (Arc<AppState>, CairnSchema, CancellationToken) {
+async fn server(dir: &Path, executors: Option<usize>) -> (Arc<AppState>, Api, CancellationToken) {
     let instance = Instance::open(dir, None).await.unwrap();
     let shutdown = CancellationToken::new();
     let state = AppState::new(instance, dir.to_path_buf(), None, None, Execution { executors }, shutdown.clone());
@@ -124,7 +124,7 @@ async fn server(dir: &Path, executors: Option<usize>) -> (Arc<AppState>, CairnSc
 }
 
 /// Executes `query`, failing on any GraphQL error.
-async fn execute(schema: &CairnSchema, query: &str) -> serde_json::Value {
+async fn execute(schema: &Api, query: &str) -> serde_json::Value {
     let response = schema.execute(query).await;
     assert!(response.errors.is_empty(), "{query}: {:?}", response.errors);
     response.data.into_json().unwrap()
@@ -300,7 +300,7 @@ fn trivial_daily(dir: &Path, partitions: usize) {
     .unwrap();
 }
 
-async fn launch_all(schema: &CairnSchema, partitions: usize) -> i64 {
+async fn launch_all(schema: &Api, partitions: usize) -> i64 {
     let last = NaiveDate::from_ymd_opt(2021, 1, 1).unwrap() + chrono::Days::new(partitions as u64 - 1);
     let response = execute(
         schema,

@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
-use crate::graphql::{Authenticated, CairnSchema};
+use crate::graphql::{Api, Authenticated};
 use crate::metrics::Metrics;
 use crate::state::AppState;
 
@@ -26,8 +26,8 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 /// What the handlers share.
 #[derive(Clone)]
 pub struct Shared {
-    /// The GraphQL schema.
-    pub schema: CairnSchema,
+    /// The GraphQL schema, with its limits.
+    pub schema: Api,
     /// The server's state.
     pub state: Arc<AppState>,
     /// Metrics.

@@ -19,11 +19,11 @@ mod runs;
 
 use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest};
-use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{Context, Enum, Schema, ServerError, ServerResult, SimpleObject, Variables};
+use async_graphql::parser::types::{Selection, SelectionSet};
+use async_graphql::{Context, Data, Enum, Executor, Request, Response, Schema, ServerError, SimpleObject};
 use cairn_core::AssetKey;
 use chrono::{DateTime, Utc};
+use futures::stream::{BoxStream, StreamExt};
 
 pub use assets::View;
 pub use root::{MutationRoot, QueryRoot, SubscriptionRoot};
@@ -47,14 +47,14 @@ pub const MAX_PAGE: i32 = 1_000;
 #[derive(Debug, Clone, Copy)]
 pub struct Authenticated(pub bool);
 
-/// Builds the schema around the server's state.
-pub fn schema(state: Arc<AppState>) -> CairnSchema {
-    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
+/// Builds the schema around the server's state, with its limits.
+pub fn schema(state: Arc<AppState>) -> Api {
+    let schema = Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
         .data(state)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
-        .extension(Limits)
-        .finish()
+        .finish();
+    Api { schema }
 }
 
 /// The SDL of the schema (for `api/schema.graphql`).
@@ -161,46 +161,70 @@ fn freshness_of(view: &View, key: &AssetKey) -> Option<Freshness> {
     })
 }
 
-/// Counts aliases, and gives every error a code.
-struct Limits;
+/// The schema with Cairn's limits and error codes around it: what the HTTP
+/// handler and the WebSocket endpoint execute requests with (an
+/// async-graphql [`Executor`]). It refuses documents with more than
+/// [`MAX_ALIASES`] aliases and gives every error a code
+/// ([`crate::error::classify`]).
+///
+/// This is done around the schema rather than in an async-graphql
+/// extension because any extension makes async-graphql call it for every
+/// field of every list item: at 10,000 lineage nodes that was most of the
+/// query's time.
+#[derive(Clone)]
+pub struct Api {
+    schema: CairnSchema,
+}
 
-impl ExtensionFactory for Limits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Limits)
+impl Api {
+    /// Executes one request (a query or a mutation).
+    pub async fn execute(&self, request: impl Into<Request>) -> Response {
+        Executor::execute(self, request.into()).await
     }
 }
 
-#[async_trait::async_trait]
-impl Extension for Limits {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> async_graphql::Response {
-        let mut response = next.run(ctx).await;
+impl Executor for Api {
+    async fn execute(&self, request: Request) -> Response {
+        if let Err(error) = check_aliases(&request.query) {
+            return Response::from_errors(vec![error]);
+        }
+        let mut response = self.schema.execute(request).await;
         response.errors.iter_mut().for_each(classify);
         response
     }
 
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        let mut aliases = 0;
-        for (_, operation) in document.operations.iter() {
-            aliases += count_aliases(&operation.node.selection_set.node);
+    fn execute_stream(&self, request: Request, session_data: Option<Arc<Data>>) -> BoxStream<'static, Response> {
+        if let Err(error) = check_aliases(&request.query) {
+            return futures::stream::once(std::future::ready(Response::from_errors(vec![error]))).boxed();
         }
-        for fragment in document.fragments.values() {
-            aliases += count_aliases(&fragment.node.selection_set.node);
-        }
-        if aliases > MAX_ALIASES {
-            let mut error =
-                ServerError::new(format!("the query has {aliases} aliases; the most is {MAX_ALIASES}"), None);
-            error.extensions.get_or_insert_with(Default::default).set("code", "QUERY_TOO_MANY_ALIASES");
-            return Err(error);
-        }
-        Ok(document)
+        self.schema
+            .execute_stream_with_session_data(request, session_data.unwrap_or_default())
+            .map(|mut response| {
+                response.errors.iter_mut().for_each(classify);
+                response
+            })
+            .boxed()
     }
+}
+
+/// Refuses a document with more than [`MAX_ALIASES`] aliases (against
+/// alias-based amplification). A document that does not parse passes:
+/// the schema reports the parse error.
+fn check_aliases(query: &str) -> Result<(), ServerError> {
+    let Ok(document) = async_graphql::parser::parse_query(query) else { return Ok(()) };
+    let mut aliases = 0;
+    for (_, operation) in document.operations.iter() {
+        aliases += count_aliases(&operation.node.selection_set.node);
+    }
+    for fragment in document.fragments.values() {
+        aliases += count_aliases(&fragment.node.selection_set.node);
+    }
+    if aliases > MAX_ALIASES {
+        let mut error = ServerError::new(format!("the query has {aliases} aliases; the most is {MAX_ALIASES}"), None);
+        error.extensions.get_or_insert_with(Default::default).set("code", "QUERY_TOO_MANY_ALIASES");
+        return Err(error);
+    }
+    Ok(())
 }
 
 fn count_aliases(set: &SelectionSet) -> usize {
