@@ -112,6 +112,17 @@ impl Project {
         for path in asset_files(&root, &mut diagnostics) {
             let Some(file) = read(&root, &path, &mut diagnostics) else { continue };
             files.push(path);
+            if yaml::is_empty_document(&file.text) {
+                // Not an error (a file just created, or emptied on purpose),
+                // but worth saying: the parser alone would say "unexpected
+                // end of input".
+                diagnostics.push(
+                    Diagnostic::warning("the file is empty: it declares no assets")
+                        .at(file.location(1, 1))
+                        .with_help("declare them under `assets:`, e.g. `assets:` then `  - key: my_asset`"),
+                );
+                continue;
+            }
             match yaml::parse::<AssetsFile>(&file) {
                 Ok(parsed) => {
                     declared.extend(parsed.assets.into_iter().map(|decl| Declared { file: file.clone(), decl }))
