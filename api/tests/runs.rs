@@ -298,10 +298,13 @@ fn overlapping_runs_started_together_materialize_each_partition_once() {
     let project = Project::flights();
     // The two selections share flights_daily (90 partitions) and what
     // reads it along the way.
-    let mut first = project.spawn(&["materialize", "+flights_weather_daily"]);
-    let mut second = project.spawn(&["materialize", "+delays_by_carrier"]);
-    assert!(first.wait().unwrap().success());
-    assert!(second.wait().unwrap().success());
+    let logs = tempfile::tempdir().unwrap();
+    let (first_log, second_log) = (logs.path().join("first.log"), logs.path().join("second.log"));
+    let mut first = project.spawn_logged(&["materialize", "+flights_weather_daily"], Some(&first_log));
+    let mut second = project.spawn_logged(&["materialize", "+delays_by_carrier"], Some(&second_log));
+    let log = |path: &std::path::Path| std::fs::read_to_string(path).unwrap_or_default();
+    assert!(first.wait().unwrap().success(), "{}", log(&first_log));
+    assert!(second.wait().unwrap().success(), "{}", log(&second_log));
     let store = store(&project, &runtime);
     let runs = runtime.block_on(store.runs(&RunFilter::default(), 10)).unwrap();
     assert_eq!(runs.len(), 2);

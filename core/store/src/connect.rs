@@ -59,12 +59,44 @@ pub(crate) async fn open(url: &str) -> Result<DatabaseConnection, StoreError> {
         }
         Backend::Postgres => probe_postgres(url).await.map_err(connect_error)?,
     }
-    let db = Database::connect(options).await.map_err(connect_error)?;
+    let db = connect_retrying_busy(options).await.map_err(connect_error)?;
 
     let migrate_error =
         |source: DbErr| StoreError::Migrate { url: db_url::redact(url), source: db_url::scrub(source, url) };
     migrate(&db).await.map_err(migrate_error)?;
     Ok(db)
+}
+
+/// Connects, retrying while SQLite answers `SQLITE_BUSY` (code 5), for up
+/// to [`SQLITE_BUSY_TIMEOUT`]. Opening a connection switches the file to
+/// WAL mode, and SQLite does not call the busy handler for that switch: a
+/// process opening the database while another one creates or migrates it
+/// got "database is locked" at once instead of waiting (seen with two
+/// first `cairn materialize` at once).
+async fn connect_retrying_busy(options: ConnectOptions) -> Result<DatabaseConnection, DbErr> {
+    let deadline = std::time::Instant::now() + SQLITE_BUSY_TIMEOUT;
+    let mut pause = Duration::from_millis(10);
+    loop {
+        match Database::connect(options.clone()).await {
+            Err(error) if is_sqlite_busy(&error) && std::time::Instant::now() + pause < deadline => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(200));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Whether SQLite said `SQLITE_BUSY` (the database file is locked).
+fn is_sqlite_busy(error: &DbErr) -> bool {
+    let sqlx = match error {
+        DbErr::Conn(RuntimeErr::SqlxError(sqlx)) => sqlx,
+        _ => return false,
+    };
+    match sqlx.as_ref() {
+        sea_orm::sqlx::Error::Database(database) => database.code().as_deref() == Some("5"),
+        _ => false,
+    }
 }
 
 /// Key of the PostgreSQL advisory lock held while migrating ("cairn" in
