@@ -52,7 +52,13 @@ fn authenticated(state: &AppState, headers: &HeaderMap) -> bool {
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
-        .is_some_and(|given| given.trim() == token)
+        .is_some_and(|given| token_matches(token, given.trim()))
+}
+
+/// Whether `given` is the configured token, compared in constant time (so
+/// response times say nothing about how much of a guess was right).
+fn token_matches(token: &str, given: &str) -> bool {
+    constant_time_eq::constant_time_eq(token.as_bytes(), given.as_bytes())
 }
 
 /// A GraphQL error response with a code, for what fails before GraphQL.
@@ -109,7 +115,8 @@ async fn subscriptions(State(shared): State<Shared>, protocol: GraphQLProtocol, 
                     .and_then(|value| value.as_str())
                     .and_then(|value| value.strip_prefix("Bearer "))
                     .map(str::trim);
-                let ok = state.token.as_deref().is_none_or(|token| given == Some(token));
+                let ok =
+                    state.token.as_deref().is_none_or(|token| given.is_some_and(|given| token_matches(token, given)));
                 if !ok {
                     return Err(async_graphql::Error::new(
                         "this server needs a token: send `{\"Authorization\": \"Bearer <token>\"}` in connection_init",
