@@ -1,10 +1,8 @@
 //! Opening the connection pool: SQLite pragmas, a PostgreSQL reachability
 //! probe, and migrations.
 
-use std::future::Future;
 use std::str::FromStr;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Poll, Waker};
+use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgConnection};
@@ -151,7 +149,7 @@ fn create_parent_dir(file: &std::path::Path) -> Result<(), DbErr> {
 /// reports only "pool timed out".)
 async fn probe_postgres(url: &str) -> Result<(), DbErr> {
     let options = PgConnectOptions::from_str(url).map_err(sqlx_error)?.disable_statement_logging();
-    match with_timeout(POSTGRES_CONNECT_TIMEOUT, PgConnection::connect_with(&options)).await {
+    match tokio::time::timeout(POSTGRES_CONNECT_TIMEOUT, PgConnection::connect_with(&options)).await.ok() {
         None => Err(DbErr::Conn(RuntimeErr::Internal(format!(
             "the server did not answer within {} s",
             POSTGRES_CONNECT_TIMEOUT.as_secs()
@@ -163,45 +161,4 @@ async fn probe_postgres(url: &str) -> Result<(), DbErr> {
             Ok(())
         }
     }
-}
-
-/// Shared state of a [`with_timeout`] timer.
-#[derive(Default)]
-struct Timer {
-    expired: bool,
-    waker: Option<Waker>,
-}
-
-/// Runs `future` for at most `limit`; `None` if it did not finish in time.
-///
-/// cairn-core does not depend on an async runtime, so the timer is a
-/// sleeping thread (this runs once per connect).
-async fn with_timeout<F: Future>(limit: Duration, future: F) -> Option<F::Output> {
-    let timer = Arc::new(Mutex::new(Timer::default()));
-    let thread_timer = Arc::clone(&timer);
-    let spawned = std::thread::Builder::new().name("cairn-connect-timeout".into()).spawn(move || {
-        std::thread::sleep(limit);
-        let mut timer = thread_timer.lock().unwrap_or_else(PoisonError::into_inner);
-        timer.expired = true;
-        if let Some(waker) = timer.waker.take() {
-            waker.wake();
-        }
-    });
-    if spawned.is_err() {
-        // No thread, no timeout: wait as long as the driver does.
-        return Some(future.await);
-    }
-    let mut future = std::pin::pin!(future);
-    std::future::poll_fn(|cx| {
-        if let Poll::Ready(output) = future.as_mut().poll(cx) {
-            return Poll::Ready(Some(output));
-        }
-        let mut timer = timer.lock().unwrap_or_else(PoisonError::into_inner);
-        if timer.expired {
-            return Poll::Ready(None);
-        }
-        timer.waker = Some(cx.waker().clone());
-        Poll::Pending
-    })
-    .await
 }
