@@ -5,7 +5,7 @@
 
 mod support;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -518,6 +518,7 @@ async fn golden_responses_of_the_example() {
             json!({}),
         )
         .await;
+    lineage_paths_agree(&server).await;
     let history = server
         .query(
             r#"{ asset(key: "flights_daily") { materializations(partition: "2013-01-03") { nodes { partition rows codeVersion inputs { asset partition } } } } }"#,
@@ -663,4 +664,42 @@ async fn an_ad_hoc_run_is_followed_over_run_events_and_asset_events() {
     let bare = run.trim_start_matches("r-");
     let same = server.query("query($id: ID!) { run(id: $id) { id } }", json!({ "id": bare })).await;
     assert_eq!(same["run"]["id"], run.as_str());
+}
+
+/// The lineage's lists answer a plain selection in one pass of their own
+/// and anything else through async-graphql (api/server/src/graphql/flat.rs):
+/// both give the same answer, aliases included.
+async fn lineage_paths_agree(server: &Server) {
+    const FIELDS: &str = "key kind group staleStatus state freshness \
+                          partitionStats { total materialized stale failed materializing missing }";
+    let plain = server.query(&format!("{{ lineage {{ nodes {{ {FIELDS} }} edges {{ from to }} }} }}"), json!({})).await;
+    let nodes = plain["lineage"]["nodes"].as_array().unwrap();
+    assert!(nodes.len() > 5, "{plain}");
+    let states: BTreeSet<&str> = nodes.iter().map(|n| n["state"].as_str().unwrap()).collect();
+    assert!(states.len() > 1, "the comparison needs nodes in several states: {states:?}");
+    assert!(nodes.iter().any(|n| !n["freshness"].is_null()) && nodes.iter().any(|n| n["freshness"].is_null()));
+    for through_async_graphql in [
+        format!(
+            "query {{ lineage {{ nodes {{ ...node }} edges {{ ... on LineageEdge {{ from to }} }} }} }} fragment node on LineageNode {{ {FIELDS} }}"
+        ),
+        format!("{{ lineage {{ nodes {{ {FIELDS} __typename }} edges {{ from to @include(if: true) }} }} }}"),
+    ] {
+        let mut other = server.query(&through_async_graphql, json!({})).await;
+        for node in other["lineage"]["nodes"].as_array_mut().unwrap() {
+            node.as_object_mut().unwrap().remove("__typename");
+        }
+        assert_eq!(other, plain, "{through_async_graphql}");
+    }
+    let aliased = server
+        .query("{ lineage { n: nodes { k: key s: state p: partitionStats { m: materialized } } } }", json!({}))
+        .await;
+    let expected: Vec<_> = nodes
+        .iter()
+        .map(|n| {
+            let stats = &n["partitionStats"];
+            let p = if stats.is_null() { Value::Null } else { json!({ "m": stats["materialized"] }) };
+            json!({ "k": n["key"], "s": n["state"], "p": p })
+        })
+        .collect();
+    assert_eq!(aliased["lineage"]["n"], json!(expected));
 }

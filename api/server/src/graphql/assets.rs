@@ -4,7 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, Json, Object, Result, SimpleObject};
+use async_graphql::resolver_utils::enum_value;
+use async_graphql::{Context, Enum, Json, Object, Result, SimpleObject, Value};
 use cairn_assets::definition::{AssetDefinition, CheckKind, OutputFormat};
 use cairn_core::partitions::subset::counted_runs_of;
 use cairn_core::partitions::{PartitionKey, PartitionsDefinition};
@@ -14,6 +15,7 @@ use cairn_core::{AssetKey, AssetKind as CoreKind};
 use cairn_engine::{AssetSummary, Instance, PartitionState as CoreState, ProjectSummary};
 use chrono::{DateTime, Utc};
 
+use super::flat::{self, FlatList, FlatObject, Plain};
 use super::{PageInfo, decode_cursor, encode_cursor, page_size};
 use crate::error::ApiError;
 
@@ -620,8 +622,8 @@ pub struct CheckResult {
 /// A part of the asset graph.
 #[derive(SimpleObject)]
 pub struct Lineage {
-    nodes: Vec<LineageNode>,
-    edges: Vec<LineageEdge>,
+    nodes: FlatList<LineageNode>,
+    edges: FlatList<LineageEdge>,
 }
 
 /// One asset of a lineage graph, with what it is drawn with.
@@ -637,11 +639,50 @@ pub struct LineageNode {
     freshness: Option<super::FreshnessStatus>,
 }
 
+impl FlatObject for LineageNode {
+    fn flat_value(&self, name: &str, nested: &Plain) -> Option<Value> {
+        Some(match name {
+            "key" => Value::String(self.key.clone()),
+            "kind" => enum_value(self.kind),
+            "group" => Value::String(self.group.clone()),
+            "staleStatus" => enum_value(self.stale_status),
+            "state" => Value::String(self.state.clone()),
+            "partitionStats" => return flat::optional(self.partition_stats.as_ref(), nested),
+            "freshness" => self.freshness.map_or(Value::Null, enum_value),
+            _ => return None,
+        })
+    }
+}
+
+impl FlatObject for PartitionStats {
+    fn flat_value(&self, name: &str, _: &Plain) -> Option<Value> {
+        Some(Value::from(match name {
+            "total" => self.total,
+            "materialized" => self.materialized,
+            "stale" => self.stale,
+            "failed" => self.failed,
+            "materializing" => self.materializing,
+            "missing" => self.missing,
+            _ => return None,
+        }))
+    }
+}
+
 /// An edge from an upstream to a downstream asset.
 #[derive(SimpleObject)]
 pub struct LineageEdge {
     from: String,
     to: String,
+}
+
+impl FlatObject for LineageEdge {
+    fn flat_value(&self, name: &str, _: &Plain) -> Option<Value> {
+        match name {
+            "from" => Some(Value::String(self.from.clone())),
+            "to" => Some(Value::String(self.to.clone())),
+            _ => None,
+        }
+    }
 }
 
 /// The lineage graph of `selection` grown `depth` steps.
@@ -672,7 +713,7 @@ pub fn lineage(view: &View, selection: Option<&str>, depth: usize) -> Result<Lin
         .into_iter()
         .map(|(from, to)| LineageEdge { from: from.to_string(), to: to.to_string() })
         .collect();
-    Ok(Lineage { nodes, edges })
+    Ok(Lineage { nodes: FlatList(nodes), edges: FlatList(edges) })
 }
 
 /// One state per node, by precedence: MATERIALIZING, FAILED, OVERDUE,
