@@ -277,8 +277,13 @@ fn three_workers_share_a_queued_run_on_postgresql() {
         assert!(worker.wait().unwrap().success());
     }
     let run = runtime.block_on(store.run(RunId(1))).unwrap().unwrap();
-    assert_eq!((run.status, run.materialized_steps), (RunStatus::Success, ASSETS as i64));
     let steps = runtime.block_on(store.run_steps(RunId(1))).unwrap();
+    let failed: Vec<_> = steps
+        .iter()
+        .filter(|s| s.status != StepStatus::Materialized)
+        .map(|s| (s.target.to_string(), s.status, s.attempt, s.owner.clone(), s.error.clone()))
+        .collect();
+    assert_eq!((run.status, run.materialized_steps), (RunStatus::Success, ASSETS as i64), "{failed:#?}");
     assert!(steps.iter().all(|s| s.attempt == 1), "every step done once");
     let assets: Vec<String> = (0..ASSETS).map(|i| format!("t{i}")).collect();
     let counts = materializations(&store, &runtime, &assets);

@@ -115,13 +115,22 @@ impl DataLayout {
 
     /// Creates the parent folder of `path`.
     ///
+    /// Another process's [`StagingGuard`] may remove the (empty) staging
+    /// root between the creation of the root and of the folder inside it:
+    /// creating fails with "not found" then, and is tried again.
+    ///
     /// # Errors
     /// [`ExecuteError::Io`] naming the folder.
     pub fn prepare(&self, path: &Path) -> Result<(), ExecuteError> {
-        if let Some(parent) = path.parent() {
-            fs_err::create_dir_all(parent).map_err(ExecuteError::io)?;
+        let Some(parent) = path.parent() else { return Ok(()) };
+        let mut tries = 0;
+        loop {
+            match fs_err::create_dir_all(parent) {
+                Ok(()) => return Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && tries < 100 => tries += 1,
+                Err(e) => return Err(ExecuteError::io(e)),
+            }
         }
-        Ok(())
     }
 
     /// Moves a staged file to its own published path (a path no other
@@ -164,10 +173,39 @@ impl Drop for StagingGuard {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     fn attempt() -> Attempt {
         Attempt { run: RunId(12), step: StepId(340), attempt: 2 }
+    }
+
+    /// Executors stage at once while each removes the staging root when
+    /// it is empty (the race three workers on one machine met).
+    #[test]
+    fn staging_at_once_survives_the_root_being_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Arc::new(DataLayout::new(dir.path()));
+        let threads: Vec<_> = (0..4u32)
+            .map(|thread| {
+                let layout = layout.clone();
+                std::thread::spawn(move || {
+                    for step in 0..300 {
+                        let attempt = Attempt { run: RunId(1), step: StepId(step), attempt: thread + 1 };
+                        let guard = StagingGuard::new(&layout, attempt);
+                        let staged = layout.staging_path(attempt, "parquet");
+                        layout.prepare(&staged).unwrap();
+                        std::fs::write(&staged, b"x").unwrap();
+                        drop(guard);
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        assert!(!dir.path().join(STAGING_DIR).exists(), "the last guard removes the staging root");
     }
 
     #[test]
