@@ -112,21 +112,18 @@ impl Project {
         for path in asset_files(&root, &mut diagnostics) {
             let Some(file) = read(&root, &path, &mut diagnostics) else { continue };
             files.push(path);
-            if yaml::is_empty_document(&file.text) {
+            match yaml::parse::<AssetsFile>(&file) {
+                Ok(Some(parsed)) => {
+                    declared.extend(parsed.assets.into_iter().map(|decl| Declared { file: file.clone(), decl }))
+                }
                 // Not an error (a file just created, or emptied on purpose),
                 // but worth saying: the parser alone would say "unexpected
                 // end of input".
-                diagnostics.push(
+                Ok(None) => diagnostics.push(
                     Diagnostic::warning("the file is empty: it declares no assets")
                         .at(file.location(1, 1))
                         .with_help("declare them under `assets:`, e.g. `assets:` then `  - key: my_asset`"),
-                );
-                continue;
-            }
-            match yaml::parse::<AssetsFile>(&file) {
-                Ok(parsed) => {
-                    declared.extend(parsed.assets.into_iter().map(|decl| Declared { file: file.clone(), decl }))
-                }
+                ),
                 Err(diagnostic) => diagnostics.push(diagnostic),
             }
         }
@@ -172,12 +169,11 @@ impl Project {
 /// Parses `cairn.yaml`, saying what an empty one lacks (the parser alone
 /// would say "unexpected end of input").
 fn parse_project_file(file: &SourceFile) -> Result<ProjectFile, Diagnostic> {
-    if yaml::is_empty_document(&file.text) {
-        return Err(Diagnostic::error(format!("`{PROJECT_FILE}` is empty; the project `name` is required"))
+    yaml::parse(file)?.ok_or_else(|| {
+        Diagnostic::error(format!("`{PROJECT_FILE}` is empty; the project `name` is required"))
             .at(file.location(1, 1))
-            .with_help("start it with `name: my_project`; assets go in `assets/*.yaml`"));
-    }
-    yaml::parse(file)
+            .with_help("start it with `name: my_project`; assets go in `assets/*.yaml`")
+    })
 }
 
 fn read(root: &Path, path: &Path, diagnostics: &mut Vec<Diagnostic>) -> Option<SourceFile> {

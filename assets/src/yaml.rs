@@ -11,18 +11,22 @@ use crate::diagnostic::{Diagnostic, Location, SourceFile};
 /// A deserialized value with the location of its text in the YAML file.
 pub type Spanned<T> = serde_saphyr::Spanned<T>;
 
-/// Parses one YAML document into `T`.
+/// Parses one YAML document into `T`; `Ok(None)` when the document holds
+/// no value at all (an empty file, or only comments and document markers
+/// such as `--- # nothing yet`), as the YAML library sees it: the parser
+/// alone would say "unexpected end of input", which does not say what is
+/// missing, so callers say it.
 ///
 /// # Errors
 /// A [`Diagnostic`] naming the file, line and column of the first problem
 /// (syntax error, wrong type, unknown field with the allowed ones, or a
 /// value rejected by a newtype such as an invalid asset key).
-pub fn parse<T: DeserializeOwned>(file: &SourceFile) -> Result<T, Diagnostic> {
+pub fn parse<T: DeserializeOwned>(file: &SourceFile) -> Result<Option<T>, Diagnostic> {
     let options = serde_saphyr::options! {
         strict_booleans: true,
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
     };
-    serde_saphyr::from_str_with_options(&file.text, options).map_err(|error| {
+    serde_saphyr::from_str_with_options::<Option<T>>(&file.text, options).map_err(|error| {
         let message = tidy_message(&serde_saphyr::DefaultMessageFormatter.format_message(&error));
         let location = error.location().map(|l| location(file, &l));
         match location.as_ref().and_then(|at| unclosed_bracket(file, at)) {
@@ -30,13 +34,6 @@ pub fn parse<T: DeserializeOwned>(file: &SourceFile) -> Result<T, Diagnostic> {
             None => Diagnostic::error(message).at_opt(location),
         }
     })
-}
-
-/// Whether a YAML text holds no value at all: only blank lines, comments
-/// and document markers (an empty file parses as "unexpected end of input",
-/// which does not say what is missing).
-pub fn is_empty_document(text: &str) -> bool {
-    text.lines().map(str::trim).all(|line| line.is_empty() || line.starts_with('#') || line == "---" || line == "...")
 }
 
 /// A syntax error after an unclosed `[` or `{` of an earlier line is about
@@ -217,9 +214,12 @@ mod tests {
     }
 
     #[test]
-    fn empty_documents_are_recognized() {
-        assert!(is_empty_document(""));
-        assert!(is_empty_document("# only a comment\n\n---\n"));
-        assert!(!is_empty_document("name: x"));
+    fn empty_documents_have_no_value() {
+        let empty = |text: &str| parse::<serde::de::IgnoredAny>(&SourceFile::new("a.yaml", text)).unwrap().is_none();
+        assert!(empty(""));
+        assert!(empty("# only a comment\n\n---\n"));
+        assert!(empty("--- # a marker with a comment\n...\n"));
+        assert!(!empty("name: x"));
+        assert!(!empty("---\nassets: []\n"));
     }
 }
