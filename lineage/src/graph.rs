@@ -145,32 +145,38 @@ impl AssetGraph {
     /// order and the edges between them (upstream first). What `cairn
     /// lineage` prints and the API's `lineage` query serves.
     pub fn subgraph(&self, selected: &BTreeSet<AssetKey>, depth: usize) -> Subgraph {
-        let mut included: BTreeSet<&AssetKey> = selected.iter().filter(|k| self.contains(k)).collect();
+        // Membership by topological position: a whole 10,000-asset graph
+        // is served without a key comparison per edge.
+        let mut included = vec![false; self.specs.len()];
+        let mut include = |key: &AssetKey| {
+            if let Some(&position) = self.positions.get(key) {
+                included[position] = true;
+            }
+        };
+        selected.iter().for_each(&mut include);
         if depth > 0 {
-            let grown: Vec<AssetKey> = selected
-                .iter()
-                .flat_map(|key| {
-                    let mut near = self.ancestors(key, Some(depth));
-                    near.extend(self.descendants(key, Some(depth)));
-                    near
-                })
-                .collect();
-            for key in &grown {
-                if let Some(spec) = self.spec(key) {
-                    included.insert(&spec.key);
-                }
+            for key in selected {
+                self.ancestors(key, Some(depth)).iter().for_each(&mut include);
+                self.descendants(key, Some(depth)).iter().for_each(&mut include);
             }
         }
-        let nodes: Vec<AssetKey> =
-            self.specs.iter().filter(|spec| included.contains(&spec.key)).map(|spec| spec.key.clone()).collect();
-        let mut edges = Vec::new();
-        for spec in self.specs.iter().filter(|spec| included.contains(&spec.key)) {
-            for dep in &spec.deps {
-                if included.contains(&dep.key) {
-                    edges.push((dep.key.clone(), spec.key.clone()));
-                }
-            }
-        }
+        let nodes: Vec<AssetKey> = self
+            .specs
+            .iter()
+            .zip(&included)
+            .filter(|&(_, &included)| included)
+            .map(|(spec, _)| spec.key.clone())
+            .collect();
+        // Edges were added per asset in topological order, then per
+        // dependency in declaration order: upstream first.
+        let edges = self
+            .graph
+            .raw_edges()
+            .iter()
+            .map(|edge| (self.graph[edge.source()], self.graph[edge.target()]))
+            .filter(|&(from, to)| included[from] && included[to])
+            .map(|(from, to)| (self.specs[from].key.clone(), self.specs[to].key.clone()))
+            .collect();
         Subgraph { nodes, edges }
     }
 
