@@ -132,10 +132,11 @@ async fn execute(schema: &Api, query: &str) -> serde_json::Value {
 
 /// Executes `query` and writes the JSON body, as the HTTP handler does;
 /// returns the body's length.
+/// What `POST /graphql` does with a query (`cairn_server::http::respond`).
 async fn respond(schema: &Api, query: &str) -> usize {
-    let response = schema.execute(query).await;
-    assert!(response.errors.is_empty(), "{query}: {:?}", response.errors);
-    serde_json::to_vec(&response).unwrap().len()
+    let (body, ok) = cairn_server::http::respond(schema, query.into()).await;
+    assert!(ok, "{query}: {}", String::from_utf8_lossy(&body));
+    body.len()
 }
 
 async fn lineage(assets: usize, iterations: usize) {

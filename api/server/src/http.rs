@@ -90,14 +90,46 @@ async fn graphql(State(shared): State<Shared>, headers: HeaderMap, body: Body) -
         }
     };
     let request = request.data(Authenticated(authenticated(&shared.state, &headers)));
-    let response = shared.schema.execute(request).await;
-    shared.metrics.request(started.elapsed(), response.errors.is_empty());
+    let (body, ok) = respond(&shared.schema, request).await;
+    shared.metrics.request(started.elapsed(), ok);
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// Responses with more list items than this are freed on a blocking
+/// thread after their body is written.
+const FREE_LATER_ITEMS: usize = 1_000;
+
+/// Executes `request` and writes the JSON body `POST /graphql` answers
+/// with; `true` when the response has no errors. A large response (a
+/// 10,000-asset lineage is about 100,000 values) is freed on a blocking
+/// thread once written, so the request does not wait for that.
+pub async fn respond(schema: &Api, request: async_graphql::Request) -> (Vec<u8>, bool) {
+    let response = schema.execute(request).await;
+    let ok = response.errors.is_empty();
     let mut body = serde_json::to_vec(&response).unwrap_or_default();
     if body.is_empty() {
         let errors = [ServerError::new("the response could not be written", None)];
         body = serde_json::json!({ "errors": errors }).to_string().into_bytes();
     }
-    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+    if list_items(&response.data) > FREE_LATER_ITEMS {
+        tokio::task::spawn_blocking(move || drop(response));
+    }
+    (body, ok)
+}
+
+/// List items in the top two levels of `value` (cheap to count).
+fn list_items(value: &async_graphql::Value) -> usize {
+    let children = |value: &async_graphql::Value| match value {
+        async_graphql::Value::List(items) => items.len(),
+        async_graphql::Value::Object(fields) => {
+            fields.values().map(|v| if let async_graphql::Value::List(items) = v { items.len() } else { 0 }).sum()
+        }
+        _ => 0,
+    };
+    match value {
+        async_graphql::Value::Object(fields) => fields.values().map(children).sum(),
+        other => children(other),
+    }
 }
 
 async fn graphiql() -> Html<String> {

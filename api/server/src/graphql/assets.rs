@@ -15,7 +15,7 @@ use cairn_core::{AssetKey, AssetKind as CoreKind};
 use cairn_engine::{AssetSummary, Instance, PartitionState as CoreState, ProjectSummary};
 use chrono::{DateTime, Utc};
 
-use super::flat::{self, FlatList, FlatObject, Plain};
+use super::flat::{self, FlatList, FlatObject, KeyString, Plain};
 use super::{PageInfo, decode_cursor, encode_cursor, page_size};
 use crate::error::ApiError;
 
@@ -629,12 +629,12 @@ pub struct Lineage {
 /// One asset of a lineage graph, with what it is drawn with.
 #[derive(SimpleObject)]
 pub struct LineageNode {
-    key: String,
+    key: KeyString,
     kind: AssetKind,
     group: String,
     stale_status: StaleStatus,
     /// For colouring: FRESH, STALE, MISSING, FAILED (a failed materialization or error check), MATERIALIZING, OVERDUE (freshness FAIL).
-    state: String,
+    state: &'static str,
     partition_stats: Option<PartitionStats>,
     freshness: Option<super::FreshnessStatus>,
 }
@@ -642,11 +642,11 @@ pub struct LineageNode {
 impl FlatObject for LineageNode {
     fn flat_value(&self, name: &str, nested: &Plain) -> Option<Value> {
         Some(match name {
-            "key" => Value::String(self.key.clone()),
+            "key" => self.key.value(),
             "kind" => enum_value(self.kind),
             "group" => Value::String(self.group.clone()),
             "staleStatus" => enum_value(self.stale_status),
-            "state" => Value::String(self.state.clone()),
+            "state" => Value::String(self.state.to_owned()),
             "partitionStats" => return flat::optional(self.partition_stats.as_ref(), nested),
             "freshness" => self.freshness.map_or(Value::Null, enum_value),
             _ => return None,
@@ -671,15 +671,15 @@ impl FlatObject for PartitionStats {
 /// An edge from an upstream to a downstream asset.
 #[derive(SimpleObject)]
 pub struct LineageEdge {
-    from: String,
-    to: String,
+    from: KeyString,
+    to: KeyString,
 }
 
 impl FlatObject for LineageEdge {
     fn flat_value(&self, name: &str, _: &Plain) -> Option<Value> {
         match name {
-            "from" => Some(Value::String(self.from.clone())),
-            "to" => Some(Value::String(self.to.clone())),
+            "from" => Some(self.from.value()),
+            "to" => Some(self.to.value()),
             _ => None,
         }
     }
@@ -698,21 +698,18 @@ pub fn lineage(view: &View, selection: Option<&str>, depth: usize) -> Result<Lin
             let summary = view.summary_of(key);
             let freshness = super::freshness_of(view, key).map(|f| f.status);
             Some(LineageNode {
-                key: key.to_string(),
+                key: KeyString(key.clone()),
                 kind: spec.kind.into(),
                 group: group_of(key),
                 stale_status: summary.map_or(StaleStatus::Missing, |s| stale_status(s.stale_status)),
-                state: node_state(summary, freshness).to_owned(),
+                state: node_state(summary, freshness),
                 partition_stats: summary.map(|s| s.stats.into()),
                 freshness,
             })
         })
         .collect();
-    let edges = subgraph
-        .edges
-        .into_iter()
-        .map(|(from, to)| LineageEdge { from: from.to_string(), to: to.to_string() })
-        .collect();
+    let edges =
+        subgraph.edges.into_iter().map(|(from, to)| LineageEdge { from: KeyString(from), to: KeyString(to) }).collect();
     Ok(Lineage { nodes: FlatList(nodes), edges: FlatList(edges) })
 }
 

@@ -21,6 +21,7 @@ use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{Field, Selection, SelectionSet};
 use async_graphql::resolver_utils::resolve_list;
 use async_graphql::{ContextSelectionSet, Name, OutputType, Positioned, ServerResult, Value, registry};
+use cairn_core::AssetKey;
 
 /// A plain selection set: per selected field its response key (the alias
 /// or the name), its name and its own selection (empty for a leaf).
@@ -88,6 +89,31 @@ impl<T: OutputType + FlatObject> OutputType for FlatList<T> {
             return Ok(Value::List(items));
         }
         resolve_list(ctx, field, &self.0, Some(self.0.len())).await
+    }
+}
+
+/// An asset key served as a GraphQL `String`: holding it costs a reference
+/// count, not a copy of the text, until the response is written.
+pub struct KeyString(pub AssetKey);
+
+impl KeyString {
+    /// The key as a response value.
+    pub fn value(&self) -> Value {
+        Value::String(self.0.as_str().to_owned())
+    }
+}
+
+impl OutputType for KeyString {
+    fn type_name() -> Cow<'static, str> {
+        <str as OutputType>::type_name()
+    }
+
+    fn create_type_info(registry: &mut registry::Registry) -> String {
+        <str as OutputType>::create_type_info(registry)
+    }
+
+    async fn resolve(&self, _: &ContextSelectionSet<'_>, _: &Positioned<Field>) -> ServerResult<Value> {
+        Ok(self.value())
     }
 }
 
