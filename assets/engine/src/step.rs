@@ -41,6 +41,7 @@ use cairn_store::{
     StepOutcome,
 };
 use chrono::{DateTime, Utc};
+use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 
@@ -387,6 +388,10 @@ async fn produce(
     }
 }
 
+/// Bytes of Arrow memory of a SQL step's output kept for its checks
+/// instead of reading the staged file back.
+const CHECKED_IN_MEMORY: usize = 64 << 20;
+
 async fn run_sql(
     asset: &Asset,
     query: &SqlDefinition,
@@ -415,14 +420,23 @@ async fn run_sql(
         frame = frame.with_param_values(partition_parameters(asset, target.partition.as_ref())).map_err(query_error)?;
     }
     let stream = frame.execute_stream().await.map_err(query_error)?;
+    let schema = stream.schema();
     let planning_time = planning.elapsed();
-    let written = write_stream(&name, stream, staged, query.format).await?;
-    // Checks read the staged file; without checks, it is not read back.
-    let checks_context = if asset.checks.is_empty() {
-        None
-    } else {
-        register_files(&session, asset.key(), &[staged.to_path_buf()], FileSettings::written(query.format)).await?;
-        Some(session)
+    let keep = (!asset.checks.is_empty()).then_some(CHECKED_IN_MEMORY);
+    let written = write_stream(&name, stream, staged, query.format, keep).await?;
+    // Checks read the new data from memory when it was small enough to
+    // keep, else from the staged file; without checks, it is not read back.
+    let checks_context = match written.kept {
+        _ if asset.checks.is_empty() => None,
+        Some(batches) => {
+            let table = MemTable::try_new(schema, vec![batches]).map_err(query_error)?;
+            register_table(&session, asset.key(), Arc::new(table))?;
+            Some(session)
+        }
+        None => {
+            register_files(&session, asset.key(), &[staged.to_path_buf()], FileSettings::written(query.format)).await?;
+            Some(session)
+        }
     };
     Ok(Produced {
         rows: Some(written.rows),

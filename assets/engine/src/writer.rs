@@ -28,6 +28,9 @@ pub struct Written {
     pub data_version: DataVersion,
     /// Time spent waiting on the query stream (DataFusion's own work).
     pub query_time: Duration,
+    /// The batches written, when they were asked for and their in-memory
+    /// size stayed within the budget (see [`write_stream`]).
+    pub kept: Option<Vec<RecordBatch>>,
 }
 
 enum Sink {
@@ -86,6 +89,11 @@ impl Sink {
 /// Drains `stream` into a new file at `path` in `format`, hashing every
 /// row. The file is complete only when this returns `Ok`.
 ///
+/// With `keep_budget` (bytes of Arrow memory), the batches are also kept
+/// in [`Written::kept`] as long as they fit in it, so checks can read the
+/// new data without reading the file back; past the budget they are
+/// dropped and `kept` is `None`.
+///
 /// # Errors
 /// [`ExecuteError::Query`] when the query fails while running (`asset` names
 /// it), [`ExecuteError::Io`] when the file cannot be written.
@@ -94,8 +102,10 @@ pub async fn write_stream(
     mut stream: SendableRecordBatchStream,
     path: &Path,
     format: TableFormat,
+    keep_budget: Option<usize>,
 ) -> Result<Written, ExecuteError> {
     let schema = stream.schema();
+    let mut kept: Option<(Vec<RecordBatch>, usize)> = keep_budget.map(|_| (Vec::new(), 0));
     let mut hasher = TableHasher::new(&schema);
     let mut sink = Sink::create(path, format, &schema).await?;
     let mut query_time = Duration::ZERO;
@@ -110,8 +120,22 @@ pub async fn write_stream(
         }
         hasher.update(&batch)?;
         sink.write(&batch).await?;
+        if let Some((batches, size)) = &mut kept {
+            *size += batch.get_array_memory_size();
+            if *size > keep_budget.unwrap_or_default() {
+                kept = None;
+            } else {
+                batches.push(batch);
+            }
+        }
     }
     sink.close().await?;
     let bytes = fs_err::metadata(path).map_err(ExecuteError::io)?.len();
-    Ok(Written { rows: hasher.rows(), bytes, data_version: hasher.finish(), query_time })
+    Ok(Written {
+        rows: hasher.rows(),
+        bytes,
+        data_version: hasher.finish(),
+        query_time,
+        kept: kept.map(|(batches, _)| batches),
+    })
 }
