@@ -124,6 +124,10 @@ pub struct SqlDefinition {
     /// Where the query text starts in its YAML file.
     #[serde(skip)]
     pub location: Location,
+    /// The query parsed by DataFusion's parser (what `text` says), to plan
+    /// it without parsing it again.
+    #[serde(skip)]
+    pub statement: std::sync::Arc<datafusion::sql::parser::Statement>,
 }
 
 /// What a command writes.

@@ -66,7 +66,7 @@ pub async fn check_queries(project: &Project, observations: &[SourceObservation]
         if !query.tables.keys().all(|key| known.contains(key)) {
             continue;
         }
-        let planned = match state.create_logical_plan(&query.text).await {
+        let planned = match state.statement_to_plan(query.statement.as_ref().clone()).await {
             Ok(plan) if !query.parameters.is_empty() => plan.with_param_values(samples.of(asset)),
             other => other,
         };

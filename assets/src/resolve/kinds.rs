@@ -78,17 +78,19 @@ pub(super) fn resolve_source(
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(super) fn resolve_sql(
     file: &SourceFile,
     key: &AssetKey,
     query: &Spanned<String>,
     format: TableFormat,
+    analyzed: Result<sql::AnalyzedSql, SqlError>,
     known: &BTreeMap<AssetKey, (SourceFile, Location)>,
     dep_locations: &mut Vec<(AssetKey, Location)>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<SqlDefinition> {
     let start = spanned_location(file, query);
-    let analyzed = match sql::analyze(&query.value) {
+    let analyzed = match analyzed {
         Ok(analyzed) => analyzed,
         Err(SqlError::Syntax { message, line, column }) => {
             let at = match (line, column) {
@@ -132,6 +134,7 @@ pub(super) fn resolve_sql(
         parameters: analyzed.parameters,
         format,
         location: start,
+        statement: analyzed.statement,
     })
 }
 

@@ -49,12 +49,15 @@ pub(crate) fn resolve_assets(root: &Path, declared: Vec<Declared>, diagnostics: 
     let known = collect_keys(&declared, diagnostics);
     let mut interner = PartitionsInterner::default();
     let mut partials = Vec::new();
-    for Declared { file, decl } in &declared {
+    let queries: Vec<Option<&str>> =
+        declared.iter().map(|d| d.decl.sql.as_ref().map(|query| query.value.as_str())).collect();
+    let mut analyses = crate::sql::analyze_all(&queries);
+    for (Declared { file, decl }, analyzed) in declared.iter().zip(analyses.iter_mut()) {
         let Ok(key) = AssetKey::new(&decl.key.value) else { continue };
         if known.get(&key).map(|(_, location)| location.offset) != Some(spanned_location(file, &decl.key).offset) {
             continue; // a duplicate, already reported
         }
-        if let Some(partial) = resolve_one(root, file, decl, key, &known, &mut interner, diagnostics) {
+        if let Some(partial) = resolve_one(root, file, decl, key, analyzed.take(), &known, &mut interner, diagnostics) {
             partials.push(partial);
         }
     }
@@ -138,6 +141,7 @@ fn resolve_one(
     file: &SourceFile,
     decl: &AssetDecl,
     key: AssetKey,
+    analyzed: Option<Result<crate::sql::AnalyzedSql, crate::sql::SqlError>>,
     known: &BTreeMap<AssetKey, (SourceFile, Location)>,
     interner: &mut PartitionsInterner,
     diagnostics: &mut Vec<Diagnostic>,
@@ -190,7 +194,9 @@ fn resolve_one(
         resolve_source(root, file, &key, source, diagnostics).map(AssetDefinition::Source)
     } else if let Some(query) = &decl.sql {
         let format = table_format(decl.output_format);
-        resolve_sql(file, &key, query, format, known, &mut dep_locations, diagnostics).map(AssetDefinition::Sql)
+        let analyzed = analyzed.unwrap_or_else(|| crate::sql::analyze(&query.value));
+        resolve_sql(file, &key, query, format, analyzed, known, &mut dep_locations, diagnostics)
+            .map(AssetDefinition::Sql)
     } else {
         let command = decl.command.as_ref().expect("one kind");
         resolve_command(root, file, &key, command, decl, diagnostics).map(AssetDefinition::Command)
