@@ -95,14 +95,8 @@ async fn graphql(State(shared): State<Shared>, headers: HeaderMap, body: Body) -
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-/// Responses with more list items than this are freed on a blocking
-/// thread after their body is written.
-const FREE_LATER_ITEMS: usize = 1_000;
-
 /// Executes `request` and writes the JSON body `POST /graphql` answers
-/// with; `true` when the response has no errors. A large response (a
-/// 10,000-asset lineage is about 100,000 values) is freed on a blocking
-/// thread once written, so the request does not wait for that.
+/// with; `true` when the response has no errors.
 pub async fn respond(schema: &Api, request: async_graphql::Request) -> (Vec<u8>, bool) {
     let response = schema.execute(request).await;
     let ok = response.errors.is_empty();
@@ -111,25 +105,7 @@ pub async fn respond(schema: &Api, request: async_graphql::Request) -> (Vec<u8>,
         let errors = [ServerError::new("the response could not be written", None)];
         body = serde_json::json!({ "errors": errors }).to_string().into_bytes();
     }
-    if list_items(&response.data) > FREE_LATER_ITEMS {
-        tokio::task::spawn_blocking(move || drop(response));
-    }
     (body, ok)
-}
-
-/// List items in the top two levels of `value` (cheap to count).
-fn list_items(value: &async_graphql::Value) -> usize {
-    let children = |value: &async_graphql::Value| match value {
-        async_graphql::Value::List(items) => items.len(),
-        async_graphql::Value::Object(fields) => {
-            fields.values().map(|v| if let async_graphql::Value::List(items) = v { items.len() } else { 0 }).sum()
-        }
-        _ => 0,
-    };
-    match value {
-        async_graphql::Value::Object(fields) => fields.values().map(children).sum(),
-        other => children(other),
-    }
 }
 
 async fn graphiql() -> Html<String> {
