@@ -91,7 +91,7 @@ pub enum Command {
     /// (SIGTERM or Ctrl-C: finish running steps, then give back the rest).
     Worker(crate::commands::worker::WorkerArgs),
     /// Remove data files nothing needs any more: superseded ones past their
-    /// retention, unrecorded ones and leftover staging folders.
+    /// retention, unrecorded ones and leftover staged files.
     Gc(crate::commands::gc::GcArgs),
     /// Backfill partitions of a selection through a stored backfill (or
     /// `cancel` / `retry` one).

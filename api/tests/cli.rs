@@ -5,10 +5,11 @@
 mod support;
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::Value;
-use support::{Project, slow_project, wait_for};
+use support::{Project, slow_project, staged, wait_for_staged};
 
 /// The plan as (asset, partition count, reason kinds) from `plan --json`.
 fn plan_summary(plan: &Value) -> BTreeMap<String, (usize, Vec<String>)> {
@@ -56,7 +57,7 @@ fn materializes_the_example_then_is_up_to_date_and_replans_exactly_what_changed(
     let parquet = std::fs::read(&files["2013-01-01"]).unwrap();
     assert_eq!(&parquet[..4], b"PAR1");
     assert!(files["2013-01-01"].starts_with(project.path(".cairn/data/flights_daily/2013-01-01")));
-    assert!(!project.path(".cairn/data/.staging").exists(), "staging is cleaned up");
+    assert_eq!(staged(&project.path(".cairn/data")), Vec::<PathBuf>::new(), "staging is cleaned up");
     let report = std::fs::read_to_string(project.file("reports/delay_report")).unwrap();
     assert!(report.contains("80,789 scheduled departures"), "{report}");
     assert!(project.states().values().all(|state| state == "fresh"));
@@ -315,8 +316,8 @@ fn a_command_past_its_timeout_is_killed_and_fails() {
 fn ctrl_c_cancels_the_run_and_discards_staged_data() {
     let project = slow_project(None);
     let mut child = project.spawn(&["materialize"]);
-    // Wait until the slow step is running (its staging folder exists).
-    wait_for(&project.path(".cairn/data/.staging"));
+    // Wait until the slow step is running (it has staged a file).
+    wait_for_staged(&project.path(".cairn/data"), "txt");
     std::thread::sleep(std::time::Duration::from_millis(500));
     let interrupted = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(interrupted.success());
@@ -327,7 +328,7 @@ fn ctrl_c_cancels_the_run_and_discards_staged_data() {
     let logs = project.expect(&["logs"], 0);
     assert!(logs.starts_with("run r-1 CANCELED"), "{logs}");
     assert!(logs.contains("slow canceled; its unpublished data was discarded"), "{logs}");
-    assert!(!project.path(".cairn/data/.staging").exists(), "staging is cleaned up");
+    assert_eq!(staged(&project.path(".cairn/data")), Vec::<PathBuf>::new(), "staging is cleaned up");
     assert!(!project.path(".cairn/data/slow").exists(), "nothing was published for the interrupted step");
     let show = project.json(&["run", "show", "r-1", "--json"]);
     let statuses: Vec<&str> = show["steps"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap()).collect();

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use cairn_store::{MetadataStore, RunFilter, RunId, RunStatus, StepStatus};
 use serde_json::Value;
-use support::{Project, copy_dir, wait_for};
+use support::{Project, copy_dir, staged, wait_for_staged};
 
 /// The example's asset partitions to materialize.
 const EXAMPLE_STEPS: usize = 90 + 90 + 3 + 5;
@@ -62,7 +62,7 @@ fn example_assets(project: &Project) -> Vec<String> {
         .collect()
 }
 
-/// Every data file under the data folder (outside staging).
+/// Every file under the data folder, staged ones included.
 fn data_files(data_dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     let mut folders = vec![data_dir.to_path_buf()];
@@ -168,11 +168,11 @@ fn a_killed_materialize_is_resumed_without_redoing_or_losing_anything() {
         }
         // After gc, the data folder holds exactly the current files. (A
         // command the killed process had started may still be finishing in
-        // its staging folder: give it a moment.)
+        // its staged file: give it a moment.)
         std::thread::sleep(Duration::from_millis(500));
         project.expect(&["gc"], 0);
         let data_dir = project.path(".cairn/data");
-        assert!(!data_dir.join(".staging").exists(), "trial {trial}: staging left after gc");
+        assert_eq!(staged(&data_dir), Vec::<PathBuf>::new(), "trial {trial}: staging left after gc");
         let mut current: Vec<PathBuf> =
             example_assets(&project).iter().flat_map(|asset| project.files(asset).into_values()).collect();
         current.sort();
@@ -239,10 +239,16 @@ fn a_worker_paused_past_its_lease_is_replaced_and_its_late_write_refused() {
     let current = project.file("slow");
     assert!(current.to_string_lossy().ends_with("-a2.txt"), "{}", current.display());
     let content = std::fs::read_to_string(&current).unwrap();
-    assert!(content.contains("-a2/"), "the data is B's: {content}");
-    // A's file was never published over B's, and nothing of A's is left.
-    project.expect(&["gc"], 0);
+    assert!(content.ends_with("-a2.txt"), "the data is B's: {content}");
+    // A's file was never published over B's, and nothing of A's is left,
+    // nor the staging folder an earlier version of Cairn left per attempt.
+    let legacy = project.path(".cairn/data/.staging/r9-s9-a1");
+    std::fs::create_dir_all(&legacy).unwrap();
+    std::fs::write(legacy.join("data.parquet"), b"half").unwrap();
+    let out = project.expect(&["gc"], 0);
+    assert!(out.contains("staged file(s)"), "{out}");
     assert_eq!(data_files(&project.path(".cairn/data")), vec![current]);
+    assert_eq!(staged(&project.path(".cairn/data")), Vec::<PathBuf>::new(), "{out}");
 }
 
 /// 120 trivial SQL assets.
@@ -339,12 +345,13 @@ fn overlapping_runs_started_together_materialize_each_partition_once() {
     }
 }
 
-/// A project of two slow command assets.
+/// A project of two slow command assets (each stages a partial output,
+/// then sleeps).
 fn two_slow_steps() -> Project {
     let dir = tempfile::tempdir().unwrap();
     let step = |key: &str| {
         format!(
-            "  - key: {key}\n    command: [python3, -c, \"import time; time.sleep(60)\"]\n    output_format: file\n"
+            "  - key: {key}\n    command: [python3, -c, \"import os, time; open(os.environ['CAIRN_OUTPUT'], 'w').write('partial'); time.sleep(60)\"]\n    output_format: file\n    output_extension: txt\n"
         )
     };
     std::fs::write(dir.path().join("cairn.yaml"), format!("name: slow\nassets:\n{}{}", step("one"), step("two")))
@@ -356,7 +363,7 @@ fn two_slow_steps() -> Project {
 fn a_run_canceled_from_another_process_stops_its_steps_and_keeps_earlier_data() {
     let project = two_slow_steps();
     let mut child = project.spawn(&["materialize", "-j", "2"]);
-    wait_for(&project.path(".cairn/data/.staging"));
+    wait_for_staged(&project.path(".cairn/data"), "txt");
     std::thread::sleep(Duration::from_millis(500));
     let started = Instant::now();
     let out = project.expect(&["run", "cancel", "r-1"], 0);
@@ -364,7 +371,7 @@ fn a_run_canceled_from_another_process_stops_its_steps_and_keeps_earlier_data() 
     let status = child.wait().unwrap();
     assert!(started.elapsed() < Duration::from_secs(15), "the run did not stop promptly");
     assert_eq!(status.code(), Some(1), "a canceled run is not a success");
-    assert!(!project.path(".cairn/data/.staging").exists(), "staged data is discarded");
+    assert_eq!(staged(&project.path(".cairn/data")), Vec::<PathBuf>::new(), "staged data is discarded");
     let show = project.json(&["run", "show", "r-1", "--json"]);
     assert_eq!(show["run"]["status"], "CANCELED");
     let statuses: Vec<&str> = show["steps"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap()).collect();

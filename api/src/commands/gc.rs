@@ -15,7 +15,7 @@ pub async fn run(global: &GlobalArgs, _args: &GcArgs) -> Result<(), Failure> {
     let instance = open(global).await?;
     let report = instance.gc().await.map_err(|e| failure(global, e))?;
     outln!(
-        "removed {} superseded file(s), {} unrecorded file(s) and {} staging folder(s): {:.1} MB; {} superseded file(s) kept for now",
+        "removed {} superseded file(s), {} unrecorded file(s) and {} staged file(s): {:.1} MB; {} superseded file(s) kept for now",
         report.superseded,
         report.orphans,
         report.staging,

@@ -149,14 +149,15 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// A project of one slow command asset (and an independent SQL asset).
+/// A project of one slow command asset (it stages a partial output, then
+/// sleeps) and an independent SQL asset.
 pub fn slow_project(timeout_secs: Option<u64>) -> Project {
     let dir = tempfile::tempdir().unwrap();
     let timeout = timeout_secs.map_or_else(String::new, |t| format!("    timeout_secs: {t}\n"));
     std::fs::write(
         dir.path().join("cairn.yaml"),
         format!(
-            "name: slow\nassets:\n  - key: slow\n    command: [python3, -c, \"import time; time.sleep(30)\"]\n    output_format: file\n{timeout}  - key: quick\n    sql: SELECT 1 AS x\n"
+            "name: slow\nassets:\n  - key: slow\n    command: [python3, -c, \"import os, time; open(os.environ['CAIRN_OUTPUT'], 'w').write('partial'); time.sleep(30)\"]\n    output_format: file\n    output_extension: txt\n{timeout}  - key: quick\n    sql: SELECT 1 AS x\n"
         ),
     )
     .unwrap();
@@ -164,6 +165,26 @@ pub fn slow_project(timeout_secs: Option<u64>) -> Project {
 }
 
 /// Waits until `path` exists (a step of a spawned run got that far).
+/// The files (and earlier versions' folders) in a data folder's
+/// `.staging`: none when it does not exist.
+pub fn staged(data_dir: &Path) -> Vec<PathBuf> {
+    match std::fs::read_dir(data_dir.join(".staging")) {
+        Ok(entries) => entries.map(|entry| entry.unwrap().path()).collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => panic!("cannot list `{}`: {e}", data_dir.display()),
+    }
+}
+
+/// Waits (up to 60 s) until a step has staged a file with `extension`
+/// under `data_dir`.
+pub fn wait_for_staged(data_dir: &Path, extension: &str) {
+    let waiting = std::time::Instant::now();
+    while !staged(data_dir).iter().any(|file| file.extension().is_some_and(|e| e == extension)) {
+        assert!(waiting.elapsed() < std::time::Duration::from_secs(60), "no step staged data");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 pub fn wait_for(path: &Path) {
     let waiting = std::time::Instant::now();
     while !path.exists() {

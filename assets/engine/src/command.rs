@@ -5,7 +5,7 @@
 //!
 //! | variable | value |
 //! |---|---|
-//! | `CAIRN_OUTPUT` | the file to write (in the run's staging folder) |
+//! | `CAIRN_OUTPUT` | the file to write (in the data folder's `.staging`) |
 //! | `CAIRN_ASSET_KEY` | the asset key, `reports/delays` |
 //! | `CAIRN_RUN_ID` | the run, `r-42` |
 //! | `CAIRN_PARTITION_KEY` | the partition key (unset when unpartitioned) |

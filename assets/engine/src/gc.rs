@@ -12,7 +12,9 @@
 //!   between publishing its file and recording it, or its record was
 //!   refused because its lease was lost) is removed unless the attempt
 //!   that wrote it is still running.
-//! * A **staging** folder is removed unless its attempt is still running.
+//! * A **staged** file (`.staging/r<run>-s<step>-a<attempt>.<ext>`, or a
+//!   folder of that name left by an earlier version) is removed unless its
+//!   attempt is still running. The `.staging` folder itself stays.
 //!
 //! The current file of every asset partition is never touched, nor any
 //! file Cairn did not name (only `r<run>-s<step>-a<attempt>.<ext>` files
@@ -37,7 +39,7 @@ pub struct GcReport {
     pub superseded: usize,
     /// Unrecorded files removed.
     pub orphans: usize,
-    /// Staging folders removed.
+    /// Staged files (or earlier versions' staging folders) removed.
     pub staging: usize,
     /// Superseded files kept for now (retention, or a running step may
     /// read them).
@@ -131,7 +133,7 @@ fn remove_file(path: &Path) -> u64 {
 
 impl Instance {
     /// Removes superseded files past their retention, unrecorded files and
-    /// staging folders of attempts that are no longer running, and empty
+    /// staged files of attempts that are no longer running, and empty
     /// folders (see the module docs).
     ///
     /// # Errors
@@ -163,12 +165,21 @@ impl Instance {
             let path = entry.path();
             let Ok(relative) = path.strip_prefix(&data_dir) else { continue };
             if relative.starts_with(STAGING_DIR) {
-                if entry.file_type().is_dir() && relative.components().count() == 2 {
+                if relative.components().count() == 2 {
+                    // `r12-s340-a1.parquet`, or an earlier version's folder
+                    // `r12-s340-a1`: the attempt is what precedes the first dot.
                     let name = entry.file_name().to_string_lossy();
-                    let live = Attempt::parse(&name).is_some_and(|a| running.attempts.contains(&(a.step, a.attempt)));
+                    let stem = name.split('.').next().unwrap_or_default();
+                    let live = Attempt::parse(stem).is_some_and(|a| running.attempts.contains(&(a.step, a.attempt)));
                     if !live {
-                        report.bytes += folder_size(path);
-                        if std::fs::remove_dir_all(path).is_ok() {
+                        let (bytes, removed) = if entry.file_type().is_dir() {
+                            (folder_size(path), std::fs::remove_dir_all(path).is_ok())
+                        } else {
+                            let size = std::fs::metadata(path).map_or(0, |m| m.len());
+                            (size, std::fs::remove_file(path).is_ok())
+                        };
+                        if removed {
+                            report.bytes += bytes;
                             report.staging += 1;
                         }
                     }
@@ -194,7 +205,6 @@ impl Instance {
                 report.orphans += 1;
             }
         }
-        let _ = std::fs::remove_dir(data_dir.join(STAGING_DIR));
         Ok(report)
     }
 }

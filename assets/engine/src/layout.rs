@@ -4,7 +4,7 @@
 //! data_dir/
 //!   <asset key>/r12-s340-a1.parquet               unpartitioned asset
 //!   <asset key>/<partition key>/r12-s340-a1.parquet   one partition
-//!   .staging/r12-s340-a1/data.parquet             written and checked here first
+//!   .staging/r12-s340-a1.parquet                  written and checked here first
 //! ```
 //!
 //! Every materialization gets a file of its own, named after the run, the
@@ -16,10 +16,12 @@
 //! half-written), and then records it in the metadata store: the record is
 //! the commit point. Readers find an asset partition's data through its
 //! latest materialization's recorded path, never by listing folders.
-//! Files no record points to (a crash between rename and record), staging
-//! folders of finished attempts and superseded files are removed by
-//! `cairn gc` (see [`crate::gc`]). Folders starting with `.` are ignored by
-//! Arrow dataset readers.
+//! Files no record points to (a crash between rename and record), staged
+//! files of finished attempts and superseded files are removed by
+//! `cairn gc` (see [`crate::gc`]). The `.staging` folder itself stays once
+//! created (removing it while another executor is about to stage a file
+//! there would make that step fail); folders starting with `.` are ignored
+//! by Arrow dataset readers.
 
 use std::path::{Path, PathBuf};
 
@@ -103,20 +105,23 @@ impl DataLayout {
         self.data_dir.join(relative)
     }
 
-    /// The staging folder of one attempt.
-    pub fn staging_folder(&self, attempt: Attempt) -> PathBuf {
-        self.data_dir.join(STAGING_DIR).join(attempt.stem())
+    /// The staging folder, `data_dir/.staging`.
+    pub fn staging_folder(&self) -> PathBuf {
+        self.data_dir.join(STAGING_DIR)
     }
 
-    /// Where an attempt stages its data before publishing it.
+    /// Where an attempt stages its data before publishing it:
+    /// `data_dir/.staging/r12-s340-a1.<extension>` (a file of its own, no
+    /// folder per attempt: creating and removing one cost a quarter of a
+    /// trivial step's time).
     pub fn staging_path(&self, attempt: Attempt, extension: &str) -> PathBuf {
-        self.staging_folder(attempt).join(format!("data.{extension}"))
+        self.staging_folder().join(format!("{}.{extension}", attempt.stem()))
     }
 
     /// Creates the parent folder of `path`.
     ///
-    /// Another process's [`StagingGuard`] may remove the (empty) staging
-    /// root between the creation of the root and of the folder inside it:
+    /// `cairn gc` may remove an empty folder of the path (a partition's
+    /// folder whose files were collected) while it is being created:
     /// creating fails with "not found" then, and is tried again.
     ///
     /// # Errors
@@ -146,28 +151,25 @@ impl DataLayout {
     }
 }
 
-/// Removes an attempt's staging folder when dropped: whether the step
-/// published, failed, or was stopped half-way (its future dropped).
+/// Removes an attempt's staged file when dropped: whether the step
+/// published it (then there is nothing left to remove), failed, or was
+/// stopped half-way (its future dropped).
 pub struct StagingGuard {
-    folder: PathBuf,
+    file: PathBuf,
 }
 
 impl StagingGuard {
-    /// Guards the staging folder of `attempt`.
-    pub fn new(layout: &DataLayout, attempt: Attempt) -> Self {
-        Self { folder: layout.staging_folder(attempt) }
+    /// Guards the staged file at `file` (from [`DataLayout::staging_path`]).
+    pub fn new(file: PathBuf) -> Self {
+        Self { file }
     }
 }
 
 impl Drop for StagingGuard {
     fn drop(&mut self) {
-        // Errors are ignored: staging folders are never read, and `cairn gc`
+        // Errors are ignored: staged files are never read, and `cairn gc`
         // removes what is left.
-        let _ = std::fs::remove_dir_all(&self.folder);
-        if let Some(root) = self.folder.parent() {
-            // Fails, harmlessly, while another attempt is staging data.
-            let _ = std::fs::remove_dir(root);
-        }
+        let _ = std::fs::remove_file(&self.file);
     }
 }
 
@@ -181,10 +183,17 @@ mod tests {
         Attempt { run: RunId(12), step: StepId(340), attempt: 2 }
     }
 
-    /// Executors stage at once while each removes the staging root when
-    /// it is empty (the race three workers on one machine met).
+    fn staged_files(dir: &Path) -> Vec<String> {
+        std::fs::read_dir(dir.join(STAGING_DIR))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    /// Executors stage at once in the one staging folder; each guard
+    /// removes only its own file, and nothing is left.
     #[test]
-    fn staging_at_once_survives_the_root_being_removed() {
+    fn staging_at_once_leaves_nothing_behind() {
         let dir = tempfile::tempdir().unwrap();
         let layout = Arc::new(DataLayout::new(dir.path()));
         let threads: Vec<_> = (0..4u32)
@@ -193,8 +202,8 @@ mod tests {
                 std::thread::spawn(move || {
                     for step in 0..300 {
                         let attempt = Attempt { run: RunId(1), step: StepId(step), attempt: thread + 1 };
-                        let guard = StagingGuard::new(&layout, attempt);
                         let staged = layout.staging_path(attempt, "parquet");
+                        let guard = StagingGuard::new(staged.clone());
                         layout.prepare(&staged).unwrap();
                         std::fs::write(&staged, b"x").unwrap();
                         drop(guard);
@@ -205,7 +214,22 @@ mod tests {
         for thread in threads {
             thread.join().unwrap();
         }
-        assert!(!dir.path().join(STAGING_DIR).exists(), "the last guard removes the staging root");
+        assert_eq!(staged_files(dir.path()), Vec::<String>::new(), "every guard removed its file");
+    }
+
+    #[test]
+    fn a_guard_dropped_before_publishing_discards_the_staged_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = DataLayout::new(dir.path());
+        let kept = layout.staging_path(Attempt { attempt: 1, ..attempt() }, "parquet");
+        layout.prepare(&kept).unwrap();
+        std::fs::write(&kept, b"another attempt's").unwrap();
+        let staged = layout.staging_path(attempt(), "parquet");
+        let guard = StagingGuard::new(staged.clone());
+        layout.prepare(&staged).unwrap();
+        std::fs::write(&staged, b"half-written").unwrap();
+        drop(guard);
+        assert_eq!(staged_files(dir.path()), vec!["r12-s340-a1.parquet".to_owned()], "only its own file goes");
     }
 
     #[test]
@@ -221,7 +245,7 @@ mod tests {
             layout.relative_path(&key, Some(&day), attempt(), "parquet"),
             PathBuf::from("raw/flights/2013-01-05/r12-s340-a2.parquet")
         );
-        assert_eq!(layout.staging_path(attempt(), "md"), PathBuf::from("/data/.staging/r12-s340-a2/data.md"));
+        assert_eq!(layout.staging_path(attempt(), "md"), PathBuf::from("/data/.staging/r12-s340-a2.md"));
         assert_eq!(Attempt::parse("r12-s340-a2"), Some(attempt()));
         for bad in ["data", "r12-s340", "r1-s2-a3-x", "rx-s1-a1", ""] {
             assert_eq!(Attempt::parse(bad), None, "{bad}");
@@ -233,8 +257,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let layout = DataLayout::new(dir.path());
         let key = AssetKey::new("a").unwrap();
-        let guard = StagingGuard::new(&layout, attempt());
         let staged = layout.staging_path(attempt(), "txt");
+        let guard = StagingGuard::new(staged.clone());
         layout.prepare(&staged).unwrap();
         std::fs::write(&staged, "new").unwrap();
         let published = layout.absolute(&layout.relative_path(&key, None, attempt(), "txt").display().to_string());
@@ -242,7 +266,7 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&published).unwrap(), "new");
         assert!(!staged.exists());
         drop(guard);
-        assert!(!dir.path().join(STAGING_DIR).exists(), "an empty staging folder is removed");
+        assert_eq!(staged_files(dir.path()), Vec::<String>::new(), "nothing is left in staging");
         assert!(published.exists(), "the published file stays");
     }
 }

@@ -217,8 +217,8 @@ async fn decide_and_run(
     }
     let attempt = Attempt { run, step: claimed.step.id, attempt: claimed.lease.attempt };
     let extension = asset.output().map(|o| o.extension().to_owned()).unwrap_or_default();
-    let _staging = StagingGuard::new(&ctx.layout, attempt);
     let staged = ctx.layout.staging_path(attempt, &extension);
+    let _staging = StagingGuard::new(staged.clone());
     ctx.layout.prepare(&staged).map_err(no_checks)?;
     // A command enforces its own time limit (it kills its process group and
     // keeps its stderr); other steps are stopped here.
