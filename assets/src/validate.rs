@@ -15,8 +15,7 @@
 //! query names only assets, and a check only its asset and the asset's
 //! upstream assets, so the other tables in the session are never read.
 //! Planning costs the same for every asset, so validation grows linearly
-//! with the project; the queries of one level of the graph (whose
-//! upstream tables are all registered) are planned on all cores at once.
+//! with the project.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -27,11 +26,9 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::ScalarValue;
 use datafusion::datasource::MemTable;
 use datafusion::execution::SessionState;
-use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
-use datafusion::sql::parser::Statement;
 
-use crate::definition::{Asset, AssetDefinition, CheckKind, SqlDefinition};
+use crate::definition::{Asset, AssetDefinition, CheckKind};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::observe::SourceObservation;
 use crate::project::Project;
@@ -64,119 +61,32 @@ pub async fn check_queries(project: &Project, observations: &[SourceObservation]
     // session's catalog, so tables registered later are seen.
     let state = ctx.state();
     let mut samples = SampleParameters::default();
-    // Per asset (by topological position), its diagnostics: levels are
-    // planned in parallel, diagnostics are reported in the project's order.
-    let mut found: Vec<(usize, Diagnostic)> = Vec::new();
-    for level in levels(project) {
-        let ready: Vec<(usize, &Asset, &SqlDefinition)> =
-            level.into_iter().filter(|(_, _, query)| query.tables.keys().all(|key| known.contains(key))).collect();
-        let queries: Vec<Query> = ready
-            .iter()
-            .map(|(_, asset, query)| Query {
-                statement: query.statement.clone(),
-                parameters: (!query.parameters.is_empty()).then(|| samples.of(asset)),
-            })
-            .collect();
-        let plans = plan_in_parallel(&state, queries).await;
-        for ((position, asset, query), planned) in ready.into_iter().zip(plans) {
-            let mut diagnostics = Diagnostics::default();
-            match planned {
-                Ok(plan) => {
-                    let schema: SchemaRef = Arc::new(plan.schema().as_arrow().clone());
-                    check_columns(asset, &schema, &mut diagnostics);
-                    if register_empty(&ctx, asset.key(), &schema).is_ok() {
-                        known.insert(asset.key().clone());
-                        check_queries_of_checks(&state, asset, &known, &mut diagnostics).await;
-                    }
+    for asset in project.assets() {
+        let AssetDefinition::Sql(query) = &asset.definition else { continue };
+        if !query.tables.keys().all(|key| known.contains(key)) {
+            continue;
+        }
+        let planned = match state.statement_to_plan(query.statement.as_ref().clone()).await {
+            Ok(plan) if !query.parameters.is_empty() => plan.with_param_values(samples.of(asset)),
+            other => other,
+        };
+        match planned {
+            Ok(plan) => {
+                let schema: SchemaRef = Arc::new(plan.schema().as_arrow().clone());
+                check_columns(asset, &schema, &mut diagnostics);
+                if register_empty(&ctx, asset.key(), &schema).is_ok() {
+                    known.insert(asset.key().clone());
+                    check_queries_of_checks(&state, asset, &known, &mut diagnostics).await;
                 }
-                Err(error) => diagnostics.push(
-                    Diagnostic::error(format!("asset `{}`: {}", asset.key(), error.strip_backtrace()))
-                        .at(query.location.clone())
-                        .with_label("DataFusion cannot plan this query"),
-                ),
             }
-            found.extend(diagnostics.0.into_iter().map(|d| (position, d)));
+            Err(error) => diagnostics.push(
+                Diagnostic::error(format!("asset `{}`: {}", asset.key(), error.strip_backtrace()))
+                    .at(query.location.clone())
+                    .with_label("DataFusion cannot plan this query"),
+            ),
         }
     }
-    found.sort_by_key(|(position, _)| *position);
-    diagnostics.0.extend(found.into_iter().map(|(_, d)| d));
     diagnostics
-}
-
-/// The SQL assets by level: an asset's level is one more than its highest
-/// upstream's (0 without upstream assets), so the queries of one level
-/// read only tables of lower levels and can be planned at once. Each with
-/// its position in the project's topological order.
-fn levels(project: &Project) -> Vec<Vec<(usize, &Asset, &SqlDefinition)>> {
-    let mut level_of: HashMap<&AssetKey, usize> = HashMap::new();
-    let mut levels: Vec<Vec<(usize, &Asset, &SqlDefinition)>> = Vec::new();
-    for (position, asset) in project.assets().enumerate() {
-        let level = asset.spec.deps.iter().filter_map(|dep| level_of.get(&dep.key)).map(|l| l + 1).max().unwrap_or(0);
-        level_of.insert(asset.key(), level);
-        if let AssetDefinition::Sql(query) = &asset.definition {
-            if levels.len() <= level {
-                levels.resize_with(level + 1, Vec::new);
-            }
-            levels[level].push((position, asset, query));
-        }
-    }
-    levels
-}
-
-/// A query to plan, with sample parameter values when it has parameters.
-struct Query {
-    statement: Arc<Statement>,
-    parameters: Option<HashMap<String, ScalarValue>>,
-}
-
-/// Fewer queries than this are planned on the calling task.
-const PARALLEL_FROM: usize = 32;
-
-/// Plans `queries` (whose tables are all registered) on every core, in
-/// order: DataFusion's planning is CPU work, and one level of a large
-/// project holds many independent queries.
-async fn plan_in_parallel(state: &SessionState, queries: Vec<Query>) -> Vec<datafusion::error::Result<LogicalPlan>> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if cores == 1 || queries.len() < PARALLEL_FROM {
-        let mut plans = Vec::with_capacity(queries.len());
-        for query in queries {
-            plans.push(plan_one(state, query).await);
-        }
-        return plans;
-    }
-    let chunk = queries.len().div_ceil(cores);
-    let mut queries = queries.into_iter();
-    let mut tasks = Vec::with_capacity(cores);
-    loop {
-        let part: Vec<Query> = queries.by_ref().take(chunk).collect();
-        if part.is_empty() {
-            break;
-        }
-        let state = state.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut plans = Vec::with_capacity(part.len());
-            for query in part {
-                plans.push(plan_one(&state, query).await);
-            }
-            plans
-        }));
-    }
-    let mut plans = Vec::new();
-    for task in tasks {
-        match task.await {
-            Ok(part) => plans.extend(part),
-            Err(error) => std::panic::resume_unwind(error.into_panic()),
-        }
-    }
-    plans
-}
-
-async fn plan_one(state: &SessionState, query: Query) -> datafusion::error::Result<LogicalPlan> {
-    let plan = state.statement_to_plan(query.statement.as_ref().clone()).await?;
-    match query.parameters {
-        Some(values) => plan.with_param_values(values),
-        None => Ok(plan),
-    }
 }
 
 fn register_empty(ctx: &SessionContext, key: &AssetKey, schema: &SchemaRef) -> Result<(), ()> {
@@ -262,67 +172,5 @@ fn check_columns(asset: &Asset, schema: &SchemaRef, diagnostics: &mut Diagnostic
                 );
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::fmt::Write;
-
-    use super::*;
-    use crate::observe::observe_sources;
-
-    /// A source, then three levels of 40 SQL assets (enough to be planned
-    /// in parallel), each reading two assets of the level before; the
-    /// assets named in `broken` select a column nobody has.
-    fn layered_project(dir: &std::path::Path, broken: &[&str]) {
-        std::fs::write(dir.join("s.csv"), "k,x\n1,2\n").unwrap();
-        let mut yaml = String::from("name: layers\nassets:\n  - key: raw/s\n    source: { path: s.csv }\n");
-        for level in 0..3 {
-            for i in 0..40 {
-                let key = format!("l{level}_{i:02}");
-                let column = if broken.contains(&key.as_str()) { "nope" } else { "x" };
-                let (a, b) = match level {
-                    0 => ("raw.s".to_owned(), "raw.s".to_owned()),
-                    _ => (format!("l{}_{i:02}", level - 1), format!("l{}_{:02}", level - 1, (i + 1) % 40)),
-                };
-                writeln!(
-                    yaml,
-                    "  - key: {key}\n    sql: SELECT a.k, a.{column} + b.x AS x FROM {a} a JOIN {b} b ON a.k = b.k"
-                )
-                .unwrap();
-            }
-        }
-        // A partitioned query, planned with its parameters' sample values.
-        yaml.push_str(
-            "  - key: daily\n    partitions: { daily: { start: 2024-01-01 } }\n    \
-             sql: SELECT k, CAST($partition_start AS DATE) AS day FROM l2_00\n",
-        );
-        std::fs::write(dir.join("cairn.yaml"), yaml).unwrap();
-    }
-
-    /// The messages, and the project's asset keys in its order.
-    async fn validate(broken: &[&str]) -> (Vec<String>, Vec<String>) {
-        let dir = tempfile::tempdir().unwrap();
-        layered_project(dir.path(), broken);
-        let project = Project::load(dir.path()).unwrap();
-        let observations = observe_sources(&project).await;
-        let messages = check_queries(&project, &observations).await.iter().map(|d| d.message.clone()).collect();
-        (messages, project.assets().map(|a| a.key().to_string()).collect())
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn levels_planned_in_parallel_report_each_error_once_in_project_order() {
-        assert_eq!(validate(&[]).await.0, Vec::<String>::new(), "a valid project plans");
-        let broken = ["l1_30", "l0_05", "l2_39"];
-        let (messages, order) = validate(&broken).await;
-        let assets: Vec<&str> =
-            messages.iter().map(|m| m.strip_prefix("asset `").and_then(|m| m.split('`').next()).unwrap_or(m)).collect();
-        // l0_05's readers (l1_04, l1_05) are not planned: their upstream
-        // schema is unknown, so no error cascades. Errors come in the
-        // project's order, whatever order the levels were planned in.
-        let expected: Vec<&str> = order.iter().map(String::as_str).filter(|key| broken.contains(key)).collect();
-        assert_eq!(assets, expected, "{messages:#?}");
-        assert!(messages.iter().all(|m| m.contains("nope")), "{messages:#?}");
     }
 }
