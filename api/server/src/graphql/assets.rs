@@ -7,12 +7,12 @@ use std::sync::Arc;
 use async_graphql::resolver_utils::enum_value;
 use async_graphql::{Context, Enum, Json, Object, Result, SimpleObject, Value};
 use cairn_assets::definition::{AssetDefinition, CheckKind, OutputFormat};
+use cairn_core::AssetKey;
 use cairn_core::partitions::subset::counted_runs_of;
 use cairn_core::partitions::{PartitionKey, PartitionsDefinition};
 use cairn_core::planner::PlanReason;
 use cairn_core::staleness::StaleCause;
-use cairn_core::{AssetKey, AssetKind as CoreKind};
-use cairn_engine::{AssetSummary, Instance, PartitionState as CoreState, ProjectSummary};
+use cairn_engine::{AssetSummary, Instance, ProjectSummary};
 use chrono::{DateTime, Utc};
 
 use super::flat::{self, FlatList, FlatObject, KeyString, Plain};
@@ -21,6 +21,7 @@ use crate::error::ApiError;
 
 /// An asset's kind.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "cairn_core::AssetKind")]
 pub enum AssetKind {
     /// An external file Cairn observes.
     Source,
@@ -28,16 +29,6 @@ pub enum AssetKind {
     Sql,
     /// A program.
     Command,
-}
-
-impl From<CoreKind> for AssetKind {
-    fn from(kind: CoreKind) -> Self {
-        match kind {
-            CoreKind::Source => Self::Source,
-            CoreKind::Sql => Self::Sql,
-            CoreKind::Command => Self::Command,
-        }
-    }
 }
 
 /// Dagster's stale status of an asset.
@@ -61,6 +52,7 @@ fn stale_status(name: &str) -> StaleStatus {
 
 /// The state of one asset partition, as the partition bar shows it.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "cairn_engine::PartitionState")]
 pub enum PartitionState {
     /// Materialized and fresh.
     Materialized,
@@ -74,34 +66,14 @@ pub enum PartitionState {
     Missing,
 }
 
-impl From<CoreState> for PartitionState {
-    fn from(state: CoreState) -> Self {
-        match state {
-            CoreState::Materialized => Self::Materialized,
-            CoreState::Stale => Self::Stale,
-            CoreState::Failed => Self::Failed,
-            CoreState::Materializing => Self::Materializing,
-            CoreState::Missing => Self::Missing,
-        }
-    }
-}
-
 /// Severity of an asset check, as Dagster's `AssetCheckSeverity`.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "cairn_core::check::CheckSeverity")]
 pub enum CheckSeverity {
     /// Failing stops publication.
     Error,
     /// Failing is reported.
     Warn,
-}
-
-impl From<cairn_core::check::CheckSeverity> for CheckSeverity {
-    fn from(severity: cairn_core::check::CheckSeverity) -> Self {
-        match severity {
-            cairn_core::check::CheckSeverity::Error => Self::Error,
-            cairn_core::check::CheckSeverity::Warn => Self::Warn,
-        }
-    }
 }
 
 /// What the resolvers of one request share: the definitions and the state

@@ -14,6 +14,7 @@ use crate::error::ApiError;
 
 /// Backfill statuses, as Dagster's bulk actions.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "cairn_store::BackfillStatus")]
 pub enum BackfillStatus {
     /// Stored; its run is launched or running.
     Requested,
@@ -25,31 +26,6 @@ pub enum BackfillStatus {
     Canceling,
     /// Canceled.
     Canceled,
-}
-
-impl From<cairn_store::BackfillStatus> for BackfillStatus {
-    fn from(status: cairn_store::BackfillStatus) -> Self {
-        use cairn_store::BackfillStatus as S;
-        match status {
-            S::Requested => Self::Requested,
-            S::Completed => Self::Completed,
-            S::Failed => Self::Failed,
-            S::Canceling => Self::Canceling,
-            S::Canceled => Self::Canceled,
-        }
-    }
-}
-
-impl From<BackfillStatus> for cairn_store::BackfillStatus {
-    fn from(status: BackfillStatus) -> Self {
-        match status {
-            BackfillStatus::Requested => Self::Requested,
-            BackfillStatus::Completed => Self::Completed,
-            BackfillStatus::Failed => Self::Failed,
-            BackfillStatus::Canceling => Self::Canceling,
-            BackfillStatus::Canceled => Self::Canceled,
-        }
-    }
 }
 
 /// An inclusive range of partition keys (or times).

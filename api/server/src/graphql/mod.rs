@@ -105,6 +105,7 @@ fn page_size(first: i32) -> Result<u64, ApiError> {
 
 /// Freshness states, as Dagster's.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "cairn_core::freshness::FreshnessStatus")]
 pub enum FreshnessStatus {
     /// Fresh enough.
     Pass,
@@ -114,18 +115,6 @@ pub enum FreshnessStatus {
     Fail,
     /// Never materialized.
     Unknown,
-}
-
-impl From<cairn_core::freshness::FreshnessStatus> for FreshnessStatus {
-    fn from(status: cairn_core::freshness::FreshnessStatus) -> Self {
-        use cairn_core::freshness::FreshnessStatus as Core;
-        match status {
-            Core::Pass => Self::Pass,
-            Core::Warn => Self::Warn,
-            Core::Fail => Self::Fail,
-            Core::Unknown => Self::Unknown,
-        }
-    }
 }
 
 /// An asset's freshness, following Dagster's `FreshnessPolicy`.

@@ -9,6 +9,7 @@ use crate::error::ApiError;
 
 /// Run statuses, as Dagster's `DagsterRunStatus`.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "cairn_store::RunStatus")]
 pub enum RunStatus {
     /// Stored, no step claimed yet.
     Queued,
@@ -24,35 +25,9 @@ pub enum RunStatus {
     Canceled,
 }
 
-impl From<cairn_store::RunStatus> for RunStatus {
-    fn from(status: cairn_store::RunStatus) -> Self {
-        use cairn_store::RunStatus as S;
-        match status {
-            S::Queued => Self::Queued,
-            S::Started => Self::Started,
-            S::Success => Self::Success,
-            S::Failure => Self::Failure,
-            S::Canceling => Self::Canceling,
-            S::Canceled => Self::Canceled,
-        }
-    }
-}
-
-impl From<RunStatus> for cairn_store::RunStatus {
-    fn from(status: RunStatus) -> Self {
-        match status {
-            RunStatus::Queued => Self::Queued,
-            RunStatus::Started => Self::Started,
-            RunStatus::Success => Self::Success,
-            RunStatus::Failure => Self::Failure,
-            RunStatus::Canceling => Self::Canceling,
-            RunStatus::Canceled => Self::Canceled,
-        }
-    }
-}
-
 /// Step statuses.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "cairn_store::StepStatus")]
 pub enum StepStatus {
     /// Waiting.
     Queued,
@@ -68,22 +43,9 @@ pub enum StepStatus {
     Canceled,
 }
 
-impl From<cairn_store::StepStatus> for StepStatus {
-    fn from(status: cairn_store::StepStatus) -> Self {
-        use cairn_store::StepStatus as S;
-        match status {
-            S::Queued => Self::Queued,
-            S::Running => Self::Running,
-            S::Materialized => Self::Materialized,
-            S::Skipped => Self::Skipped,
-            S::Failed => Self::Failed,
-            S::Canceled => Self::Canceled,
-        }
-    }
-}
-
 /// Severity of an event.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "cairn_store::EventLevel")]
 pub enum EventLevel {
     /// Details.
     Debug,
@@ -95,20 +57,9 @@ pub enum EventLevel {
     Error,
 }
 
-impl From<cairn_store::EventLevel> for EventLevel {
-    fn from(level: cairn_store::EventLevel) -> Self {
-        use cairn_store::EventLevel as L;
-        match level {
-            L::Debug => Self::Debug,
-            L::Info => Self::Info,
-            L::Warn => Self::Warn,
-            L::Error => Self::Error,
-        }
-    }
-}
-
 /// What an event records (Dagster's `DagsterEventType` names where it has one).
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "cairn_store::EventKind")]
 #[allow(missing_docs)]
 pub enum EventKind {
     RunEnqueued,
@@ -132,35 +83,6 @@ pub enum EventKind {
     BackfillCanceling,
     BackfillCanceled,
     FreshnessChanged,
-}
-
-impl From<cairn_store::EventKind> for EventKind {
-    fn from(kind: cairn_store::EventKind) -> Self {
-        use cairn_store::EventKind as K;
-        match kind {
-            K::RunEnqueued => Self::RunEnqueued,
-            K::RunStart => Self::RunStart,
-            K::RunSuccess => Self::RunSuccess,
-            K::RunFailure => Self::RunFailure,
-            K::RunCanceling => Self::RunCanceling,
-            K::RunCanceled => Self::RunCanceled,
-            K::StepStart => Self::StepStart,
-            K::StepSkipped => Self::StepSkipped,
-            K::StepFailure => Self::StepFailure,
-            K::StepCanceled => Self::StepCanceled,
-            K::AssetMaterialization => Self::AssetMaterialization,
-            K::AssetObservation => Self::AssetObservation,
-            K::AssetCheckEvaluation => Self::AssetCheckEvaluation,
-            K::EngineEvent => Self::EngineEvent,
-            K::Log => Self::Log,
-            K::BackfillRequested => Self::BackfillRequested,
-            K::BackfillCompleted => Self::BackfillCompleted,
-            K::BackfillFailed => Self::BackfillFailed,
-            K::BackfillCanceling => Self::BackfillCanceling,
-            K::BackfillCanceled => Self::BackfillCanceled,
-            K::FreshnessChanged => Self::FreshnessChanged,
-        }
-    }
 }
 
 /// A run id from the API (`12` or `r-12`).
