@@ -164,7 +164,6 @@ pub fn slow_project(timeout_secs: Option<u64>) -> Project {
     Project { dir, database_url: None }
 }
 
-/// Waits until `path` exists (a step of a spawned run got that far).
 /// The files (and earlier versions' folders) in a data folder's
 /// `.staging`: none when it does not exist.
 pub fn staged(data_dir: &Path) -> Vec<PathBuf> {
@@ -181,14 +180,6 @@ pub fn wait_for_staged(data_dir: &Path, extension: &str) {
     let waiting = std::time::Instant::now();
     while !staged(data_dir).iter().any(|file| file.extension().is_some_and(|e| e == extension)) {
         assert!(waiting.elapsed() < std::time::Duration::from_secs(60), "no step staged data");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-}
-
-pub fn wait_for(path: &Path) {
-    let waiting = std::time::Instant::now();
-    while !path.exists() {
-        assert!(waiting.elapsed() < std::time::Duration::from_secs(60), "`{}` never appeared", path.display());
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }

@@ -114,7 +114,7 @@ fn remove_superseded(
             continue;
         }
         if removable(superseded_at, running, retention, now) {
-            report.bytes += remove_file(&absolute);
+            report.bytes += remove_file(&absolute).unwrap_or(0);
             report.superseded += 1;
         } else {
             report.kept += 1;
@@ -122,13 +122,10 @@ fn remove_superseded(
     }
 }
 
-/// Size of the file, removed (0 if it could not be).
-fn remove_file(path: &Path) -> u64 {
+/// Size of the file, removed (`None` if it could not be).
+fn remove_file(path: &Path) -> Option<u64> {
     let size = std::fs::metadata(path).map_or(0, |m| m.len());
-    match std::fs::remove_file(path) {
-        Ok(()) => size,
-        Err(_) => 0,
-    }
+    std::fs::remove_file(path).ok().map(|()| size)
 }
 
 impl Instance {
@@ -172,13 +169,13 @@ impl Instance {
                     let stem = name.split('.').next().unwrap_or_default();
                     let live = Attempt::parse(stem).is_some_and(|a| running.attempts.contains(&(a.step, a.attempt)));
                     if !live {
-                        let (bytes, removed) = if entry.file_type().is_dir() {
-                            (folder_size(path), std::fs::remove_dir_all(path).is_ok())
+                        let removed = if entry.file_type().is_dir() {
+                            let size = folder_size(path);
+                            std::fs::remove_dir_all(path).ok().map(|()| size)
                         } else {
-                            let size = std::fs::metadata(path).map_or(0, |m| m.len());
-                            (size, std::fs::remove_file(path).is_ok())
+                            remove_file(path)
                         };
-                        if removed {
+                        if let Some(bytes) = removed {
                             report.bytes += bytes;
                             report.staging += 1;
                         }
@@ -201,7 +198,7 @@ impl Instance {
                 None => false,
             };
             if orphan {
-                report.bytes += remove_file(path);
+                report.bytes += remove_file(path).unwrap_or(0);
                 report.orphans += 1;
             }
         }
