@@ -9,7 +9,9 @@
 //! them at a time (see `cairn_store`'s "Leases and fencing").
 //!
 //! The loop, as long as it runs:
-//! * claims up to `concurrency` steps (again as soon as one finishes);
+//! * claims up to `concurrency` steps; as a step ends, the transaction
+//!   that records its end also claims the next one (one commit, so one
+//!   disk sync per step on SQLite), and the loop tops up the rest;
 //! * every `heartbeat` renews the leases of the steps it holds; a lease
 //!   that is no longer its own stops that step without recording anything;
 //! * about every 250 ms looks whether a held step's run is being canceled
@@ -23,6 +25,7 @@
 //! It never prints and never reads signals: the caller owns the token.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -128,6 +131,28 @@ struct Held {
     control: Arc<Control>,
 }
 
+/// What a step task needs to claim the executor's next step as it records
+/// its own end.
+struct NextClaim {
+    owner: String,
+    run: Option<RunId>,
+    lease: Duration,
+    /// Cleared when the executor stops claiming (shutdown).
+    claiming: Arc<AtomicBool>,
+}
+
+/// What a step task hands back to the loop.
+struct TaskEnd {
+    step: StepId,
+    report: StepReport,
+    run_finished: Option<RunStatus>,
+    /// The steps claimed with its end, if any: the loop now holds them.
+    claimed: Vec<ClaimedStep>,
+    /// Whether it tried to claim with its end (and so whether an empty
+    /// `claimed` means nothing was ready a moment ago).
+    tried_claim: bool,
+}
+
 /// Claims and executes steps until done (see the module docs).
 pub struct Executor {
     ctx: Arc<StepContext>,
@@ -163,7 +188,11 @@ impl Executor {
         let store = self.ctx.store.clone();
         let concurrency = self.options.concurrency.max(1);
         let mut report = ExecutorReport::default();
-        let mut tasks: JoinSet<(StepId, StepReport, Option<RunStatus>)> = JoinSet::new();
+        let mut tasks: JoinSet<TaskEnd> = JoinSet::new();
+        let claiming = Arc::new(AtomicBool::new(true));
+        // Set when a step's end claimed nothing: the loop need not ask
+        // again before its next tick.
+        let mut nothing_ready = false;
         let mut held: HashMap<StepId, Held> = HashMap::new();
         let mut task_steps: HashMap<tokio::task::Id, StepId> = HashMap::new();
         let mut heartbeat = tokio::time::interval(self.settings.heartbeat);
@@ -174,7 +203,7 @@ impl Executor {
         let mut grace_deadline: Option<tokio::time::Instant> = None;
         crate::owner::requeue_steps_of_dead_local_owners(&store, self.ctx.clock.now()).await?;
         loop {
-            if grace_deadline.is_none() && !shutdown.is_cancelled() && held.len() < concurrency {
+            if grace_deadline.is_none() && !shutdown.is_cancelled() && held.len() < concurrency && !nothing_ready {
                 let request = ClaimRequest {
                     owner: &self.owner,
                     project: &self.ctx.project.settings.name,
@@ -183,20 +212,16 @@ impl Executor {
                     lease: self.settings.lease,
                     now: self.ctx.clock.now(),
                 };
-                let claiming = std::time::Instant::now();
+                let started = std::time::Instant::now();
                 match store.claim_steps(&request).await {
                     Ok(claimed) => {
                         if !claimed.is_empty() {
                             report.claims += 1;
-                            report.claim_time += claiming.elapsed();
-                            metrics::histogram!("cairn_step_claim_seconds").record(claiming.elapsed().as_secs_f64());
-                            metrics::counter!("cairn_steps_claimed_total").increment(claimed.len() as u64);
+                            report.claim_time += started.elapsed();
+                            metrics::histogram!("cairn_step_claim_seconds").record(started.elapsed().as_secs_f64());
                         }
                         for step in claimed {
-                            let control = Arc::new(Control::default());
-                            held.insert(step.step.id, Held { lease: step.lease.clone(), control: control.clone() });
-                            let (id, ctx) = (step.step.id, self.ctx.clone());
-                            task_steps.insert(tasks.spawn(run_step(ctx, step, control)).id(), id);
+                            self.spawn(step, &claiming, &mut tasks, &mut held, &mut task_steps);
                         }
                     }
                     Err(error) if error.is_transient() => tracing::debug!("claim: {error}; trying again"),
@@ -214,17 +239,29 @@ impl Executor {
                     }
                 }
             }
+            nothing_ready = false;
             tokio::select! {
                 joined = tasks.join_next_with_id(), if !tasks.is_empty() => {
                     let Some(joined) = joined else { continue };
                     match joined {
-                        Ok((task, (step, step_report, run_finished))) => {
+                        Ok((task, end)) => {
                             task_steps.remove(&task);
-                            held.remove(&step);
-                            if let Some(status) = run_finished {
-                                self.run_finished(step_report.run, status).await;
+                            held.remove(&end.step);
+                            nothing_ready = end.tried_claim && end.claimed.is_empty();
+                            for step in end.claimed {
+                                if grace_deadline.is_some() || shutdown.is_cancelled() {
+                                    // Claimed as the shutdown began: give it back.
+                                    if let Err(error) = store.release_steps(std::slice::from_ref(&step.lease), self.ctx.clock.now()).await {
+                                        tracing::warn!("cannot give step {} back: {error}", step.step.id);
+                                    }
+                                } else {
+                                    self.spawn(step, &claiming, &mut tasks, &mut held, &mut task_steps);
+                                }
                             }
-                            report.steps.push(step_report);
+                            if let Some(status) = end.run_finished {
+                                self.run_finished(end.report.run, status).await;
+                            }
+                            report.steps.push(end.report);
                         }
                         Err(error) => {
                             // A step task panicked: its lease expires and
@@ -249,6 +286,7 @@ impl Executor {
                     }
                 }
                 _ = shutdown.cancelled(), if grace_deadline.is_none() => {
+                    claiming.store(false, Ordering::SeqCst);
                     grace_deadline = Some(tokio::time::Instant::now() + self.settings.shutdown_grace);
                 }
                 _ = sleep_until(grace_deadline), if grace_deadline.is_some() && !held.is_empty() => {
@@ -260,6 +298,29 @@ impl Executor {
         }
         report.released = report.steps.iter().filter(|s| s.recorded.is_none() && s.error.is_none()).count();
         Ok(report)
+    }
+
+    /// Starts a claimed step's task; the executor holds the step until the
+    /// task ends.
+    fn spawn(
+        &self,
+        step: ClaimedStep,
+        claiming: &Arc<AtomicBool>,
+        tasks: &mut JoinSet<TaskEnd>,
+        held: &mut HashMap<StepId, Held>,
+        task_steps: &mut HashMap<tokio::task::Id, StepId>,
+    ) {
+        metrics::counter!("cairn_steps_claimed_total").increment(1);
+        let control = Arc::new(Control::default());
+        held.insert(step.step.id, Held { lease: step.lease.clone(), control: control.clone() });
+        let next = NextClaim {
+            owner: self.owner.clone(),
+            run: self.options.run,
+            lease: self.settings.lease,
+            claiming: claiming.clone(),
+        };
+        let id = step.step.id;
+        task_steps.insert(tasks.spawn(run_step(self.ctx.clone(), step, control, next)).id(), id);
     }
 
     async fn renew(&self, held: &HashMap<StepId, Held>) {
@@ -326,12 +387,9 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
 }
 
 /// Executes one step, then records how it ended (retrying transient store
-/// errors), or records what its stop means.
-async fn run_step(
-    ctx: Arc<StepContext>,
-    claimed: ClaimedStep,
-    control: Arc<Control>,
-) -> (StepId, StepReport, Option<RunStatus>) {
+/// errors) and claims the executor's next step with it, or records what its
+/// stop means.
+async fn run_step(ctx: Arc<StepContext>, claimed: ClaimedStep, control: Arc<Control>, next: NextClaim) -> TaskEnd {
     let lease = claimed.lease.clone();
     let target = claimed.step.target.clone();
     let mut report = StepReport {
@@ -348,6 +406,13 @@ async fn run_step(
         execution = execute(&ctx, &claimed) => Some(execution),
         _ = control.token.cancelled() => None,
     };
+    let end = |report: StepReport| TaskEnd {
+        step: lease.step,
+        report,
+        run_finished: None,
+        claimed: Vec::new(),
+        tried_claim: false,
+    };
     let (outcome, logs, published) = match execution {
         Some(execution) => {
             report.duration = execution.duration;
@@ -360,23 +425,36 @@ async fn run_step(
                 if let Err(error) = ctx.store.release_steps(std::slice::from_ref(&lease), ctx.clock.now()).await {
                     report.error = Some(error.to_string());
                 }
-                return (lease.step, report, None);
+                return end(report);
             }
-            Some(Stop::LeaseLost) | None => return (lease.step, report, None),
+            Some(Stop::LeaseLost) | None => return end(report),
         },
     };
     let mut attempt = 0;
     let recording = std::time::Instant::now();
     loop {
         attempt += 1;
-        let finished = ctx.store.finish_step(&lease, &target, &outcome, &logs, ctx.clock.now()).await;
+        let now = ctx.clock.now();
+        let tried_claim = next.claiming.load(Ordering::SeqCst);
+        let request = ClaimRequest {
+            owner: &next.owner,
+            project: &ctx.project.settings.name,
+            run: next.run,
+            limit: 1,
+            lease: next.lease,
+            now,
+        };
+        let finished = ctx
+            .store
+            .finish_step_and_claim(&lease, &target, &outcome, &logs, now, tried_claim.then_some(&request))
+            .await;
         report.record_time = recording.elapsed();
         match finished {
-            Ok(finished) => {
+            Ok((finished, claimed)) => {
                 report.recorded = Some(outcome.status());
                 metrics::counter!("cairn_steps_finished_total", "status" => outcome.status().as_str()).increment(1);
                 metrics::histogram!("cairn_step_seconds").record(report.duration.as_secs_f64());
-                return (lease.step, report, finished.run_finished);
+                return TaskEnd { step: lease.step, report, run_finished: finished.run_finished, claimed, tried_claim };
             }
             Err(error @ StoreError::LeaseLost { .. }) => {
                 // Another executor has the step; our file is nobody's.
@@ -385,7 +463,7 @@ async fn run_step(
                     let _ = std::fs::remove_file(file);
                 }
                 report.error = Some(error.to_string());
-                return (lease.step, report, None);
+                return end(report);
             }
             Err(error) if error.is_transient() && attempt < FINISH_ATTEMPTS => {
                 tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
@@ -395,7 +473,7 @@ async fn run_step(
                 // published file stays unrecorded until `cairn gc`.
                 tracing::error!("cannot record the end of {target}: {error}");
                 report.error = Some(error.to_string());
-                return (lease.step, report, None);
+                return end(report);
             }
         }
     }

@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use cairn_core::state::AssetPartition;
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, FromQueryResult, Value};
+use sea_orm::{
+    ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, FromQueryResult, TransactionTrait, Value,
+};
 
 use crate::MetadataStore;
 use crate::entities::{check_results, materialization_inputs, materializations, run_steps};
@@ -64,107 +66,13 @@ impl MetadataStore {
         if request.limit == 0 {
             return Ok(Vec::new());
         }
-        let backend = self.backend();
         let txn = self.begin_write().await.during(action)?;
-        let mut values: Vec<Value> = vec![request.project.into(), (request.limit as i64 * 2).into()];
-        let run_filter = match request.run {
-            Some(run) => {
-                values.push(run.0.into());
-                " AND s.run_id = $3"
-            }
-            None => "",
-        };
-        let lock = match backend {
-            DbBackend::Postgres => " FOR UPDATE OF s SKIP LOCKED",
-            _ => "",
-        };
-        let sql = format!(
-            "SELECT s.id, s.asset_key, s.partition_key FROM run_steps s JOIN runs r ON r.id = s.run_id \
-             WHERE s.status = 'QUEUED' AND s.waiting_on = 0 AND r.status IN ('QUEUED', 'STARTED') \
-             AND r.project = $1{run_filter} \
-             AND NOT EXISTS (SELECT 1 FROM run_steps o WHERE o.status = 'RUNNING' AND o.asset_key = s.asset_key \
-                             AND COALESCE(o.partition_key, '') = COALESCE(s.partition_key, '')) \
-             ORDER BY s.run_id, s.position LIMIT $2{lock}"
-        );
-        let candidates = txn.query_all_raw(statement(backend, &sql, values)).await.during(action)?;
-        // Two runs may both wait for one asset partition: claim one of them.
-        let mut partitions = HashSet::new();
-        let mut ids: Vec<i64> = Vec::new();
-        for row in candidates {
-            let id: i64 = row.try_get("", "id").during(action)?;
-            let asset: String = row.try_get("", "asset_key").during(action)?;
-            let partition: Option<String> = row.try_get("", "partition_key").during(action)?;
-            if ids.len() < request.limit && partitions.insert((asset, partition)) {
-                ids.push(id);
-            }
-        }
-        if ids.is_empty() {
+        let claimed = claim_in(&txn, request).await?;
+        if claimed.is_empty() {
             txn.rollback().await.during(action)?;
-            return Ok(Vec::new());
+        } else {
+            txn.commit().await.during(action)?;
         }
-        let expires = stored_time(request.now + request.lease);
-        let now = stored_time(request.now);
-        let mut values: Vec<Value> = vec![request.owner.into(), expires.into(), now.into()];
-        values.extend(ids.iter().map(|&id| Value::from(id)));
-        let sql = format!(
-            "UPDATE run_steps SET status = 'RUNNING', owner = $1, lease_expires_at = $2, started_at = $3, \
-             attempt = attempt + 1, finished_at = NULL WHERE id IN ({}) RETURNING *",
-            placeholders(4, ids.len())
-        );
-        let rows = txn.query_all_raw(statement(backend, &sql, values)).await.during(action)?;
-        let mut keys = Keys::default();
-        let mut steps = Vec::with_capacity(rows.len());
-        for row in rows {
-            let model = run_steps::Model::from_query_result(&row, "").during(action)?;
-            steps.push(step_record(model, &mut keys)?);
-        }
-        steps.sort_by_key(|step| (step.run_id, step.position));
-        let run_ids: BTreeSet<RunId> = steps.iter().map(|step| step.run_id).collect();
-        let runs = runs_info(&txn, &run_ids).await.during(action)?;
-        let mut events = Vec::new();
-        let mut values: Vec<Value> = vec![now.into()];
-        values.extend(run_ids.iter().map(|run| Value::from(run.0)));
-        let started = txn
-            .query_all_raw(statement(
-                backend,
-                &format!(
-                    "UPDATE runs SET status = 'STARTED', started_at = $1 WHERE status = 'QUEUED' AND id IN ({}) \
-                     RETURNING id",
-                    placeholders(2, run_ids.len())
-                ),
-                values,
-            ))
-            .await
-            .during(action)?;
-        for row in started {
-            let run = RunId(row.try_get("", "id").during(action)?);
-            events.push(event(
-                EventKind::RunStart,
-                run,
-                None,
-                EventLevel::Info,
-                format!("run {run} started"),
-                request.now,
-            ));
-        }
-        let mut claimed = Vec::with_capacity(steps.len());
-        for step in steps {
-            let (run_created_at, only_stale) = runs.get(&step.run_id).copied().unwrap_or((request.now, true));
-            let message = match step.attempt {
-                1 => format!("{} started by {}", step.target, request.owner),
-                n => format!("{} started by {} (attempt {n})", step.target, request.owner),
-            };
-            events.push(
-                event(EventKind::StepStart, step.run_id, Some(step.id), EventLevel::Info, message, request.now)
-                    .about(&step.target)
-                    .with_data(serde_json::json!({ "attempt": step.attempt, "owner": request.owner })),
-            );
-            let lease =
-                Lease { step: step.id, run: step.run_id, owner: request.owner.to_owned(), attempt: step.attempt };
-            claimed.push(ClaimedStep { step, lease, run_created_at, only_stale });
-        }
-        append_in(&txn, &events).await.during(action)?;
-        txn.commit().await.during(action)?;
         Ok(claimed)
     }
 
@@ -226,113 +134,58 @@ impl MetadataStore {
         logs: &[NewEvent],
         now: DateTime<Utc>,
     ) -> Result<Finished, StoreError> {
+        self.finish_step_and_claim(lease, target, outcome, logs, now, None).await.map(|(finished, _)| finished)
+    }
+
+    /// [`Self::finish_step`], then, given `next`, in the same transaction
+    /// (one commit, so one disk sync on SQLite instead of two)
+    /// [`Self::claim_steps`] with `next`: the executor's next step(s) are
+    /// claimed as this one ends.
+    /// A claim that loses a race for an asset partition to another claimer
+    /// claims nothing and leaves the end recorded.
+    ///
+    /// # Errors
+    /// As [`Self::finish_step`] (then nothing is recorded nor claimed), and
+    /// [`StoreError::Query`] if the claim fails otherwise (likewise).
+    pub async fn finish_step_and_claim(
+        &self,
+        lease: &Lease,
+        target: &AssetPartition,
+        outcome: &StepOutcome,
+        logs: &[NewEvent],
+        now: DateTime<Utc>,
+        next: Option<&ClaimRequest<'_>>,
+    ) -> Result<(Finished, Vec<ClaimedStep>), StoreError> {
         let action = || format!("record the end of step {} ({target}) of run {}", lease.step, lease.run);
-        let backend = self.backend();
         let txn = self.begin_write().await.during(action)?;
-        let materialization_id = match outcome {
-            StepOutcome::Materialized { materialization, .. } => {
-                Some(insert_materialization(&txn, lease, materialization).await.during(action)?)
+        let finished = match finish_in(&txn, lease, target, outcome, logs, now).await {
+            Ok(finished) => finished,
+            Err(error) => {
+                txn.rollback().await.during(action)?;
+                return Err(error);
             }
-            _ => None,
         };
-        let status = outcome.status();
-        let (skip_reason, error) = match outcome {
-            StepOutcome::Skipped(reason) => (Some(to_json(reason)), None),
-            StepOutcome::Failed { error, .. } => (None, Some(error.clone())),
-            _ => (None, None),
-        };
-        let updated = txn
-            .execute_raw(statement(
-                backend,
-                "UPDATE run_steps SET status = $5, finished_at = $6, lease_expires_at = NULL, skip_reason = $7, \
-                 error = $8, materialization_id = $9 \
-                 WHERE id = $1 AND owner = $2 AND attempt = $3 AND run_id = $4 AND status = 'RUNNING'",
-                vec![
-                    lease.step.0.into(),
-                    lease.owner.as_str().into(),
-                    (lease.attempt as i32).into(),
-                    lease.run.0.into(),
-                    status.as_str().into(),
-                    stored_time(now).into(),
-                    skip_reason.into(),
-                    error.into(),
-                    materialization_id.into(),
-                ],
-            ))
-            .await
-            .during(action)?;
-        if updated.rows_affected() == 0 {
-            txn.rollback().await.during(action)?;
-            return Err(StoreError::LeaseLost {
-                step: lease.step,
-                run: lease.run,
-                attempt: lease.attempt,
-                owner: lease.owner.clone(),
-            });
-        }
-        let mut events: Vec<NewEvent> = logs.to_vec();
-        let checks = match outcome {
-            StepOutcome::Materialized { checks, .. } | StepOutcome::Failed { checks, .. } => checks.as_slice(),
-            _ => &[],
-        };
-        insert_check_results(&txn, lease, target, materialization_id, checks).await.during(action)?;
-        for check in checks {
-            let level = if check.passed { EventLevel::Info } else { EventLevel::Warn };
-            let verdict = if check.passed {
-                "passed".to_owned()
-            } else {
-                format!("failed: {} violating row(s)", check.violations)
-            };
-            events.push(
-                event(
-                    EventKind::AssetCheckEvaluation,
-                    lease.run,
-                    Some(lease.step),
-                    level,
-                    format!("check `{}` {verdict}", check.check_name),
-                    check.evaluated_at,
-                )
-                .about(target)
-                .with_data(serde_json::json!({
-                    "check": check.check_name, "passed": check.passed, "severity": check.severity.as_str(),
-                    "violations": check.violations, "materialization_id": materialization_id,
-                })),
-            );
-        }
-        let step = step_dependents(&txn, lease).await.during(action)?;
-        let mut delta = CountDelta::default();
-        delta.add(status, 1);
-        let mut skipped_downstream = 0;
-        match outcome {
-            StepOutcome::Materialized { .. } | StepOutcome::Skipped(_) => {
-                release_dependents(&txn, lease.run, &step).await.during(action)?;
-            }
-            StepOutcome::Failed { .. } => {
-                let reason = SkipReason::UpstreamFailed { upstream: target.clone() };
-                let skipped = skip_downstream(&txn, lease.run, &step, &reason, now).await.during(action)?;
-                skipped_downstream = skipped.len();
-                delta.add(StepStatus::Skipped, skipped.len() as i64);
-                for (id, skipped_target) in skipped {
-                    events.push(
-                        event(
-                            EventKind::StepSkipped,
-                            lease.run,
-                            Some(id),
-                            EventLevel::Warn,
-                            format!("{skipped_target} skipped: {reason}"),
-                            now,
-                        )
-                        .about(&skipped_target),
-                    );
+        let claimed = match next {
+            Some(next) => {
+                // A savepoint: a claim refused by the unique index
+                // (PostgreSQL) must not undo the end just recorded.
+                let savepoint = txn.begin().await.during(action)?;
+                match claim_in(&savepoint, next).await {
+                    Ok(claimed) => {
+                        savepoint.commit().await.during(action)?;
+                        claimed
+                    }
+                    Err(StoreError::Query { source, .. }) if is_unique_violation(&source) => {
+                        savepoint.rollback().await.during(action)?;
+                        Vec::new()
+                    }
+                    Err(error) => return Err(error),
                 }
             }
-            StepOutcome::Canceled => {}
-        }
-        events.push(step_event(lease, target, outcome, materialization_id, now));
-        let run_finished = count_and_finish(&txn, lease.run, delta, now, &mut events).await.during(action)?;
-        append_in(&txn, &events).await.during(action)?;
+            None => Vec::new(),
+        };
         txn.commit().await.during(action)?;
-        Ok(Finished { materialization_id, skipped_downstream, run_finished })
+        Ok((finished, claimed))
     }
 
     /// Gives steps back (an executor shutting down): each becomes `QUEUED`
@@ -464,6 +317,220 @@ impl MetadataStore {
             })
             .collect()
     }
+}
+
+/// Records how a step ended inside `txn` (see
+/// [`MetadataStore::finish_step`]); the caller commits, or rolls back on an
+/// error.
+async fn finish_in(
+    txn: &DatabaseTransaction,
+    lease: &Lease,
+    target: &AssetPartition,
+    outcome: &StepOutcome,
+    logs: &[NewEvent],
+    now: DateTime<Utc>,
+) -> Result<Finished, StoreError> {
+    let action = || format!("record the end of step {} ({target}) of run {}", lease.step, lease.run);
+    let backend = txn.get_database_backend();
+    let materialization_id = match outcome {
+        StepOutcome::Materialized { materialization, .. } => {
+            Some(insert_materialization(txn, lease, materialization).await.during(action)?)
+        }
+        _ => None,
+    };
+    let status = outcome.status();
+    let (skip_reason, error) = match outcome {
+        StepOutcome::Skipped(reason) => (Some(to_json(reason)), None),
+        StepOutcome::Failed { error, .. } => (None, Some(error.clone())),
+        _ => (None, None),
+    };
+    let updated = txn
+        .execute_raw(statement(
+            backend,
+            "UPDATE run_steps SET status = $5, finished_at = $6, lease_expires_at = NULL, skip_reason = $7, \
+                 error = $8, materialization_id = $9 \
+                 WHERE id = $1 AND owner = $2 AND attempt = $3 AND run_id = $4 AND status = 'RUNNING'",
+            vec![
+                lease.step.0.into(),
+                lease.owner.as_str().into(),
+                (lease.attempt as i32).into(),
+                lease.run.0.into(),
+                status.as_str().into(),
+                stored_time(now).into(),
+                skip_reason.into(),
+                error.into(),
+                materialization_id.into(),
+            ],
+        ))
+        .await
+        .during(action)?;
+    if updated.rows_affected() == 0 {
+        return Err(StoreError::LeaseLost {
+            step: lease.step,
+            run: lease.run,
+            attempt: lease.attempt,
+            owner: lease.owner.clone(),
+        });
+    }
+    let mut events: Vec<NewEvent> = logs.to_vec();
+    let checks = match outcome {
+        StepOutcome::Materialized { checks, .. } | StepOutcome::Failed { checks, .. } => checks.as_slice(),
+        _ => &[],
+    };
+    insert_check_results(txn, lease, target, materialization_id, checks).await.during(action)?;
+    for check in checks {
+        let level = if check.passed { EventLevel::Info } else { EventLevel::Warn };
+        let verdict =
+            if check.passed { "passed".to_owned() } else { format!("failed: {} violating row(s)", check.violations) };
+        events.push(
+            event(
+                EventKind::AssetCheckEvaluation,
+                lease.run,
+                Some(lease.step),
+                level,
+                format!("check `{}` {verdict}", check.check_name),
+                check.evaluated_at,
+            )
+            .about(target)
+            .with_data(serde_json::json!({
+                "check": check.check_name, "passed": check.passed, "severity": check.severity.as_str(),
+                "violations": check.violations, "materialization_id": materialization_id,
+            })),
+        );
+    }
+    let step = step_dependents(txn, lease).await.during(action)?;
+    let mut delta = CountDelta::default();
+    delta.add(status, 1);
+    let mut skipped_downstream = 0;
+    match outcome {
+        StepOutcome::Materialized { .. } | StepOutcome::Skipped(_) => {
+            release_dependents(txn, lease.run, &step).await.during(action)?;
+        }
+        StepOutcome::Failed { .. } => {
+            let reason = SkipReason::UpstreamFailed { upstream: target.clone() };
+            let skipped = skip_downstream(txn, lease.run, &step, &reason, now).await.during(action)?;
+            skipped_downstream = skipped.len();
+            delta.add(StepStatus::Skipped, skipped.len() as i64);
+            for (id, skipped_target) in skipped {
+                events.push(
+                    event(
+                        EventKind::StepSkipped,
+                        lease.run,
+                        Some(id),
+                        EventLevel::Warn,
+                        format!("{skipped_target} skipped: {reason}"),
+                        now,
+                    )
+                    .about(&skipped_target),
+                );
+            }
+        }
+        StepOutcome::Canceled => {}
+    }
+    events.push(step_event(lease, target, outcome, materialization_id, now));
+    let run_finished = count_and_finish(txn, lease.run, delta, now, &mut events).await.during(action)?;
+    append_in(txn, &events).await.during(action)?;
+    Ok(Finished { materialization_id, skipped_downstream, run_finished })
+}
+
+/// Claims steps inside `txn` (see [`MetadataStore::claim_steps`]); the
+/// caller commits, or rolls back when nothing was claimed.
+async fn claim_in(txn: &DatabaseTransaction, request: &ClaimRequest<'_>) -> Result<Vec<ClaimedStep>, StoreError> {
+    let action = || format!("claim steps for executor {}", request.owner);
+    if request.limit == 0 {
+        return Ok(Vec::new());
+    }
+    let backend = txn.get_database_backend();
+    let mut values: Vec<Value> = vec![request.project.into(), (request.limit as i64 * 2).into()];
+    let run_filter = match request.run {
+        Some(run) => {
+            values.push(run.0.into());
+            " AND s.run_id = $3"
+        }
+        None => "",
+    };
+    let lock = match backend {
+        DbBackend::Postgres => " FOR UPDATE OF s SKIP LOCKED",
+        _ => "",
+    };
+    let sql = format!(
+        "SELECT s.id, s.asset_key, s.partition_key FROM run_steps s JOIN runs r ON r.id = s.run_id \
+             WHERE s.status = 'QUEUED' AND s.waiting_on = 0 AND r.status IN ('QUEUED', 'STARTED') \
+             AND r.project = $1{run_filter} \
+             AND NOT EXISTS (SELECT 1 FROM run_steps o WHERE o.status = 'RUNNING' AND o.asset_key = s.asset_key \
+                             AND COALESCE(o.partition_key, '') = COALESCE(s.partition_key, '')) \
+             ORDER BY s.run_id, s.position LIMIT $2{lock}"
+    );
+    let candidates = txn.query_all_raw(statement(backend, &sql, values)).await.during(action)?;
+    // Two runs may both wait for one asset partition: claim one of them.
+    let mut partitions = HashSet::new();
+    let mut ids: Vec<i64> = Vec::new();
+    for row in candidates {
+        let id: i64 = row.try_get("", "id").during(action)?;
+        let asset: String = row.try_get("", "asset_key").during(action)?;
+        let partition: Option<String> = row.try_get("", "partition_key").during(action)?;
+        if ids.len() < request.limit && partitions.insert((asset, partition)) {
+            ids.push(id);
+        }
+    }
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let expires = stored_time(request.now + request.lease);
+    let now = stored_time(request.now);
+    let mut values: Vec<Value> = vec![request.owner.into(), expires.into(), now.into()];
+    values.extend(ids.iter().map(|&id| Value::from(id)));
+    let sql = format!(
+        "UPDATE run_steps SET status = 'RUNNING', owner = $1, lease_expires_at = $2, started_at = $3, \
+             attempt = attempt + 1, finished_at = NULL WHERE id IN ({}) RETURNING *",
+        placeholders(4, ids.len())
+    );
+    let rows = txn.query_all_raw(statement(backend, &sql, values)).await.during(action)?;
+    let mut keys = Keys::default();
+    let mut steps = Vec::with_capacity(rows.len());
+    for row in rows {
+        let model = run_steps::Model::from_query_result(&row, "").during(action)?;
+        steps.push(step_record(model, &mut keys)?);
+    }
+    steps.sort_by_key(|step| (step.run_id, step.position));
+    let run_ids: BTreeSet<RunId> = steps.iter().map(|step| step.run_id).collect();
+    let runs = runs_info(txn, &run_ids).await.during(action)?;
+    let mut events = Vec::new();
+    let mut values: Vec<Value> = vec![now.into()];
+    values.extend(run_ids.iter().map(|run| Value::from(run.0)));
+    let started = txn
+        .query_all_raw(statement(
+            backend,
+            &format!(
+                "UPDATE runs SET status = 'STARTED', started_at = $1 WHERE status = 'QUEUED' AND id IN ({}) \
+                     RETURNING id",
+                placeholders(2, run_ids.len())
+            ),
+            values,
+        ))
+        .await
+        .during(action)?;
+    for row in started {
+        let run = RunId(row.try_get("", "id").during(action)?);
+        events.push(event(EventKind::RunStart, run, None, EventLevel::Info, format!("run {run} started"), request.now));
+    }
+    let mut claimed = Vec::with_capacity(steps.len());
+    for step in steps {
+        let (run_created_at, only_stale) = runs.get(&step.run_id).copied().unwrap_or((request.now, true));
+        let message = match step.attempt {
+            1 => format!("{} started by {}", step.target, request.owner),
+            n => format!("{} started by {} (attempt {n})", step.target, request.owner),
+        };
+        events.push(
+            event(EventKind::StepStart, step.run_id, Some(step.id), EventLevel::Info, message, request.now)
+                .about(&step.target)
+                .with_data(serde_json::json!({ "attempt": step.attempt, "owner": request.owner })),
+        );
+        let lease = Lease { step: step.id, run: step.run_id, owner: request.owner.to_owned(), attempt: step.attempt };
+        claimed.push(ClaimedStep { step, lease, run_created_at, only_stale });
+    }
+    append_in(txn, &events).await.during(action)?;
+    Ok(claimed)
 }
 
 fn is_unique_violation(error: &DbErr) -> bool {

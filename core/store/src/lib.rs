@@ -47,7 +47,10 @@
 //! lease cannot overwrite the work of the one that replaced it.
 //! Recording the materialization is the commit point of a step: it is the
 //! same transaction as the step's new status, the check results, the
-//! events and the bookkeeping of the steps that wait for it.
+//! events and the bookkeeping of the steps that wait for it. An executor
+//! can claim its next step in that same transaction
+//! ([`MetadataStore::finish_step_and_claim`]): one commit per step, which
+//! on SQLite means one disk sync per step instead of two.
 //!
 //! # Event log
 //!

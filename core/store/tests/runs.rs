@@ -22,6 +22,7 @@ on_both_backends!(
     runs_round_trip,
     a_run_without_steps_succeeds_at_once,
     claims_follow_dependencies_and_the_last_step_ends_the_run,
+    a_step_s_end_claims_the_next_step_in_the_same_transaction,
     a_failure_skips_everything_downstream_in_that_run_only,
     one_running_step_per_asset_partition_across_runs,
     a_stale_lease_can_write_nothing,
@@ -163,6 +164,79 @@ async fn claims_follow_dependencies_and_the_last_step_ends_the_run(db: &TestDb) 
     assert_eq!(kinds.iter().filter(|k| **k == EventKind::AssetMaterialization).count(), 3);
     assert!(kinds.contains(&EventKind::Log));
     assert!(claim(&store, "z", 10, at(7)).await.is_empty(), "nothing left");
+}
+
+/// `finish_step_and_claim`: the end of a step and the claim of the next one
+/// commit together; the claim sees what the end released; a refused end
+/// claims nothing.
+async fn a_step_s_end_claims_the_next_step_in_the_same_transaction(db: &TestDb) {
+    let store = db.store().await;
+    // a -> b, and c alone (after b in plan order).
+    let id = store.create_run(&new_run(&[("a", None, &[]), ("b", None, &[0]), ("c", None, &[])])).await.unwrap();
+    let lease = Duration::from_secs(30);
+    let request =
+        |owner: &'static str, limit, now| ClaimRequest { owner, project: PROJECT, run: Some(id), limit, lease, now };
+    let a = store.claim_steps(&request("x", 1, at(1))).await.unwrap().remove(0);
+    assert_eq!(a.step.target.to_string(), "a");
+    let materialized = |name: &str| StepOutcome::Materialized {
+        materialization: materialization(name, None, name, vec![]),
+        checks: vec![],
+        data_changed: true,
+    };
+    let (finished, claimed) = store
+        .finish_step_and_claim(&a.lease, &a.step.target, &materialized("a"), &[], at(2), Some(&request("x", 1, at(2))))
+        .await
+        .unwrap();
+    assert!(finished.materialization_id.is_some());
+    assert_eq!(finished.run_finished, None);
+    let names: Vec<String> = claimed.iter().map(|c| c.step.target.to_string()).collect();
+    assert_eq!(names, ["b"], "b, released by a's end in the same transaction, comes before c in plan order");
+    assert_eq!((claimed[0].lease.owner.as_str(), claimed[0].lease.attempt), ("x", 1));
+    let steps = store.run_steps(id).await.unwrap();
+    assert_eq!(
+        steps.iter().map(|s| s.status).collect::<Vec<_>>(),
+        [StepStatus::Materialized, StepStatus::Running, StepStatus::Queued]
+    );
+    let events = store.run_events(id).await.unwrap();
+    let materialized_at = events.iter().position(|e| e.kind == EventKind::AssetMaterialization).unwrap();
+    let b_started = events
+        .iter()
+        .position(|e| e.kind == EventKind::StepStart && e.step_id == Some(claimed[0].step.id))
+        .expect("b's start is logged");
+    assert!(materialized_at < b_started, "a's end is logged before b's start");
+
+    // A refused end (a stale lease) claims nothing either.
+    let stale = cairn_store::Lease { attempt: 7, ..claimed[0].lease.clone() };
+    let error = store
+        .finish_step_and_claim(
+            &stale,
+            &claimed[0].step.target,
+            &materialized("b"),
+            &[],
+            at(3),
+            Some(&request("x", 1, at(3))),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StoreError::LeaseLost { attempt: 7, .. }), "{error:?}");
+    assert_eq!(store.run_steps(id).await.unwrap()[2].status, StepStatus::Queued, "c was not claimed");
+
+    // b's end claims c; c's end finds nothing left and ends the run.
+    let b = &claimed[0];
+    let (_, claimed) = store
+        .finish_step_and_claim(&b.lease, &b.step.target, &materialized("b"), &[], at(4), Some(&request("x", 2, at(4))))
+        .await
+        .unwrap();
+    assert_eq!(claimed.iter().map(|c| c.step.target.to_string()).collect::<Vec<_>>(), ["c"]);
+    let c = &claimed[0];
+    let (finished, claimed) = store
+        .finish_step_and_claim(&c.lease, &c.step.target, &materialized("c"), &[], at(5), Some(&request("x", 2, at(5))))
+        .await
+        .unwrap();
+    assert!(claimed.is_empty());
+    assert_eq!(finished.run_finished, Some(RunStatus::Success));
+    let run = store.run(id).await.unwrap().unwrap();
+    assert_eq!((run.status, run.materialized_steps), (RunStatus::Success, 3));
 }
 
 async fn a_failure_skips_everything_downstream_in_that_run_only(db: &TestDb) {
@@ -391,36 +465,47 @@ async fn concurrent_executors_run_each_step_exactly_once(db: &TestDb) {
         let done = done.clone();
         workers.push(tokio::spawn(async move {
             let owner = format!("worker-{worker}");
+            let request = |limit, now| ClaimRequest {
+                owner: &owner,
+                project: PROJECT,
+                run: None,
+                limit,
+                lease: Duration::from_secs(60),
+                now,
+            };
+            // Workers 1 and 2 claim their next step as they record the end
+            // of one (as executors do), worker 0 in claims of its own.
+            let claims_with_ends = worker > 0;
             let mut mine = 0;
+            let mut held: Vec<cairn_store::ClaimedStep> = Vec::new();
             loop {
-                let now = chrono::Utc::now();
-                let claimed = store
-                    .claim_steps(&ClaimRequest {
-                        owner: &owner,
-                        project: PROJECT,
-                        run: None,
-                        limit: 2,
-                        lease: Duration::from_secs(60),
-                        now,
-                    })
-                    .await
-                    .expect("claim");
-                if claimed.is_empty() {
+                if held.is_empty() {
+                    held = store.claim_steps(&request(2, chrono::Utc::now())).await.expect("claim");
+                }
+                let Some(step) = held.pop() else {
                     if store.run(id).await.unwrap().unwrap().status.is_finished() {
                         return mine;
                     }
                     tokio::time::sleep(Duration::from_millis(5)).await;
                     continue;
-                }
-                for step in claimed {
-                    // The step's work, during which the others claim.
-                    tokio::time::sleep(Duration::from_millis(2)).await;
-                    let t = &step.step.target;
-                    let m = materialization(t.asset.as_str(), t.partition.as_ref().map(|p| p.as_str()), &owner, vec![]);
+                };
+                // The step's work, during which the others claim.
+                tokio::time::sleep(Duration::from_millis(2)).await;
+                let t = &step.step.target;
+                let m = materialization(t.asset.as_str(), t.partition.as_ref().map(|p| p.as_str()), &owner, vec![]);
+                if claims_with_ends {
+                    let outcome = StepOutcome::Materialized { materialization: m, checks: vec![], data_changed: true };
+                    let now = chrono::Utc::now();
+                    let (_, next) = store
+                        .finish_step_and_claim(&step.lease, t, &outcome, &[], now, Some(&request(1, now)))
+                        .await
+                        .expect("finish and claim");
+                    held.extend(next);
+                } else {
                     materialize(&store, &step, m, vec![]).await;
-                    done.lock().unwrap().push(t.to_string());
-                    mine += 1;
                 }
+                done.lock().unwrap().push(t.to_string());
+                mine += 1;
             }
         }));
     }
