@@ -125,9 +125,12 @@ pub struct SqlDefinition {
     #[serde(skip)]
     pub location: Location,
     /// The query parsed by DataFusion's parser (what `text` says), to plan
-    /// it without parsing it again.
+    /// it without parsing it again: kept only by
+    /// [`crate::Project::load_for_validation`] (`cairn validate` plans every
+    /// query); `None` otherwise, since the syntax trees of a large project
+    /// take hundreds of megabytes that nothing else reads.
     #[serde(skip)]
-    pub statement: std::sync::Arc<datafusion::sql::parser::Statement>,
+    pub statement: Option<std::sync::Arc<datafusion::sql::parser::Statement>>,
 }
 
 /// What a command writes.

@@ -84,6 +84,22 @@ impl Project {
     /// tables (with the closest asset), SQL syntax errors, invalid
     /// partitions and checks, and dependency cycles (listed in full).
     pub fn load(root: &Path) -> Result<Self, Diagnostics> {
+        Self::load_with(root, false)
+    }
+
+    /// [`Self::load`], keeping each SQL query's syntax tree
+    /// ([`crate::definition::SqlDefinition::statement`]) so that
+    /// [`crate::validate::check_queries`] plans it without parsing it again.
+    /// What `cairn validate` does; it costs memory (a few kilobytes per
+    /// query) for as long as the project lives.
+    ///
+    /// # Errors
+    /// As [`Self::load`].
+    pub fn load_for_validation(root: &Path) -> Result<Self, Diagnostics> {
+        Self::load_with(root, true)
+    }
+
+    fn load_with(root: &Path, keep_statements: bool) -> Result<Self, Diagnostics> {
         let root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
         let mut diagnostics = Vec::new();
         let project_path = root.join(PROJECT_FILE);
@@ -127,7 +143,7 @@ impl Project {
                 Err(diagnostic) => diagnostics.push(diagnostic),
             }
         }
-        let assets = resolve_assets(&root, declared, &mut diagnostics);
+        let assets = resolve_assets(&root, declared, keep_statements, &mut diagnostics);
         let locations: HashMap<AssetKey, crate::diagnostic::Location> =
             assets.iter().map(|a| (a.key().clone(), a.location.clone())).collect();
         check_storage_paths(&assets, &mut diagnostics);

@@ -34,8 +34,9 @@ use crate::observe::SourceObservation;
 use crate::project::Project;
 use crate::tables::{FileSettings, new_session, register_files, register_table};
 
-/// Plans every SQL asset whose upstream schemas are known; returns a
-/// diagnostic per query that DataFusion rejects and per check naming a
+/// Plans every SQL asset whose upstream schemas are known (from the syntax
+/// tree [`Project::load_for_validation`] kept, else from its text); returns
+/// a diagnostic per query that DataFusion rejects and per check naming a
 /// column the asset does not have.
 pub async fn check_queries(project: &Project, observations: &[SourceObservation]) -> Diagnostics {
     let mut diagnostics = Diagnostics::default();
@@ -66,7 +67,11 @@ pub async fn check_queries(project: &Project, observations: &[SourceObservation]
         if !query.tables.keys().all(|key| known.contains(key)) {
             continue;
         }
-        let planned = match state.statement_to_plan(query.statement.as_ref().clone()).await {
+        let planning = match &query.statement {
+            Some(statement) => state.statement_to_plan(statement.as_ref().clone()).await,
+            None => state.create_logical_plan(&query.text).await,
+        };
+        let planned = match planning {
             Ok(plan) if !query.parameters.is_empty() => plan.with_param_values(samples.of(asset)),
             other => other,
         };

@@ -21,7 +21,7 @@ pub struct ValidateArgs {
 /// Loads the project (YAML, keys, SQL and its tables, partitions, checks,
 /// cycles) and checks that every source's files exist.
 pub async fn run(global: &GlobalArgs, args: &ValidateArgs) -> Result<(), Failure> {
-    let project = match load_project(global) {
+    let project = match load_project(global, cairn_assets::Project::load_for_validation) {
         Ok(project) => project,
         Err(failure) => {
             if args.format == Format::Json {

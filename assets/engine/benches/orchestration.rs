@@ -237,7 +237,7 @@ fn bench_validate(title: &str, shape: &Synthetic, iterations: usize) {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let (times, problems) = measure(iterations, || {
         runtime.block_on(async {
-            let project = Project::load(dir.path()).expect("synthetic project is valid");
+            let project = Project::load_for_validation(dir.path()).expect("synthetic project is valid");
             let observations = observe_sources(&project).await;
             check_queries(&project, &observations).await
         })

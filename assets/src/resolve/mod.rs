@@ -44,8 +44,15 @@ struct Partial {
 }
 
 /// Resolves every declaration. Returns the assets that resolved (in
-/// declaration order) and pushes a diagnostic for each problem.
-pub(crate) fn resolve_assets(root: &Path, declared: Vec<Declared>, diagnostics: &mut Vec<Diagnostic>) -> Vec<Asset> {
+/// declaration order) and pushes a diagnostic for each problem. The syntax
+/// tree of each query is kept in its definition with `keep_statements`,
+/// else dropped as soon as the query is resolved.
+pub(crate) fn resolve_assets(
+    root: &Path,
+    declared: Vec<Declared>,
+    keep_statements: bool,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Asset> {
     let known = collect_keys(&declared, diagnostics);
     let mut interner = PartitionsInterner::default();
     let mut partials = Vec::new();
@@ -57,7 +64,14 @@ pub(crate) fn resolve_assets(root: &Path, declared: Vec<Declared>, diagnostics: 
         if known.get(&key).map(|(_, location)| location.offset) != Some(spanned_location(file, &decl.key).offset) {
             continue; // a duplicate, already reported
         }
-        if let Some(partial) = resolve_one(root, file, decl, key, analyzed.take(), &known, &mut interner, diagnostics) {
+        if let Some(mut partial) =
+            resolve_one(root, file, decl, key, analyzed.take(), &known, &mut interner, diagnostics)
+        {
+            if let AssetDefinition::Sql(query) = &mut partial.asset.definition
+                && !keep_statements
+            {
+                query.statement = None;
+            }
             partials.push(partial);
         }
     }
