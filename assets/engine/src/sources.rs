@@ -204,7 +204,7 @@ mod tests {
         let (one, two) = (run(&store).await, run(&store).await);
 
         let first = cache.get(&store, &clock, one, &key, &definition).await.unwrap();
-        assert!(first.table.as_any().downcast_ref::<MemTable>().is_some(), "kept in memory");
+        assert!(first.table.is::<MemTable>(), "kept in memory");
         assert_eq!(rows(first.table.clone()).await.len(), 2);
         std::fs::write(&csv, "day,amount\n2026-01-01,1\n2026-01-02,2\n2026-01-03,3\n").unwrap();
         let again = cache.get(&store, &clock, one, &key, &definition).await.unwrap();
@@ -231,7 +231,7 @@ mod tests {
             .unwrap();
         let parquet_key = AssetKey::new("events_parquet").unwrap();
         let read = cache.get(&store, &clock, two, &parquet_key, &source(parquet, TableFormat::Parquet)).await.unwrap();
-        assert!(read.table.as_any().downcast_ref::<ListingTable>().is_some(), "a table over its files");
+        assert!(read.table.is::<ListingTable>(), "a table over its files");
         assert_eq!(rows(read.table).await.len(), 3);
     }
 }
