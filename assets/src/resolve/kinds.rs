@@ -134,7 +134,7 @@ pub(super) fn resolve_sql(
         parameters: analyzed.parameters,
         format,
         location: start,
-        statement: Some(analyzed.statement),
+        statement: analyzed.statement,
     })
 }
 

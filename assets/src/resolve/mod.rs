@@ -46,7 +46,7 @@ struct Partial {
 /// Resolves every declaration. Returns the assets that resolved (in
 /// declaration order) and pushes a diagnostic for each problem. The syntax
 /// tree of each query is kept in its definition with `keep_statements`,
-/// else dropped as soon as the query is resolved.
+/// else dropped as soon as it is parsed.
 pub(crate) fn resolve_assets(
     root: &Path,
     declared: Vec<Declared>,
@@ -58,20 +58,13 @@ pub(crate) fn resolve_assets(
     let mut partials = Vec::new();
     let queries: Vec<Option<&str>> =
         declared.iter().map(|d| d.decl.sql.as_ref().map(|query| query.value.as_str())).collect();
-    let mut analyses = crate::sql::analyze_all(&queries);
+    let mut analyses = crate::sql::analyze_all(&queries, keep_statements);
     for (Declared { file, decl }, analyzed) in declared.iter().zip(analyses.iter_mut()) {
         let Ok(key) = AssetKey::new(&decl.key.value) else { continue };
         if known.get(&key).map(|(_, location)| location.offset) != Some(spanned_location(file, &decl.key).offset) {
             continue; // a duplicate, already reported
         }
-        if let Some(mut partial) =
-            resolve_one(root, file, decl, key, analyzed.take(), &known, &mut interner, diagnostics)
-        {
-            if let AssetDefinition::Sql(query) = &mut partial.asset.definition
-                && !keep_statements
-            {
-                query.statement = None;
-            }
+        if let Some(partial) = resolve_one(root, file, decl, key, analyzed.take(), &known, &mut interner, diagnostics) {
             partials.push(partial);
         }
     }

@@ -489,8 +489,12 @@ async fn concurrent_executors_run_each_step_exactly_once(db: &TestDb) {
                     tokio::time::sleep(Duration::from_millis(5)).await;
                     continue;
                 };
-                // The step's work, during which the others claim.
-                tokio::time::sleep(Duration::from_millis(2)).await;
+                // The step's work, during which the others claim. Long
+                // enough to leave SQLite's one write lock free part of the
+                // time: two workers committing back to back would keep a
+                // third waiting in SQLite's busy handler, which retries
+                // only every few tens of milliseconds.
+                tokio::time::sleep(Duration::from_millis(5)).await;
                 let t = &step.step.target;
                 let m = materialization(t.asset.as_str(), t.partition.as_ref().map(|p| p.as_str()), &owner, vec![]);
                 if claims_with_ends {
