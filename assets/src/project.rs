@@ -166,6 +166,22 @@ impl Project {
         }
     }
 
+    /// Takes the syntax trees [`Self::load_for_validation`] kept, by asset
+    /// (none after [`Self::load`], or a second time): DataFusion plans a
+    /// statement it owns, and taking them saves copying each one.
+    pub fn take_statements(&mut self) -> HashMap<AssetKey, datafusion::sql::parser::Statement> {
+        let mut statements = HashMap::new();
+        for (key, asset) in &mut self.assets {
+            if let crate::definition::AssetDefinition::Sql(query) = &mut asset.definition
+                && let Some(statement) = query.statement.take()
+            {
+                let statement = std::sync::Arc::try_unwrap(statement).unwrap_or_else(|shared| (*shared).clone());
+                statements.insert(key.clone(), statement);
+            }
+        }
+        statements
+    }
+
     /// The asset with `key`.
     pub fn asset(&self, key: &AssetKey) -> Option<&Asset> {
         self.assets.get(key)

@@ -35,10 +35,13 @@ use crate::project::Project;
 use crate::tables::{FileSettings, new_session, register_files, register_table};
 
 /// Plans every SQL asset whose upstream schemas are known (from the syntax
-/// tree [`Project::load_for_validation`] kept, else from its text); returns
-/// a diagnostic per query that DataFusion rejects and per check naming a
-/// column the asset does not have.
-pub async fn check_queries(project: &Project, observations: &[SourceObservation]) -> Diagnostics {
+/// tree [`Project::load_for_validation`] kept, which it takes out of the
+/// project, else from its text); returns a diagnostic per query that
+/// DataFusion rejects and per check naming a column the asset does not
+/// have.
+pub async fn check_queries(project: &mut Project, observations: &[SourceObservation]) -> Diagnostics {
+    let mut statements = project.take_statements();
+    let project: &Project = project;
     let mut diagnostics = Diagnostics::default();
     let ctx = new_session();
     // Assets whose table is registered in `ctx` with its real schema.
@@ -67,8 +70,8 @@ pub async fn check_queries(project: &Project, observations: &[SourceObservation]
         if !query.tables.keys().all(|key| known.contains(key)) {
             continue;
         }
-        let planning = match &query.statement {
-            Some(statement) => state.statement_to_plan(statement.as_ref().clone()).await,
+        let planning = match statements.remove(asset.key()) {
+            Some(statement) => state.statement_to_plan(statement).await,
             None => state.create_logical_plan(&query.text).await,
         };
         let planned = match planning {

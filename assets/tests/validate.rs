@@ -26,8 +26,8 @@ assets:
 async fn planning_finds_the_same_problems_with_or_without_kept_syntax_trees() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("cairn.yaml"), PROJECT).unwrap();
-    let kept = Project::load_for_validation(dir.path()).unwrap_or_else(|d| panic!("{d}"));
-    let dropped = Project::load(dir.path()).unwrap_or_else(|d| panic!("{d}"));
+    let mut kept = Project::load_for_validation(dir.path()).unwrap_or_else(|d| panic!("{d}"));
+    let mut dropped = Project::load(dir.path()).unwrap_or_else(|d| panic!("{d}"));
     let statement = |project: &Project| match &project.asset(&AssetKey::new("b").unwrap()).unwrap().definition {
         AssetDefinition::Sql(query) => query.statement.is_some(),
         _ => panic!("b is a SQL asset"),
@@ -35,8 +35,9 @@ async fn planning_finds_the_same_problems_with_or_without_kept_syntax_trees() {
     assert!(statement(&kept), "load_for_validation keeps the syntax tree");
     assert!(!statement(&dropped), "load drops it");
 
-    let with_trees = check_queries(&kept, &[]).await.to_string();
-    let from_text = check_queries(&dropped, &[]).await.to_string();
+    let with_trees = check_queries(&mut kept, &[]).await.to_string();
+    assert!(!statement(&kept), "planning took the syntax trees");
+    let from_text = check_queries(&mut dropped, &[]).await.to_string();
     assert!(with_trees.contains("asset `b`") && with_trees.contains('y'), "{with_trees}");
     assert!(
         with_trees.contains("names column `labels`") && with_trees.contains("did you mean `label`"),

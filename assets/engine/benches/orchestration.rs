@@ -237,9 +237,9 @@ fn bench_validate(title: &str, shape: &Synthetic, iterations: usize) {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let (times, problems) = measure(iterations, || {
         runtime.block_on(async {
-            let project = Project::load_for_validation(dir.path()).expect("synthetic project is valid");
+            let mut project = Project::load_for_validation(dir.path()).expect("synthetic project is valid");
             let observations = observe_sources(&project).await;
-            check_queries(&project, &observations).await
+            check_queries(&mut project, &observations).await
         })
     });
     assert!(!problems.has_errors(), "the synthetic queries plan:\n{problems}");
