@@ -348,8 +348,8 @@ async fn finish_in(
         .execute_raw(statement(
             backend,
             "UPDATE run_steps SET status = $5, finished_at = $6, lease_expires_at = NULL, skip_reason = $7, \
-                 error = $8, materialization_id = $9 \
-                 WHERE id = $1 AND owner = $2 AND attempt = $3 AND run_id = $4 AND status = 'RUNNING'",
+             error = $8, materialization_id = $9 \
+             WHERE id = $1 AND owner = $2 AND attempt = $3 AND run_id = $4 AND status = 'RUNNING'",
             vec![
                 lease.step.0.into(),
                 lease.owner.as_str().into(),
@@ -437,9 +437,6 @@ async fn finish_in(
 /// caller commits, or rolls back when nothing was claimed.
 async fn claim_in(txn: &DatabaseTransaction, request: &ClaimRequest<'_>) -> Result<Vec<ClaimedStep>, StoreError> {
     let action = || format!("claim steps for executor {}", request.owner);
-    if request.limit == 0 {
-        return Ok(Vec::new());
-    }
     let backend = txn.get_database_backend();
     let mut values: Vec<Value> = vec![request.project.into(), (request.limit as i64 * 2).into()];
     let run_filter = match request.run {
@@ -455,11 +452,11 @@ async fn claim_in(txn: &DatabaseTransaction, request: &ClaimRequest<'_>) -> Resu
     };
     let sql = format!(
         "SELECT s.id, s.asset_key, s.partition_key FROM run_steps s JOIN runs r ON r.id = s.run_id \
-             WHERE s.status = 'QUEUED' AND s.waiting_on = 0 AND r.status IN ('QUEUED', 'STARTED') \
-             AND r.project = $1{run_filter} \
-             AND NOT EXISTS (SELECT 1 FROM run_steps o WHERE o.status = 'RUNNING' AND o.asset_key = s.asset_key \
-                             AND COALESCE(o.partition_key, '') = COALESCE(s.partition_key, '')) \
-             ORDER BY s.run_id, s.position LIMIT $2{lock}"
+         WHERE s.status = 'QUEUED' AND s.waiting_on = 0 AND r.status IN ('QUEUED', 'STARTED') \
+         AND r.project = $1{run_filter} \
+         AND NOT EXISTS (SELECT 1 FROM run_steps o WHERE o.status = 'RUNNING' AND o.asset_key = s.asset_key \
+                         AND COALESCE(o.partition_key, '') = COALESCE(s.partition_key, '')) \
+         ORDER BY s.run_id, s.position LIMIT $2{lock}"
     );
     let candidates = txn.query_all_raw(statement(backend, &sql, values)).await.during(action)?;
     // Two runs may both wait for one asset partition: claim one of them.
@@ -503,7 +500,7 @@ async fn claim_in(txn: &DatabaseTransaction, request: &ClaimRequest<'_>) -> Resu
             backend,
             &format!(
                 "UPDATE runs SET status = 'STARTED', started_at = $1 WHERE status = 'QUEUED' AND id IN ({}) \
-                     RETURNING id",
+                 RETURNING id",
                 placeholders(2, run_ids.len())
             ),
             values,
