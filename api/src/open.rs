@@ -8,14 +8,10 @@ use crate::Failure;
 use crate::cli::{ExecutorArgs, GlobalArgs};
 use crate::output;
 
-/// Loads the project with `load` ([`Project::load`], or
-/// [`Project::load_for_validation`]), printing diagnostics and failing with
-/// exit 1 when it has errors; prints warnings unless `--quiet`.
-pub fn load_project(
-    global: &GlobalArgs,
-    load: fn(&std::path::Path) -> Result<Project, Diagnostics>,
-) -> Result<Project, Failure> {
-    match load(&global.project) {
+/// Loads the project, printing diagnostics and failing with exit 1 when it
+/// has errors; prints warnings unless `--quiet`.
+pub fn load_project(global: &GlobalArgs) -> Result<Project, Failure> {
+    match Project::load(&global.project) {
         Ok(project) => {
             if !global.quiet {
                 print_diagnostics(global, &project.warnings);
@@ -44,7 +40,7 @@ pub fn print_diagnostics(global: &GlobalArgs, diagnostics: &Diagnostics) {
 
 /// Loads the project and connects to its store.
 pub async fn open(global: &GlobalArgs) -> Result<Instance, Failure> {
-    let project = load_project(global, Project::load)?;
+    let project = load_project(global)?;
     Instance::with_project(project, global.database_url.as_deref()).await.map_err(|e| failure(global, e))
 }
 

@@ -124,13 +124,6 @@ pub struct SqlDefinition {
     /// Where the query text starts in its YAML file.
     #[serde(skip)]
     pub location: Location,
-    /// The query parsed by DataFusion's parser (what `text` says), to plan
-    /// it without parsing it again: kept only by
-    /// [`crate::Project::load_for_validation`] (`cairn validate` plans every
-    /// query); `None` otherwise, since the syntax trees of a large project
-    /// take hundreds of megabytes that nothing else reads.
-    #[serde(skip)]
-    pub statement: Option<std::sync::Arc<datafusion::sql::parser::Statement>>,
 }
 
 /// What a command writes.

@@ -23,6 +23,7 @@
 pub mod definition;
 pub mod diagnostic;
 pub mod observe;
+mod parallel;
 pub mod project;
 mod resolve;
 pub mod schema;

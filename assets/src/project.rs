@@ -84,22 +84,6 @@ impl Project {
     /// tables (with the closest asset), SQL syntax errors, invalid
     /// partitions and checks, and dependency cycles (listed in full).
     pub fn load(root: &Path) -> Result<Self, Diagnostics> {
-        Self::load_with(root, false)
-    }
-
-    /// [`Self::load`], keeping each SQL query's syntax tree
-    /// ([`crate::definition::SqlDefinition::statement`]) so that
-    /// [`crate::validate::check_queries`] plans it without parsing it again.
-    /// What `cairn validate` does; it costs memory (a few kilobytes per
-    /// query) for as long as the project lives.
-    ///
-    /// # Errors
-    /// As [`Self::load`].
-    pub fn load_for_validation(root: &Path) -> Result<Self, Diagnostics> {
-        Self::load_with(root, true)
-    }
-
-    fn load_with(root: &Path, keep_statements: bool) -> Result<Self, Diagnostics> {
         let root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
         let mut diagnostics = Vec::new();
         let project_path = root.join(PROJECT_FILE);
@@ -125,10 +109,23 @@ impl Project {
                 None
             }
         };
-        for path in asset_files(&root, &mut diagnostics) {
-            let Some(file) = read(&root, &path, &mut diagnostics) else { continue };
+        let paths = asset_files(&root, &mut diagnostics);
+        // Each file is read and parsed on its own, on all cores.
+        let parsed = crate::parallel::map_parts(&paths, 1, |part| {
+            part.iter()
+                .map(|path| {
+                    let mut problems = Vec::new();
+                    let file = read(&root, path, &mut problems);
+                    let parsed = file.as_ref().map(yaml::parse::<AssetsFile>);
+                    (file.zip(parsed), problems)
+                })
+                .collect()
+        });
+        for (path, (read, problems)) in paths.into_iter().zip(parsed) {
+            diagnostics.extend(problems);
+            let Some((file, parsed)) = read else { continue };
             files.push(path);
-            match yaml::parse::<AssetsFile>(&file) {
+            match parsed {
                 Ok(Some(parsed)) => {
                     declared.extend(parsed.assets.into_iter().map(|decl| Declared { file: file.clone(), decl }))
                 }
@@ -143,7 +140,7 @@ impl Project {
                 Err(diagnostic) => diagnostics.push(diagnostic),
             }
         }
-        let assets = resolve_assets(&root, declared, keep_statements, &mut diagnostics);
+        let assets = resolve_assets(&root, declared, &mut diagnostics);
         let locations: HashMap<AssetKey, crate::diagnostic::Location> =
             assets.iter().map(|a| (a.key().clone(), a.location.clone())).collect();
         check_storage_paths(&assets, &mut diagnostics);
@@ -164,22 +161,6 @@ impl Project {
             }
             _ => Err(all),
         }
-    }
-
-    /// Takes the syntax trees [`Self::load_for_validation`] kept, by asset
-    /// (none after [`Self::load`], or a second time): DataFusion plans a
-    /// statement it owns, and taking them saves copying each one.
-    pub fn take_statements(&mut self) -> HashMap<AssetKey, datafusion::sql::parser::Statement> {
-        let mut statements = HashMap::new();
-        for (key, asset) in &mut self.assets {
-            if let crate::definition::AssetDefinition::Sql(query) = &mut asset.definition
-                && let Some(statement) = query.statement.take()
-            {
-                let statement = std::sync::Arc::try_unwrap(statement).unwrap_or_else(|shared| (*shared).clone());
-                statements.insert(key.clone(), statement);
-            }
-        }
-        statements
     }
 
     /// The asset with `key`.

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeSet;
 use std::ops::ControlFlow;
-use std::sync::Arc;
 
 use datafusion::common::TableReference;
 use datafusion::sql::parser::{DFParser, Statement};
@@ -30,10 +29,6 @@ pub struct AnalyzedSql {
     pub tables: Vec<TableRead>,
     /// Named parameters used, without the `$`.
     pub parameters: BTreeSet<String>,
-    /// The parsed statement, so the query can be planned without parsing
-    /// it again (`cairn validate` plans every query); always there from
-    /// [`analyze`], only when asked for from [`analyze_all`].
-    pub statement: Option<Arc<Statement>>,
 }
 
 /// A table a query reads.
@@ -119,58 +114,23 @@ pub fn analyze(sql: &str) -> Result<AnalyzedSql, SqlError> {
             TableRead { reference, position }
         })
         .collect();
-    Ok(AnalyzedSql { normalized: statement.to_string(), tables, parameters, statement: Some(Arc::new(statement)) })
+    Ok(AnalyzedSql { normalized: statement.to_string(), tables, parameters })
 }
 
 /// [`analyze`] of each query (`None` stays `None`), in order, spread over
 /// the machine's cores: loading a 10,000-asset project parses 10,000
 /// queries, and each parse is independent. Each syntax tree is dropped on
-/// the thread that parsed it unless `keep_statements`: 10,000 of them take
-/// ~200 MB, which the allocator keeps in that thread's arena (resident
-/// for the rest of the process) if they are freed elsewhere later.
-pub fn analyze_all(queries: &[Option<&str>], keep_statements: bool) -> Vec<Option<Result<AnalyzedSql, SqlError>>> {
-    let analyze_one = |query: &str| {
-        analyze(query).map(|mut analyzed| {
-            if !keep_statements {
-                analyzed.statement = None;
-            }
-            analyzed
-        })
-    };
-    let analyze_part = |part: &[Option<&str>]| part.iter().map(|query| query.map(analyze_one)).collect::<Vec<_>>();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_ANALYSIS_THREADS);
-    if threads < 2 || queries.len() < MIN_PARALLEL_QUERIES {
-        return analyze_part(queries);
-    }
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = queries
-            .chunks(queries.len().div_ceil(threads))
-            .map(|part| {
-                // The parser recurses on nested expressions: give the
-                // thread the stack a main thread has.
-                std::thread::Builder::new()
-                    .stack_size(ANALYSIS_STACK_BYTES)
-                    .spawn_scoped(scope, move || analyze_part(part))
-                    .map_err(|_| part)
-            })
-            .collect();
-        parts
-            .into_iter()
-            .flat_map(|spawned| match spawned {
-                Ok(thread) => thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                // No thread to be had: this part on this one.
-                Err(part) => analyze_part(part),
-            })
-            .collect()
+/// the thread that parsed it, as soon as it is analyzed: the trees of
+/// 10,000 queries take ~200 MB, which the allocator would keep resident in
+/// that thread's arena if they were freed elsewhere later.
+pub fn analyze_all(queries: &[Option<&str>]) -> Vec<Option<Result<AnalyzedSql, SqlError>>> {
+    crate::parallel::map_parts(queries, MIN_QUERIES_PER_THREAD, |part| {
+        part.iter().map(|query| query.map(analyze)).collect()
     })
 }
 
-/// Most threads [`analyze_all`] starts.
-const MAX_ANALYSIS_THREADS: usize = 8;
-/// Fewer queries than this are analyzed on the calling thread.
-const MIN_PARALLEL_QUERIES: usize = 256;
-/// Stack of each analysis thread (a main thread's, on Linux).
-const ANALYSIS_STACK_BYTES: usize = 8 << 20;
+/// Fewer queries than this per core are analyzed on fewer threads.
+const MIN_QUERIES_PER_THREAD: usize = 128;
 
 /// The first position of each relation name in the query (tables and CTE
 /// references alike), normalized as DataFusion normalizes table names.

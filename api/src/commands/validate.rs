@@ -21,7 +21,7 @@ pub struct ValidateArgs {
 /// Loads the project (YAML, keys, SQL and its tables, partitions, checks,
 /// cycles) and checks that every source's files exist.
 pub async fn run(global: &GlobalArgs, args: &ValidateArgs) -> Result<(), Failure> {
-    let mut project = match load_project(global, cairn_assets::Project::load_for_validation) {
+    let project = match load_project(global) {
         Ok(project) => project,
         Err(failure) => {
             if args.format == Format::Json {
@@ -44,7 +44,7 @@ pub async fn run(global: &GlobalArgs, args: &ValidateArgs) -> Result<(), Failure
             problems.push(Diagnostic::error(error.to_string()).at_opt(location).with_help(help));
         }
     }
-    problems.0.extend(cairn_assets::validate::check_queries(&mut project, &observations).await.0);
+    problems.0.extend(cairn_assets::validate::check_queries(&project, &observations).await.0);
     if problems.has_errors() {
         print_diagnostics(global, &problems);
         if args.format == Format::Json {

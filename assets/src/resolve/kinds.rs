@@ -134,7 +134,6 @@ pub(super) fn resolve_sql(
         parameters: analyzed.parameters,
         format,
         location: start,
-        statement: analyzed.statement,
     })
 }
 

@@ -44,21 +44,14 @@ struct Partial {
 }
 
 /// Resolves every declaration. Returns the assets that resolved (in
-/// declaration order) and pushes a diagnostic for each problem. The syntax
-/// tree of each query is kept in its definition with `keep_statements`,
-/// else dropped as soon as it is parsed.
-pub(crate) fn resolve_assets(
-    root: &Path,
-    declared: Vec<Declared>,
-    keep_statements: bool,
-    diagnostics: &mut Vec<Diagnostic>,
-) -> Vec<Asset> {
+/// declaration order) and pushes a diagnostic for each problem.
+pub(crate) fn resolve_assets(root: &Path, declared: Vec<Declared>, diagnostics: &mut Vec<Diagnostic>) -> Vec<Asset> {
     let known = collect_keys(&declared, diagnostics);
     let mut interner = PartitionsInterner::default();
     let mut partials = Vec::new();
     let queries: Vec<Option<&str>> =
         declared.iter().map(|d| d.decl.sql.as_ref().map(|query| query.value.as_str())).collect();
-    let mut analyses = crate::sql::analyze_all(&queries, keep_statements);
+    let mut analyses = crate::sql::analyze_all(&queries);
     for (Declared { file, decl }, analyzed) in declared.iter().zip(analyses.iter_mut()) {
         let Ok(key) = AssetKey::new(&decl.key.value) else { continue };
         if known.get(&key).map(|(_, location)| location.offset) != Some(spanned_location(file, &decl.key).offset) {
