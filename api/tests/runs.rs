@@ -219,10 +219,22 @@ fn a_worker_paused_past_its_lease_is_replaced_and_its_late_write_refused() {
     });
     signal(&a, "CONT");
     // A wakes up: its late write (or its lease renewal) is refused.
-    wait_until("worker A to be refused", Duration::from_secs(30), || {
+    let refused = || {
         let log = std::fs::read_to_string(&a_log).unwrap_or_default();
         log.contains("is no longer held by") || log.contains("lost the lease")
-    });
+    };
+    let started = Instant::now();
+    while !refused() {
+        if started.elapsed() > Duration::from_secs(30) {
+            let log = |path: &PathBuf| std::fs::read_to_string(path).unwrap_or_default();
+            panic!(
+                "timed out waiting for worker A to be refused\n--- worker A\n{}\n--- worker B\n{}",
+                log(&a_log),
+                log(&b_log)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
     std::thread::sleep(Duration::from_millis(500));
     for worker in [&a, &b] {
         signal(worker, "TERM");
