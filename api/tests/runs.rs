@@ -236,6 +236,8 @@ fn a_worker_paused_past_its_lease_is_replaced_and_its_late_write_refused() {
         std::thread::sleep(Duration::from_millis(50));
     }
     std::thread::sleep(Duration::from_millis(500));
+    let a_said = std::fs::read_to_string(&a_log).unwrap();
+    assert!(!a_said.contains("cannot record the end"), "a late end is a lost lease, not a failed write:\n{a_said}");
     for worker in [&a, &b] {
         signal(worker, "TERM");
     }

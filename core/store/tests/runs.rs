@@ -343,6 +343,11 @@ async fn a_stale_lease_can_write_nothing(db: &TestDb) {
     assert_eq!(latest.data_version, data("from-b"));
     let history = store.materialization_history(&asset("slow"), 10).await.unwrap();
     assert_eq!(history.len(), 1, "exactly one materialization");
+    // a's end arriving after b's is refused the same way, though b's
+    // materialization already holds the step's one materialization slot.
+    let error = store.finish_step(&paused.lease, &paused.step.target, &late, &[], at(14)).await.unwrap_err();
+    assert!(matches!(error, StoreError::LeaseLost { attempt: 1, .. }), "{error:?}");
+    assert_eq!(store.materialization_history(&asset("slow"), 10).await.unwrap().len(), 1);
     let events = store.run_events(id).await.unwrap();
     assert!(
         events.iter().any(|e| e.kind == EventKind::EngineEvent && e.message.contains("lease of executor a expired"))
