@@ -332,6 +332,25 @@ async fn finish_in(
 ) -> Result<Finished, StoreError> {
     let action = || format!("record the end of step {} ({target}) of run {}", lease.step, lease.run);
     let backend = txn.get_database_backend();
+    let lease_lost = || StoreError::LeaseLost {
+        step: lease.step,
+        run: lease.run,
+        attempt: lease.attempt,
+        owner: lease.owner.clone(),
+    };
+    let materialization_id = match outcome {
+        StepOutcome::Materialized { materialization, .. } => {
+            match insert_materialization(txn, lease, materialization).await {
+                Ok(id) => Some(id),
+                // The step already has its one materialization (a unique
+                // index): another attempt recorded it, so this lease is not
+                // current. Said as such, not as a failed write.
+                Err(error) if is_unique_violation(&error) => return Err(lease_lost()),
+                Err(error) => return Err(error).during(action),
+            }
+        }
+        _ => None,
+    };
     let status = outcome.status();
     let (skip_reason, error) = match outcome {
         StepOutcome::Skipped(reason) => (Some(to_json(reason)), None),
@@ -342,7 +361,7 @@ async fn finish_in(
         .execute_raw(statement(
             backend,
             "UPDATE run_steps SET status = $5, finished_at = $6, lease_expires_at = NULL, skip_reason = $7, \
-             error = $8 \
+             error = $8, materialization_id = $9 \
              WHERE id = $1 AND owner = $2 AND attempt = $3 AND run_id = $4 AND status = 'RUNNING'",
             vec![
                 lease.step.0.into(),
@@ -353,35 +372,14 @@ async fn finish_in(
                 stored_time(now).into(),
                 skip_reason.into(),
                 error.into(),
+                materialization_id.into(),
             ],
         ))
         .await
         .during(action)?;
     if updated.rows_affected() == 0 {
-        return Err(StoreError::LeaseLost {
-            step: lease.step,
-            run: lease.run,
-            attempt: lease.attempt,
-            owner: lease.owner.clone(),
-        });
+        return Err(lease_lost());
     }
-    // Only once the fenced update above holds the step: a materialization
-    // inserted first by a stale owner would hit the one-per-step unique
-    // index and be reported as a failed write instead of a lost lease.
-    let materialization_id = match outcome {
-        StepOutcome::Materialized { materialization, .. } => {
-            let id = insert_materialization(txn, lease, materialization).await.during(action)?;
-            txn.execute_raw(statement(
-                backend,
-                "UPDATE run_steps SET materialization_id = $1 WHERE id = $2",
-                vec![id.into(), lease.step.0.into()],
-            ))
-            .await
-            .during(action)?;
-            Some(id)
-        }
-        _ => None,
-    };
     let mut events: Vec<NewEvent> = logs.to_vec();
     let checks = match outcome {
         StepOutcome::Materialized { checks, .. } | StepOutcome::Failed { checks, .. } => checks.as_slice(),
