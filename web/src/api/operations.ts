@@ -50,6 +50,8 @@ export const AssetDoc = gql`
       dependencyKeys
       dependedByKeys
     }
+    # The state the lineage graph colours the asset with (FAILED for a failed error check).
+    graphState: lineage(selection: $key, depth: 0) { nodes { key state } }
   }
 `;
 

@@ -4,6 +4,7 @@
 import { useEffect, useLayoutEffect, useMemo, useRef, useState, type PointerEvent } from 'react';
 import { barSegments, hitTest, keyAt, rangeOffsets, totalCount, indexAtX, type StateRange } from '../lib/partitionBar';
 import { partitionColor } from '../theme';
+import { enumWords } from '../lib/words';
 
 export interface PartitionBarProps {
   ranges: readonly StateRange[];
@@ -12,9 +13,9 @@ export interface PartitionBarProps {
   /** Static keys, when known. */
   keys?: readonly string[] | null;
   height?: number;
-  /** Enables click-drag selection. */
-  onSelect?: (start: string, end: string, count: number) => void;
-  /** Highlighted selection (partition indexes, inclusive). */
+  /** Enables click-drag selection; `indexes` are the first and last partition's (pass them back as `selection`). */
+  onSelect?: (start: string, end: string, count: number, indexes: [number, number]) => void;
+  /** Highlighted selection (partition indexes, inclusive): what was dragged stays drawn after mouse-up. */
   selection?: [number, number] | null;
   onDrawn?: (ms: number) => void;
   label?: string;
@@ -97,13 +98,20 @@ export function PartitionBar({ ranges, kind, keys, height = 28, onSelect, select
     const start = keyAt(ranges, offsets, a, kind, keys);
     const end = keyAt(ranges, offsets, b, kind, keys);
     setDrag(null);
-    if (start && end) onSelect(start, end, b - a + 1);
+    if (start && end) onSelect(start, end, b - a + 1, [a, b]);
   };
 
+  const shown = drag ?? selection;
   const hovered = hover ? ranges[hover.range] : null;
   const hoverKey = hover ? keyAt(ranges, offsets, hover.index, kind, keys) : null;
   return (
-    <div className="pbar" ref={wrap} data-testid={testId} aria-label={label ?? 'partition status bar'}>
+    <div
+      className="pbar"
+      ref={wrap}
+      data-testid={testId}
+      data-selection={shown ? `${Math.min(shown[0], shown[1])}-${Math.max(shown[0], shown[1])}` : undefined}
+      aria-label={label ?? 'partition status bar'}
+    >
       <canvas
         ref={canvas}
         style={{ width: '100%', height, cursor: onSelect ? 'crosshair' : 'default' }}
@@ -117,7 +125,7 @@ export function PartitionBar({ ranges, kind, keys, height = 28, onSelect, select
           <strong>{hoverKey ?? (hovered.start === hovered.end ? hovered.start : `${hovered.start} … ${hovered.end}`)}</strong>
           <span className="pbar-tip-state" style={{ color: partitionColor(hovered.state) }}>
             {' '}
-            {hovered.state.toLowerCase().replace('_', ' ')}
+            {enumWords(hovered.state)}
           </span>
           {hovered.count > 1 && (
             <div className="muted small">
@@ -136,7 +144,7 @@ export function Legend({ states, colorOf }: { states: string[]; colorOf: (s: str
       {states.map((s) => (
         <span key={s} className="legend-item">
           <i style={{ background: colorOf(s) }} />
-          {s.toLowerCase().replace('_', ' ')}
+          {enumWords(s)}
         </span>
       ))}
     </div>

@@ -3,6 +3,8 @@ import { useEffect, useRef, type ReactNode } from 'react';
 import type { CombinedError } from 'urql';
 import { errorText, isNetworkError, isUnauthorized } from '../api/client';
 import { partitionColor, statusClass } from '../theme';
+import { didYouMean, enumWords } from '../lib/words';
+import { Link } from '../router';
 
 export function Modal({ title, onClose, children, wide }: { title: string; onClose: () => void; children: ReactNode; wide?: boolean }) {
   const ref = useRef<HTMLDivElement>(null);
@@ -29,13 +31,26 @@ export function Modal({ title, onClose, children, wide }: { title: string; onClo
   );
 }
 
-export function ErrorState({ error, what }: { error: CombinedError | Error; what?: string }) {
+/** An error card; a did-you-mean suggestion in the message is a link when `suggestionPath` names its page. */
+export function ErrorState({ error, what, suggestionPath }: { error: CombinedError | Error; what?: string; suggestionPath?: (suggestion: string) => string }) {
   const combined = error as CombinedError;
   const title = isUnauthorized(combined) ? 'Unauthorized' : isNetworkError(combined) ? 'Server unreachable' : `Could not load ${what ?? 'this'}`;
+  const text = errorText(error);
+  const hint = suggestionPath ? didYouMean(text) : null;
   return (
     <div className="error-state" role="alert">
       <strong>{title}</strong>
-      <p>{errorText(error)}</p>
+      {hint ? (
+        <p>
+          {hint.before}
+          <Link to={suggestionPath!(hint.suggestion)} className="mono" data-testid="did-you-mean">
+            {hint.suggestion}
+          </Link>
+          {hint.after}
+        </p>
+      ) : (
+        <p>{text}</p>
+      )}
     </div>
   );
 }
@@ -49,7 +64,7 @@ export function Loading({ what }: { what?: string }) {
 }
 
 export function StatusBadge({ status }: { status: string }) {
-  return <span className={statusClass(status)}>{status.toLowerCase().replace('_', ' ')}</span>;
+  return <span className={statusClass(status)}>{enumWords(status)}</span>;
 }
 
 export interface Counts {

@@ -51,6 +51,15 @@ export interface VisibleGraph {
   nodeOf: Map<string, string>;
 }
 
+/**
+ * The group an asset is shown in: its key's first path segment, or
+ * `default` for a one-segment key (as Dagster's default group), whatever
+ * the server's `group` says for it.
+ */
+export function displayGroup(key: string, group: string): string {
+  return key.includes('/') ? group : 'default';
+}
+
 export const groupId = (group: string) => `group:${group}`;
 export const boxId = (group: string) => `box:${group}`;
 

@@ -17,12 +17,15 @@ import type {
 } from '../api/generated';
 import { errorText } from '../api/client';
 import { Link, assetPath, navigate } from '../router';
-import { Legend, PartitionBar } from '../components/PartitionBar';
+import { PartitionBar } from '../components/PartitionBar';
 import { Sql } from '../components/Sql';
 import { BackfillDialog } from '../components/BackfillDialog';
 import { Empty, ErrorState, Loading, StatusBadge } from '../components/ui';
 import { PARTITION_LEGEND, partitionColor } from '../theme';
 import { bytes, dateTime, duration, num, timeAgo } from '../format';
+import { assetHeaderState, enumWords, missingText, partitionStateCounts, plural, shellQuote, spaceDurationUnits } from '../lib/words';
+import { provenanceByAsset, runText, type ProvenanceInput } from '../lib/provenance';
+import { displayGroup } from '../lib/graphModel';
 
 export function AssetPage({ assetKey }: { assetKey: string }) {
   const [result, refetch] = useQuery<AssetQuery, AssetQueryVariables>({ query: AssetDoc, variables: { key: assetKey } });
@@ -30,7 +33,7 @@ export function AssetPage({ assetKey }: { assetKey: string }) {
     refetch({ requestPolicy: 'network-only' });
     return e;
   });
-  const [range, setRange] = useState<{ start: string; end: string; count: number } | null>(null);
+  const [range, setRange] = useState<{ start: string; end: string; count: number; indexes: [number, number] } | null>(null);
   const [dialog, setDialog] = useState<null | { range: { start: string; end: string } | null }>(null);
   const [mat, materialize] = useMutation<MaterializeMutation, MaterializeMutationVariables>(MaterializeDoc);
   const a = result.data?.asset;
@@ -41,7 +44,7 @@ export function AssetPage({ assetKey }: { assetKey: string }) {
     pause: def?.kind !== 'static',
   });
 
-  if (result.error && !a) return <ErrorState error={result.error} what={`asset ${assetKey}`} />;
+  if (result.error && !a) return <ErrorState error={result.error} what={`asset ${assetKey}`} suggestionPath={assetPath} />;
   if (!a) return <Loading what={assetKey} />;
 
   const staticKeys = keysResult.data?.asset.partitionsDefinition?.keys ?? null;
@@ -50,19 +53,23 @@ export function AssetPage({ assetKey }: { assetKey: string }) {
     if (r.data) navigate(`/runs/${r.data.materialize.id}`);
   };
   const fr = a.freshness;
+  const headerState = assetHeaderState(a.staleStatus, result.data?.graphState.nodes.find((n) => n.key === a.key)?.state);
+  const counts = partitionStateCounts(a.partitionStatuses);
   return (
     <div className="page asset-page">
       <header className="page-head">
         <div>
           <div className="crumbs">
-            <Link to="/">Lineage</Link> / <Link to={`/?selection=${encodeURIComponent(`+${a.key}+`)}`}>{a.group}</Link>
+            <Link to="/">Lineage</Link> / <Link to={`/?selection=${encodeURIComponent(`+${a.key}+`)}`}>{displayGroup(a.key, a.group)}</Link>
           </div>
           <h1 className="mono" data-testid="asset-key">
             {a.key}
           </h1>
           <div className="subtitle">
             <span className={`kind kind-${a.kind.toLowerCase()}`}>{a.kind.toLowerCase()}</span>
-            <StatusBadge status={a.staleStatus} />
+            <span data-testid="asset-state">
+              <StatusBadge status={headerState} />
+            </span>
             {fr && <StatusBadge status={`freshness_${fr.status}`} />}
             <span className="muted small">code version <code>{a.codeVersion}</code></span>
           </div>
@@ -82,24 +89,22 @@ export function AssetPage({ assetKey }: { assetKey: string }) {
       <section className="card">
         <h2>Partitions</h2>
         {def ? <p className="muted small">{def.description} · {num(def.count)} partitions</p> : <p className="muted small">Unpartitioned</p>}
-        {a.partitionStats && (
-          <p className="stats small">
-            {(['materialized', 'stale', 'failed', 'materializing', 'missing'] as const).map((k) => (
-              <span key={k}>
-                <i style={{ background: partitionColor(k.toUpperCase()) }} /> {num(a.partitionStats![k])} {k}
-              </span>
-            ))}
-          </p>
-        )}
+        <p className="stats small" data-testid="partition-counts" aria-label="Legend">
+          {PARTITION_LEGEND.map((state) => (
+            <span key={state} data-state={state}>
+              <i style={{ background: partitionColor(state) }} /> {num(counts[state] ?? 0)} {enumWords(state)}
+            </span>
+          ))}
+        </p>
         <PartitionBar
           ranges={a.partitionStatuses}
           kind={def?.kind}
           keys={staticKeys}
-          onSelect={def ? (start, end, count) => setRange({ start, end, count }) : undefined}
+          onSelect={def ? (start, end, count, indexes) => setRange({ start, end, count, indexes }) : undefined}
+          selection={range?.indexes ?? null}
           testId="partition-bar"
         />
         <div className="bar-foot">
-          <Legend states={PARTITION_LEGEND} colorOf={partitionColor} />
           {def && (
             <span className="small">
               {range ? (
@@ -124,19 +129,23 @@ export function AssetPage({ assetKey }: { assetKey: string }) {
         <section className="card">
           <h2>Staleness</h2>
           {a.staleCauses.length === 0 ? (
-            <p className="muted">{a.staleStatus === 'FRESH' ? 'Fresh: nothing it depends on changed.' : a.staleStatus === 'MISSING' ? 'Never materialized (some partitions).' : 'No causes reported.'}</p>
+            <p className="muted" data-testid="stale-summary">
+              {a.staleStatus === 'FRESH' ? 'Fresh: nothing it depends on changed.' : a.staleStatus === 'MISSING' ? missingText(a.partitionStats) : 'No causes reported.'}
+            </p>
           ) : (
             <ul className="causes">
               {a.staleCauses.map((c, i) => (
-                <li key={i}>
-                  <span className="mono small">{c.kind}</span> {c.text}
+                <li key={i} title={c.text}>
+                  {enumWords(c.kind)}
                   {c.upstream && (
                     <>
-                      {' '}
-                      (<Link to={assetPath(c.upstream)}>{c.upstream}</Link>)
+                      {': '}
+                      <Link to={assetPath(c.upstream)} className="mono">
+                        {c.upstream}
+                      </Link>
                     </>
                   )}
-                  <span className="muted small"> · {num(c.partitions)} partitions</span>
+                  {def && <span className="muted small"> · {plural(c.partitions, 'partition')}</span>}
                 </li>
               ))}
             </ul>
@@ -149,7 +158,7 @@ export function AssetPage({ assetKey }: { assetKey: string }) {
                 <StatusBadge status={`freshness_${fr.status}`} /> {fr.overdueBySecs ? <span className="error-text">overdue by {duration(fr.overdueBySecs * 1000)}</span> : null}
               </dd>
               <dt>Policy</dt>
-              <dd className="mono small">{fr.policy}</dd>
+              <dd className="mono small">{spaceDurationUnits(fr.policy)}</dd>
               <dt>Last materialization</dt>
               <dd>{fr.lastMaterializedAt ? `${dateTime(fr.lastMaterializedAt)} (${timeAgo(fr.lastMaterializedAt)})` : 'never'}</dd>
               <dt>Next deadline</dt>
@@ -236,7 +245,7 @@ function Definition({ def }: { def: AssetQuery['asset']['definition'] }) {
           <dd className="mono">{def.sourceFormat ?? 'inferred'}</dd>
         </dl>
       )}
-      {def.command && <pre className="code">{def.command.join(' ')}</pre>}
+      {def.command && <pre className="code">{shellQuote(def.command)}</pre>}
       {(def.outputFormat || def.timeoutSecs) && (
         <p className="small muted">
           {def.outputFormat && <>Output format {def.outputFormat}. </>}
@@ -346,7 +355,7 @@ function Materializations({ assetKey }: { assetKey: string }) {
         <tbody>
           {conn.nodes.map((m) => (
             <tr key={m.id}>
-              <td title={m.materializedAt}>{timeAgo(m.materializedAt)}</td>
+              <td title={dateTime(m.materializedAt)}>{timeAgo(m.materializedAt)}</td>
               <td className="mono">{m.partition ?? '—'}</td>
               <td>
                 <Link to={`/runs/${m.runId}`}>{m.runId}</Link>
@@ -358,15 +367,7 @@ function Materializations({ assetKey }: { assetKey: string }) {
                 {m.dataVersion.slice(0, 12)}
               </td>
               <td className="small">
-                {m.inputs.length === 0 && <span className="muted">—</span>}
-                {m.inputs.map((inp, i) => (
-                  <div key={i}>
-                    <Link to={assetPath(inp.asset)} className="mono">
-                      {inp.asset}
-                    </Link>
-                    {inp.partition && <span className="mono">[{inp.partition}]</span>} <span className="mono muted">@{inp.dataVersion.slice(0, 8)}</span>
-                  </div>
-                ))}
+                <Provenance inputs={m.inputs} />
               </td>
             </tr>
           ))}
@@ -384,6 +385,33 @@ function Materializations({ assetKey }: { assetKey: string }) {
           </button>
         )}
       </div>
+    </>
+  );
+}
+
+/** The inputs a materialization read: one line per upstream asset, its partitions as ranges. */
+function Provenance({ inputs }: { inputs: readonly ProvenanceInput[] }) {
+  if (inputs.length === 0) return <span className="muted">—</span>;
+  return (
+    <>
+      {provenanceByAsset(inputs).map((up) => (
+        <div key={up.asset} className="provenance-line">
+          <Link to={assetPath(up.asset)} className="mono">
+            {up.asset}
+          </Link>
+          {up.runs.length > 0 && (
+            <span className="mono">
+              {' '}
+              [{up.runs.slice(0, 4).map(runText).join(', ')}
+              {up.runs.length > 4 ? `, … ${up.runs.length - 4} more` : ''}]
+            </span>
+          )}
+          {up.partitions > 1 && <span className="muted"> ({plural(up.partitions, 'partition')})</span>}{' '}
+          <span className="mono muted" title={up.dataVersions.join('\n')}>
+            {up.dataVersions.length === 1 ? `@${up.dataVersions[0].slice(0, 8)}` : plural(up.dataVersions.length, 'data version')}
+          </span>
+        </div>
+      ))}
     </>
   );
 }

@@ -1,0 +1,97 @@
+import { describe, expect, test } from 'vitest';
+import { assetHeaderState, backfillStatus, didYouMean, enumWords, missingText, partitionStateCounts, plural, shellQuote, spaceDurationUnits, tookMs } from '../src/lib/words';
+import { bytes, dateTime, duration, logTime } from '../src/format';
+
+describe('words', () => {
+  test('enum values become words, every underscore', () => {
+    expect(enumWords('UP_TO_DATE')).toBe('up to date');
+    expect(enumWords('code_version_changed')).toBe('code version changed');
+  });
+
+  test('plurals agree with their number', () => {
+    expect(plural(1, 'partition')).toBe('1 partition');
+    expect(plural(90, 'partition')).toBe('90 partitions');
+    expect(plural(1200, 'partition')).toBe('1,200 partitions');
+  });
+
+  test('humantime durations get a space before long units', () => {
+    expect(spaceDurationUnits('materialized within 1day (warn after 12h)')).toBe('materialized within 1 day (warn after 12h)');
+    expect(spaceDurationUnits('2days 3h, 1month, 1week')).toBe('2 days 3h, 1 month, 1 week');
+    expect(spaceDurationUnits('cron 0 9 * * 1-5')).toBe('cron 0 9 * * 1-5');
+  });
+
+  test('missing text says how many partitions were never materialized', () => {
+    expect(missingText({ total: 90, missing: 90 })).toBe('Never materialized.');
+    expect(missingText({ total: 1, missing: 1 })).toBe('Never materialized.');
+    expect(missingText(null)).toBe('Never materialized.');
+    expect(missingText({ total: 90, missing: 12 })).toBe('12 of 90 partitions never materialized.');
+  });
+
+  test('a requested backfill whose steps started reads running', () => {
+    const none = { inProgress: 0, materialized: 0, failed: 0, upToDate: 0, skipped: 0 };
+    expect(backfillStatus('REQUESTED', none)).toBe('REQUESTED');
+    expect(backfillStatus('REQUESTED', { ...none, inProgress: 1 })).toBe('RUNNING');
+    expect(backfillStatus('REQUESTED', { ...none, materialized: 3 })).toBe('RUNNING');
+    expect(backfillStatus('COMPLETED', { ...none, materialized: 3 })).toBe('COMPLETED');
+  });
+
+  test('only a finished run took a time', () => {
+    expect(tookMs('2026-01-01T00:00:00Z', null)).toBeNull();
+    expect(tookMs(null, '2026-01-01T00:00:01Z')).toBeNull();
+    expect(tookMs('2026-01-01T00:00:00Z', '2026-01-01T00:00:01.5Z')).toBe(1500);
+  });
+
+  test('commands are quoted as a shell reads them', () => {
+    expect(shellQuote(['python3', 'scripts/export.py', '--out', 'a b.csv'])).toBe("python3 scripts/export.py --out 'a b.csv'");
+    expect(shellQuote(['sh', '-c', "echo it's $HOME"])).toBe(`sh -c 'echo it'\\''s $HOME'`);
+    expect(shellQuote(['x', ''])).toBe("x ''");
+  });
+
+  test('did-you-mean suggestions are found in error messages', () => {
+    expect(didYouMean('unknown asset `flights_dayly`; did you mean `flights_daily`?')).toEqual({
+      before: 'unknown asset `flights_dayly`; did you mean ',
+      suggestion: 'flights_daily',
+      after: '?',
+    });
+    expect(didYouMean('unknown asset `zzz`')).toBeNull();
+  });
+
+  test('partition counts per state are disjoint', () => {
+    // One unpartitioned stale asset: `partitionStats` says 1 materialized and 1 stale.
+    expect(partitionStateCounts([{ count: 1, state: 'STALE' }])).toEqual({ STALE: 1 });
+    const counts = partitionStateCounts([
+      { count: 10, state: 'MATERIALIZED' },
+      { count: 2, state: 'STALE' },
+      { count: 5, state: 'MATERIALIZED' },
+    ]);
+    expect(counts).toEqual({ MATERIALIZED: 15, STALE: 2 });
+  });
+
+  test('the asset header shows the graph state when it is worse than the stale status', () => {
+    expect(assetHeaderState('STALE', 'FAILED')).toBe('FAILED');
+    expect(assetHeaderState('FRESH', 'OVERDUE')).toBe('OVERDUE');
+    expect(assetHeaderState('STALE', 'STALE')).toBe('STALE');
+    expect(assetHeaderState('MISSING', null)).toBe('MISSING');
+  });
+});
+
+describe('times', () => {
+  test('dates are ISO in UTC, the same on every page', () => {
+    expect(dateTime('2026-12-07T10:39:33.456Z')).toBe('2026-12-07 10:39:33 UTC');
+    expect(dateTime('2026-12-07T11:39:33+01:00')).toBe('2026-12-07 10:39:33 UTC');
+    expect(dateTime(null)).toBe('—');
+  });
+
+  test('log times are a 24-hour clock with milliseconds', () => {
+    expect(logTime('2026-12-07T22:05:03.007Z')).toBe('22:05:03.007');
+  });
+});
+
+describe('units', () => {
+  test('a number and its unit never wrap apart', () => {
+    expect(duration(60)).toBe('60\u00a0ms');
+    expect(duration(1500)).toBe('1.5\u00a0s');
+    expect(duration(61_000)).toBe('1\u00a0min 1\u00a0s');
+    expect(bytes(2048)).toBe('2.0\u00a0KB');
+  });
+});
