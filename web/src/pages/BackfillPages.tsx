@@ -21,7 +21,9 @@ import { Link, assetPath, navigate } from '../router';
 import { PartitionBar, Legend } from '../components/PartitionBar';
 import { CountsBar, Empty, ErrorState, Loading, StatusBadge, countsText } from '../components/ui';
 import { STEP_LEGEND, partitionColor } from '../theme';
-import { between, dateTime, timeAgo } from '../format';
+import { between, dateTime, duration, timeAgo } from '../format';
+import { backfillStatus, tookMs } from '../lib/words';
+import { useKept } from '../lib/kept';
 
 const ACTIVE = new Set(['REQUESTED', 'CANCELING']);
 
@@ -36,18 +38,20 @@ export function usePoll(refetch: (opts: { requestPolicy: 'network-only' }) => vo
 
 export function BackfillsPage() {
   const [result, refetch] = useQuery<BackfillsQuery, BackfillsQueryVariables>({ query: BackfillsDoc, variables: { first: 50 } });
-  const nodes = result.data?.backfills.nodes ?? [];
+  const kept = useKept(result.data, !!result.error);
+  const nodes = kept.data?.backfills.nodes ?? [];
   usePoll(refetch, true, nodes.some((b) => ACTIVE.has(b.status)) ? 1000 : 4000);
   return (
     <div className="page">
       <header className="page-head">
         <h1>Backfills</h1>
       </header>
-      {result.error && !result.data && <ErrorState error={result.error} what="backfills" />}
-      {!result.data && !result.error && <Loading />}
-      {result.data && nodes.length === 0 && <Empty>No backfills yet. Launch one from an asset page or from a selection on the lineage graph.</Empty>}
+      {result.error && !kept.data && <ErrorState error={result.error} what="backfills" />}
+      {kept.stale && <StaleBanner error={result.error!} receivedAt={kept.receivedAt} />}
+      {!kept.data && !result.error && <Loading />}
+      {kept.data && nodes.length === 0 && <Empty>No backfills yet. Launch one from an asset page or from a selection on the lineage graph.</Empty>}
       {nodes.length > 0 && (
-        <table className="table" data-testid="backfills-table">
+        <table className={`table ${kept.stale ? 'is-stale' : ''}`} data-testid="backfills-table">
           <thead>
             <tr>
               <th>ID</th>
@@ -66,9 +70,9 @@ export function BackfillsPage() {
                   <Link to={`/backfills/${b.id}`}>{b.id}</Link>
                 </td>
                 <td>
-                  <StatusBadge status={b.status} />
+                  <StatusBadge status={backfillStatus(b.status, b.counts)} />
                 </td>
-                <td className="mono">{b.selection}</td>
+                <td className="mono">{b.selection || <span className="muted">every asset</span>}</td>
                 <td className="mono small">
                   {b.partitions}
                   {b.onlyMissingOrFailed && <span className="muted"> · missing/failed only</span>}
@@ -77,8 +81,8 @@ export function BackfillsPage() {
                   <CountsBar counts={b.counts} />
                   <div className="small muted">{countsText(b.counts)}</div>
                 </td>
-                <td title={b.createdAt}>{timeAgo(b.createdAt)}</td>
-                <td>{between(b.createdAt, b.finishedAt)}</td>
+                <td title={dateTime(b.createdAt)}>{timeAgo(b.createdAt)}</td>
+                <td className="num">{duration(tookMs(b.createdAt, b.finishedAt))}</td>
               </tr>
             ))}
           </tbody>
@@ -97,7 +101,8 @@ export function BackfillPage({ id }: { id: string }) {
   const b: BackfillDetailFragment | undefined = live.data?.backfillProgress ?? query.data?.backfill;
   const [cancel, cancelBackfill] = useMutation<CancelBackfillMutation, CancelBackfillMutationVariables>(CancelBackfillDoc);
   const [retry, retryBackfill] = useMutation<RetryBackfillMutation, RetryBackfillMutationVariables>(RetryBackfillDoc);
-  const [message, setMessage] = useState<string | null>(null);
+  // A mutation's message holds while the status it answered holds: "backfill b-2 is CANCELING" goes once it is canceled.
+  const [message, setMessage] = useState<{ text: string; status: string } | null>(null);
   const [, refetch] = useQuery<BackfillQuery, BackfillQueryVariables>({ query: BackfillDoc, variables: { id }, pause: true });
 
   if (query.error && !b) return <ErrorState error={query.error} what={`backfill ${id}`} />;
@@ -106,14 +111,14 @@ export function BackfillPage({ id }: { id: string }) {
   const onCancel = async () => {
     const r = await cancelBackfill({ id });
     if (r.data) {
-      setMessage(r.data.cancelBackfill.message);
+      setMessage({ text: r.data.cancelBackfill.message, status: r.data.cancelBackfill.backfill.status });
       refetch({ requestPolicy: 'network-only' });
     }
   };
   const onRetry = async () => {
     const r = await retryBackfill({ id });
     if (r.data) {
-      setMessage(r.data.retryBackfill.message);
+      setMessage({ text: r.data.retryBackfill.message, status: r.data.retryBackfill.backfill.status });
       if (r.data.retryBackfill.changed && r.data.retryBackfill.backfill.id !== id) navigate(`/backfills/${r.data.retryBackfill.backfill.id}`);
     }
   };
@@ -126,10 +131,10 @@ export function BackfillPage({ id }: { id: string }) {
             <Link to="/backfills">Backfills</Link> / {b.id}
           </div>
           <h1>
-            Backfill {b.id} <StatusBadge status={b.status} />
+            Backfill {b.id} <StatusBadge status={backfillStatus(b.status, b.counts)} />
           </h1>
           <div className="subtitle small">
-            <span className="mono">{b.selection}</span> · partitions <span className="mono">{b.partitions}</span>
+            <span className="mono">{b.selection || 'every asset'}</span> · partitions <span className="mono">{b.partitions}</span>
             {b.onlyMissingOrFailed && ' · only missing or failed'}
             {b.onlyStale && ' · only stale'} · created {dateTime(b.createdAt)} · {b.finishedAt ? `took ${between(b.createdAt, b.finishedAt)}` : `running for ${between(b.createdAt, null)}`}
             {b.retryOf && (
@@ -150,7 +155,11 @@ export function BackfillPage({ id }: { id: string }) {
         </div>
       </header>
       {(cancel.error || retry.error) && <div className="banner banner-error">{errorText(cancel.error ?? retry.error)}</div>}
-      {message && <div className="banner">{message}</div>}
+      {message && message.status === b.status && (
+        <div className="banner" data-testid="mutation-message">
+          {message.text}
+        </div>
+      )}
       {b.error && <div className="banner banner-error">{b.error}</div>}
       {live.error && <div className="banner banner-warn">Live updates unavailable: {errorText(live.error)}</div>}
       <section className="card">
@@ -208,14 +217,23 @@ export function BackfillPage({ id }: { id: string }) {
                     {r.skippedSteps ? ` · ${r.skippedSteps} skipped` : ''}
                     {r.canceledSteps ? ` · ${r.canceledSteps} canceled` : ''}
                   </td>
-                  <td>{timeAgo(r.createdAt)}</td>
-                  <td>{between(r.createdAt, r.finishedAt)}</td>
+                  <td title={dateTime(r.createdAt)}>{timeAgo(r.createdAt)}</td>
+                  <td className="num">{duration(tookMs(r.createdAt, r.finishedAt))}</td>
                 </tr>
               ))}
             </tbody>
           </table>
         )}
       </section>
+    </div>
+  );
+}
+
+/** Above a list whose data is kept while the server cannot be reached. */
+export function StaleBanner({ error, receivedAt }: { error: Parameters<typeof errorText>[0]; receivedAt: number | null }) {
+  return (
+    <div className="banner banner-warn" role="status" data-testid="stale-data">
+      Showing the data of {receivedAt ? dateTime(new Date(receivedAt).toISOString()) : 'earlier'}: {errorText(error)}. Retrying…
     </div>
   );
 }
