@@ -1,10 +1,14 @@
 // The shell: navigation, server status (unreachable, unauthorized with a
-// token field, invalid definitions with their diagnostics) and the routes.
+// token field verified when entered, invalid definitions with their
+// diagnostics), the colour scheme toggle, the `?` shortcuts and the routes.
 import { useEffect, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { DefinitionsDoc, ReloadDefinitionsDoc } from './api/operations';
 import type { DefinitionsQuery, ReloadDefinitionsMutation } from './api/generated';
 import { getToken, setToken } from './api/client';
+import { verifyToken } from './api/tokenCheck';
+import { Modal } from './components/ui';
+import { applyScheme, effectiveScheme, nextScheme, storedScheme, systemPrefersDark, type SchemeChoice } from './lib/colorScheme';
 import { Link, useLocation } from './router';
 import { GraphPage } from './pages/GraphPage';
 import { AssetPage } from './pages/AssetPage';
@@ -15,6 +19,8 @@ import { PerfBarPage } from './pages/PerfBarPage';
 export interface AppStatus {
   unauthorized: boolean;
   unreachable: boolean;
+  /** The server accepted the stored token (checked at start and when it is entered). */
+  tokenAccepted: boolean;
 }
 
 function Route({ path }: { path: string }) {
@@ -70,7 +76,9 @@ export function App({ status, onTokenChange }: { status: AppStatus; onTokenChang
         </nav>
         <span className="spacer" />
         {d && <span className="muted small">{d.assetCount} assets</span>}
-        <TokenButton onChange={onTokenChange} needed={status.unauthorized} />
+        <SchemeToggle />
+        <ShortcutsButton />
+        <TokenButton onChange={onTokenChange} needed={status.unauthorized} accepted={status.tokenAccepted} />
       </header>
       {unreachable && (
         <div className="banner banner-error" role="alert" data-testid="unreachable">
@@ -81,8 +89,9 @@ export function App({ status, onTokenChange }: { status: AppStatus; onTokenChang
         </div>
       )}
       {status.unauthorized && (
-        <div className="banner banner-warn" role="alert">
-          This server needs a token for mutations and subscriptions. Enter it with the <strong>Token</strong> button (it is stored in this browser).
+        <div className="banner banner-warn" role="alert" data-testid="unauthorized">
+          {getToken() ? 'The server refused the stored token' : 'This server needs a token'} for mutations and subscriptions: live updates are off. Enter it with the{' '}
+          <strong>Token</strong> button (it is stored in this browser).
         </div>
       )}
       {errors.length > 0 && (
@@ -117,34 +126,58 @@ export function App({ status, onTokenChange }: { status: AppStatus; onTokenChang
   );
 }
 
-function TokenButton({ onChange, needed }: { onChange: () => void; needed: boolean }) {
+function TokenButton({ onChange, needed, accepted }: { onChange: () => void; needed: boolean; accepted: boolean }) {
   const [open, setOpen] = useState(false);
   const [value, setValue] = useState(getToken());
+  const [checking, setChecking] = useState(false);
+  const [refusal, setRefusal] = useState<string | null>(null);
   useEffect(() => {
     if (needed) setOpen(true);
   }, [needed]);
+  const save = async () => {
+    const token = value.trim();
+    setChecking(true);
+    setRefusal(null);
+    const verdict = await verifyToken(token);
+    setChecking(false);
+    if (verdict === 'refused') {
+      setRefusal(token ? 'The server refused this token.' : 'This server needs a token.');
+      return;
+    }
+    setToken(token);
+    setOpen(false);
+    onChange();
+  };
   return (
     <div className="token">
-      <button className={`btn btn-small ${needed ? 'btn-primary' : ''}`} onClick={() => setOpen(!open)}>
-        Token{getToken() ? ' ✓' : ''}
+      <button
+        className={`btn btn-small ${needed ? 'btn-primary' : ''}`}
+        onClick={() => setOpen(!open)}
+        data-testid="token-button"
+        title={accepted ? 'The server accepted this token' : needed ? 'This server needs a token' : 'API token'}
+      >
+        Token{accepted ? ' ✓' : needed ? ' !' : ''}
       </button>
       {open && (
         <form
           className="token-form"
           onSubmit={(e) => {
             e.preventDefault();
-            setToken(value.trim());
-            setOpen(false);
-            onChange();
+            void save();
           }}
         >
           <label className="small">
             API token (sent as <code>Authorization: Bearer …</code>)
             <input type="password" value={value} onChange={(e) => setValue(e.target.value)} autoFocus name="token" />
           </label>
+          {refusal && (
+            <p className="error-text small" role="alert" data-testid="token-refused">
+              {refusal}
+            </p>
+          )}
           <div className="row">
-            <button className="btn btn-primary btn-small" type="submit">
-              Save
+            <button className="btn btn-primary btn-small" type="submit" disabled={checking}>
+              {checking ? 'Checking…' : 'Save'}
             </button>
             <button
               className="btn btn-small"
@@ -152,6 +185,7 @@ function TokenButton({ onChange, needed }: { onChange: () => void; needed: boole
               onClick={() => {
                 setValue('');
                 setToken('');
+                setRefusal(null);
                 setOpen(false);
                 onChange();
               }}
@@ -162,5 +196,76 @@ function TokenButton({ onChange, needed }: { onChange: () => void; needed: boole
         </form>
       )}
     </div>
+  );
+}
+
+const SCHEME_LABEL: Record<SchemeChoice, string> = { system: 'Auto', light: 'Light', dark: 'Dark' };
+
+/** Light, dark, or the system's setting; the choice is kept in this browser. */
+function SchemeToggle() {
+  const [choice, setChoice] = useState<SchemeChoice>(storedScheme);
+  const effective = effectiveScheme(choice, systemPrefersDark());
+  return (
+    <button
+      className="btn btn-small btn-topbar"
+      type="button"
+      data-testid="scheme-toggle"
+      title={`Colour scheme: ${SCHEME_LABEL[choice].toLowerCase()}${choice === 'system' ? ` (${effective} now)` : ''}; click for ${SCHEME_LABEL[nextScheme(choice)].toLowerCase()}`}
+      onClick={() => {
+        const next = nextScheme(choice);
+        applyScheme(next, true);
+        setChoice(next);
+      }}
+    >
+      {effective === 'dark' ? '☾' : '☀'} {SCHEME_LABEL[choice]}
+    </button>
+  );
+}
+
+const SHORTCUTS: [string, string][] = [
+  ['?', 'Show these shortcuts'],
+  ['/', 'Search assets (lineage graph)'],
+  ['↑ ↓  Enter', 'Pick a search result and jump to it'],
+  ['Escape', 'Clear the search, close a dialog'],
+  ['Click', 'Focus an asset: its upstream and downstream are highlighted'],
+  ['Double-click', "Open an asset's page"],
+  ['Drag on a partition bar', 'Select partitions for a backfill'],
+];
+
+/** `?` (outside a text field) opens the list of shortcuts. */
+function ShortcutsButton() {
+  const [open, setOpen] = useState(false);
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const target = e.target as HTMLElement;
+      if (e.key !== '?' || e.ctrlKey || e.metaKey || e.altKey || target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName)) return;
+      e.preventDefault();
+      setOpen((o) => !o);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+  return (
+    <>
+      <button className="btn btn-small btn-topbar" type="button" onClick={() => setOpen(true)} title="Keyboard shortcuts (?)" aria-label="Keyboard shortcuts">
+        ?
+      </button>
+      {open && (
+        <Modal title="Keyboard shortcuts" onClose={() => setOpen(false)}>
+          <table className="table compact" data-testid="shortcuts">
+            <tbody>
+              {SHORTCUTS.map(([keys, what]) => (
+                <tr key={keys}>
+                  <td>
+                    <kbd>{keys}</kbd>
+                  </td>
+                  <td>{what}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </Modal>
+      )}
+    </>
   );
 }
