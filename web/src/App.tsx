@@ -134,17 +134,21 @@ function TokenButton({ onChange, needed, accepted }: { onChange: () => void; nee
   useEffect(() => {
     if (needed) setOpen(true);
   }, [needed]);
+  // Stored at once (a request sent meanwhile carries it), then checked: a
+  // refused token is taken back and the previous one restored.
   const save = async () => {
     const token = value.trim();
+    const previous = getToken();
+    setToken(token);
     setChecking(true);
     setRefusal(null);
     const verdict = await verifyToken(token);
     setChecking(false);
     if (verdict === 'refused') {
+      setToken(previous);
       setRefusal(token ? 'The server refused this token.' : 'This server needs a token.');
       return;
     }
-    setToken(token);
     setOpen(false);
     onChange();
   };
