@@ -92,7 +92,7 @@ export function CountsBar({ counts, height = 10 }: { counts: Counts; height?: nu
   const done = counts.materialized + counts.upToDate + counts.failed + counts.skipped + counts.canceled;
   return (
     <div className="counts-bar" style={{ height }} role="progressbar" aria-valuemin={0} aria-valuemax={counts.targeted} aria-valuenow={done}>
-      {parts.map(([state, n]) => (n > 0 ? <i key={state} style={{ width: `${(n / total) * 100}%`, background: partitionColor(state) }} title={`${n} ${state.toLowerCase()}`} /> : null))}
+      {parts.map(([state, n]) => (n > 0 ? <i key={state} style={{ width: `${(n / total) * 100}%`, background: partitionColor(state) }} title={`${n} ${enumWords(state)}`} /> : null))}
     </div>
   );
 }
