@@ -11,7 +11,7 @@ use sea_orm::{
     ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, FromQueryResult, TransactionTrait, Value,
 };
 
-use crate::MetadataStore;
+use crate::db_error::{DbErrorKind, classify};
 use crate::entities::{check_results, materialization_inputs, materializations, run_steps};
 use crate::events::append_in;
 use crate::records::{
@@ -21,6 +21,7 @@ use crate::records::{
 use crate::rows::{During, Keys, json, partition_text, step_record, stored_time, to_json};
 use crate::runs::{CountDelta, count_and_finish};
 use crate::sql::{placeholders, statement};
+use crate::{MetadataStore, pauses};
 
 /// Inputs inserted per statement: 5 parameters each, well under SQLite's
 /// 32,766 and PostgreSQL's 65,535 bind parameters.
@@ -158,6 +159,7 @@ impl MetadataStore {
     ) -> Result<(Finished, Vec<ClaimedStep>), StoreError> {
         let action = || format!("record the end of step {} ({target}) of run {}", lease.step, lease.run);
         let txn = self.begin_write().await.during(action)?;
+        pauses::point("finish: begun").await;
         let finished = match finish_in(&txn, lease, target, outcome, logs, now).await {
             Ok(finished) => finished,
             Err(error) => {
@@ -184,6 +186,7 @@ impl MetadataStore {
             }
             None => Vec::new(),
         };
+        pauses::point("finish: committing").await;
         txn.commit().await.during(action)?;
         Ok((finished, claimed))
     }
@@ -199,19 +202,18 @@ impl MetadataStore {
             return Ok(0);
         }
         let action = || format!("release {} step(s) of executor {}", leases.len(), leases[0].owner);
-        let txn = self.begin_write().await.during(action)?;
-        let mut held = Vec::new();
-        for lease in leases {
-            if let Some(step) = still_held(&txn, lease).await.during(action)? {
-                held.push(step);
-            }
-        }
-        let count = held.len();
-        let reason = format!("released by executor {} (shutting down)", leases[0].owner);
-        let events = requeue(&txn, held, &reason, now).await.during(action)?;
-        append_in(&txn, &events).await.during(action)?;
-        txn.commit().await.during(action)?;
-        Ok(count)
+        let steps: Vec<Takeback> = leases
+            .iter()
+            .map(|lease| Takeback {
+                id: lease.step.0,
+                run: lease.run,
+                attempt: lease.attempt as i32,
+                owner: Some(lease.owner.clone()),
+                expired_before: None,
+            })
+            .collect();
+        let reason = |_: &Takeback| format!("released by executor {} (shutting down)", leases[0].owner);
+        self.take_back(&steps, reason, now).await.during(action)
     }
 
     /// Re-queues every `RUNNING` step whose lease expired before `now` (its
@@ -223,13 +225,11 @@ impl MetadataStore {
     /// [`StoreError::Query`] if a query fails; then nothing changed.
     pub async fn expire_leases(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
         let action = || "re-queue steps whose lease expired".to_owned();
-        let backend = self.backend();
         let expired = self
             .db
             .query_all_raw(statement(
-                backend,
-                "SELECT id, run_id, asset_key, partition_key, owner, attempt FROM run_steps \
-                 WHERE status = 'RUNNING' AND lease_expires_at < $1",
+                self.backend(),
+                "SELECT id, run_id, owner, attempt FROM run_steps WHERE status = 'RUNNING' AND lease_expires_at < $1",
                 vec![stored_time(now).into()],
             ))
             .await
@@ -237,20 +237,24 @@ impl MetadataStore {
         if expired.is_empty() {
             return Ok(0);
         }
-        let mut candidates = Vec::new();
+        let mut steps = Vec::with_capacity(expired.len());
         for row in &expired {
-            let owner: Option<String> = row.try_get("", "owner").during(action)?;
-            let attempt: i32 = row.try_get("", "attempt").during(action)?;
-            candidates.push((held_step(row).during(action)?, owner.unwrap_or_default(), attempt));
+            steps.push(Takeback {
+                id: row.try_get("", "id").during(action)?,
+                run: RunId(row.try_get("", "run_id").during(action)?),
+                attempt: row.try_get("", "attempt").during(action)?,
+                owner: row.try_get("", "owner").during(action)?,
+                expired_before: Some(now),
+            });
         }
-        let mut changed = 0;
-        for (step, owner, attempt) in candidates {
-            let reason = format!("the lease of executor {owner} expired (attempt {attempt})");
-            if self.expire_one(&step, attempt, Some(now), &reason, now).await? {
-                changed += 1;
-            }
-        }
-        Ok(changed)
+        let reason = |step: &Takeback| {
+            format!(
+                "the lease of executor {} expired (attempt {})",
+                step.owner.as_deref().unwrap_or_default(),
+                step.attempt
+            )
+        };
+        self.take_back(&steps, reason, now).await.during(action)
     }
 
     /// Re-queues one `RUNNING` step at once, whatever its lease says: its
@@ -261,37 +265,38 @@ impl MetadataStore {
     /// # Errors
     /// [`StoreError::Query`] if a query fails; then nothing changed.
     pub async fn expire_lease_of_dead_owner(&self, lease: &Lease, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        let action = || format!("read step {}", lease.step);
-        let Some(step) = still_held(&self.db, lease).await.during(action)? else { return Ok(false) };
-        let reason = format!("executor {} is no longer running (attempt {})", lease.owner, lease.attempt);
-        self.expire_one(&step, lease.attempt as i32, None, &reason, now).await
+        let action = || format!("re-queue step {} of dead executor {}", lease.step, lease.owner);
+        let step = Takeback {
+            id: lease.step.0,
+            run: lease.run,
+            attempt: lease.attempt as i32,
+            owner: Some(lease.owner.clone()),
+            expired_before: None,
+        };
+        let reason =
+            |_: &Takeback| format!("executor {} is no longer running (attempt {})", lease.owner, lease.attempt);
+        Ok(self.take_back(&[step], reason, now).await.during(action)? == 1)
     }
 
-    async fn expire_one(
+    /// Takes `steps` back from their executors in one write transaction
+    /// (see [`requeue`]); returns how many were still as expected.
+    async fn take_back(
         &self,
-        step: &HeldStep,
-        attempt: i32,
-        expired_before: Option<DateTime<Utc>>,
-        reason: &str,
+        steps: &[Takeback],
+        reason: impl Fn(&Takeback) -> String,
         now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let action = || format!("re-queue step {} ({})", StepId(step.id), step.target);
-        let txn = self.begin_write().await.during(action)?;
-        let mut sql = "SELECT id FROM run_steps WHERE id = $1 AND attempt = $2 AND status = 'RUNNING'".to_owned();
-        let mut values: Vec<Value> = vec![step.id.into(), attempt.into()];
-        if let Some(before) = expired_before {
-            sql.push_str(" AND lease_expires_at < $3");
-            values.push(stored_time(before).into());
+    ) -> Result<usize, DbErr> {
+        let txn = self.begin_write().await?;
+        pauses::point("take back: begun").await;
+        let (changed, events) = requeue(&txn, steps, reason, now).await?;
+        if changed == 0 {
+            txn.rollback().await?;
+            return Ok(0);
         }
-        let still = txn.query_one_raw(statement(self.backend(), &sql, values)).await.during(action)?;
-        if still.is_none() {
-            txn.rollback().await.during(action)?;
-            return Ok(false);
-        }
-        let events = requeue(&txn, vec![step.clone()], reason, now).await.during(action)?;
-        append_in(&txn, &events).await.during(action)?;
-        txn.commit().await.during(action)?;
-        Ok(true)
+        append_in(&txn, &events).await?;
+        pauses::point("take back: committing").await;
+        txn.commit().await?;
+        Ok(changed)
     }
 
     /// Every `RUNNING` step (of one run, if given), oldest claim first.
@@ -351,6 +356,7 @@ async fn finish_in(
         }
         _ => None,
     };
+    pauses::point("finish: materialization inserted").await;
     let status = outcome.status();
     let (skip_reason, error) = match outcome {
         StepOutcome::Skipped(reason) => (Some(to_json(reason)), None),
@@ -380,6 +386,7 @@ async fn finish_in(
     if updated.rows_affected() == 0 {
         return Err(lease_lost());
     }
+    pauses::point("finish: step updated").await;
     let mut events: Vec<NewEvent> = logs.to_vec();
     let checks = match outcome {
         StepOutcome::Materialized { checks, .. } | StepOutcome::Failed { checks, .. } => checks.as_slice(),
@@ -437,6 +444,7 @@ async fn finish_in(
     }
     events.push(step_event(lease, target, outcome, materialization_id, now));
     let run_finished = count_and_finish(txn, lease.run, delta, now, &mut events).await.during(action)?;
+    pauses::point("finish: run counted").await;
     append_in(txn, &events).await.during(action)?;
     Ok(Finished { materialization_id, skipped_downstream, run_finished })
 }
@@ -487,7 +495,7 @@ async fn claim_in(txn: &DatabaseTransaction, request: &ClaimRequest<'_>) -> Resu
     values.extend(ids.iter().map(|&id| Value::from(id)));
     let sql = format!(
         "UPDATE run_steps SET status = 'RUNNING', owner = $1, lease_expires_at = $2, started_at = $3, \
-             attempt = attempt + 1, finished_at = NULL WHERE id IN ({}) RETURNING *",
+             attempt = attempt + 1, finished_at = NULL WHERE status = 'QUEUED' AND id IN ({}) RETURNING *",
         placeholders(4, ids.len())
     );
     let rows = txn.query_all_raw(statement(backend, &sql, values)).await.during(action)?;
@@ -539,8 +547,7 @@ async fn claim_in(txn: &DatabaseTransaction, request: &ClaimRequest<'_>) -> Resu
 }
 
 fn is_unique_violation(error: &DbErr) -> bool {
-    let text = error.to_string();
-    text.contains("23505") || text.contains("duplicate key") || text.contains("UNIQUE constraint failed")
+    classify(error) == DbErrorKind::UniqueViolation
 }
 
 fn event(
@@ -746,7 +753,6 @@ async fn skip_downstream(
     let mut frontier: BTreeSet<usize> = dependents.iter().copied().collect();
     let mut seen: BTreeSet<usize> = BTreeSet::new();
     let mut skipped = Vec::new();
-    let mut keys = Keys::default();
     while !frontier.is_empty() {
         let batch: Vec<usize> = frontier.iter().copied().filter(|p| seen.insert(*p)).collect();
         frontier.clear();
@@ -761,16 +767,10 @@ async fn skip_downstream(
             );
             for row in txn.query_all_raw(statement(backend, &sql, values)).await? {
                 let id: i64 = row.try_get("", "id")?;
-                let asset: String = row.try_get("", "asset_key")?;
-                let partition: Option<String> = row.try_get("", "partition_key")?;
+                let target = step_target(id, &row)?;
                 let next: String = row.try_get("", "dependents")?;
-                let what = || format!("step {}", StepId(id));
-                let as_db = |e: StoreError| DbErr::Custom(e.to_string());
-                let target = AssetPartition::new(
-                    keys.asset(&asset, what).map_err(as_db)?,
-                    keys.partition(partition.as_deref(), what).map_err(as_db)?,
-                );
-                let next: Vec<usize> = json(&next, what).map_err(as_db)?;
+                let next: Vec<usize> =
+                    json(&next, || format!("step {}", StepId(id))).map_err(|e| DbErr::Custom(e.to_string()))?;
                 frontier.extend(next.into_iter().filter(|p| !seen.contains(p)));
                 skipped.push((StepId(id), target));
             }
@@ -779,83 +779,115 @@ async fn skip_downstream(
     Ok(skipped)
 }
 
-/// The step of `lease` if it is still running under that lease.
-async fn still_held(db: &impl ConnectionTrait, lease: &Lease) -> Result<Option<HeldStep>, DbErr> {
-    let row = db
-        .query_one_raw(statement(
-            db.get_database_backend(),
-            "SELECT id, run_id, asset_key, partition_key FROM run_steps \
-             WHERE id = $1 AND owner = $2 AND attempt = $3 AND status = 'RUNNING'",
-            vec![lease.step.0.into(), lease.owner.as_str().into(), (lease.attempt as i32).into()],
-        ))
-        .await?;
-    row.as_ref().map(held_step).transpose()
-}
-
-/// A running step about to be re-queued.
+/// A running step to take back from its executor, if it is still as
+/// expected: `RUNNING` at `attempt`, held by `owner` (any owner if `None`),
+/// with a lease that expired before `expired_before` (if given).
 #[derive(Debug, Clone)]
-struct HeldStep {
+struct Takeback {
     id: i64,
     run: RunId,
-    target: AssetPartition,
+    attempt: i32,
+    owner: Option<String>,
+    expired_before: Option<DateTime<Utc>>,
 }
 
-fn held_step(row: &sea_orm::QueryResult) -> Result<HeldStep, DbErr> {
-    let id: i64 = row.try_get("", "id")?;
-    let run: i64 = row.try_get("", "run_id")?;
+/// Puts running steps back in the queue, or cancels them when their run
+/// is being canceled (ending the run after its last step). Each step
+/// changes only if it is still as its [`Takeback`] expects, checked by the
+/// `UPDATE` that changes it (a compare-and-set: an end its executor
+/// recorded meanwhile, or a newer attempt, is never overwritten). Returns
+/// how many steps changed and the events to append.
+///
+/// Locks: first the steps' rows (in id order), then their runs' (in id
+/// order), as [`finish_in`] locks its step's row and then its run's. So a
+/// step end and a take-back never wait for each other in opposite orders,
+/// and neither do two take-backs.
+async fn requeue(
+    txn: &DatabaseTransaction,
+    steps: &[Takeback],
+    reason: impl Fn(&Takeback) -> String,
+    now: DateTime<Utc>,
+) -> Result<(usize, Vec<NewEvent>), DbErr> {
+    let backend = txn.get_database_backend();
+    let mut ordered: Vec<&Takeback> = steps.iter().collect();
+    ordered.sort_by_key(|step| step.id);
+    let mut taken: BTreeMap<RunId, Vec<(&Takeback, AssetPartition)>> = BTreeMap::new();
+    for step in ordered {
+        let mut sql = "UPDATE run_steps SET status = 'QUEUED', lease_expires_at = NULL, finished_at = NULL \
+                       WHERE id = $1 AND attempt = $2 AND status = 'RUNNING'"
+            .to_owned();
+        let mut values: Vec<Value> = vec![step.id.into(), step.attempt.into()];
+        if let Some(owner) = &step.owner {
+            values.push(owner.as_str().into());
+            sql.push_str(&format!(" AND owner = ${}", values.len()));
+        }
+        if let Some(before) = step.expired_before {
+            values.push(stored_time(before).into());
+            sql.push_str(&format!(" AND lease_expires_at < ${}", values.len()));
+        }
+        sql.push_str(" RETURNING asset_key, partition_key");
+        let Some(row) = txn.query_one_raw(statement(backend, &sql, values)).await? else { continue };
+        pauses::point("take back: step updated").await;
+        taken.entry(step.run).or_default().push((step, step_target(step.id, &row)?));
+    }
+    let lock_run = match backend {
+        DbBackend::Postgres => " FOR NO KEY UPDATE",
+        _ => "",
+    };
+    let mut events = Vec::new();
+    let mut changed = 0;
+    for (run, steps) in taken {
+        changed += steps.len();
+        let run_status = txn
+            .query_one_raw(statement(
+                backend,
+                &format!("SELECT status FROM runs WHERE id = $1{lock_run}"),
+                vec![run.0.into()],
+            ))
+            .await?;
+        let canceling = match run_status {
+            Some(row) => row.try_get::<String>("", "status")? == RunStatus::Canceling.as_str(),
+            None => false,
+        };
+        pauses::point("take back: run read").await;
+        let mut canceled = 0;
+        for (step, target) in steps {
+            let reason = reason(step);
+            let message = if canceling {
+                txn.execute_raw(statement(
+                    backend,
+                    "UPDATE run_steps SET status = 'CANCELED', finished_at = $2 WHERE id = $1 AND status = 'QUEUED'",
+                    vec![step.id.into(), stored_time(now).into()],
+                ))
+                .await?;
+                canceled += 1;
+                format!("{reason}; canceled with its run")
+            } else {
+                format!("{reason}; queued again")
+            };
+            events.push(
+                event(EventKind::EngineEvent, run, Some(StepId(step.id)), EventLevel::Warn, message, now)
+                    .about(&target),
+            );
+        }
+        if canceled > 0 {
+            let delta = CountDelta { canceled, ..CountDelta::default() };
+            count_and_finish(txn, run, delta, now, &mut events).await?;
+        }
+    }
+    Ok((changed, events))
+}
+
+/// The asset partition of step `id` from a row's `asset_key` and
+/// `partition_key`.
+fn step_target(id: i64, row: &sea_orm::QueryResult) -> Result<AssetPartition, DbErr> {
     let asset: String = row.try_get("", "asset_key")?;
     let partition: Option<String> = row.try_get("", "partition_key")?;
     let mut keys = Keys::default();
     let what = || format!("step {}", StepId(id));
     let as_db = |e: StoreError| DbErr::Custom(e.to_string());
-    let target = AssetPartition::new(
+    Ok(AssetPartition::new(
         keys.asset(&asset, what).map_err(as_db)?,
         keys.partition(partition.as_deref(), what).map_err(as_db)?,
-    );
-    Ok(HeldStep { id, run: RunId(run), target })
-}
-
-/// Puts running steps back in the queue, or cancels them when their run
-/// is being canceled (ending the run after its last step). Returns the
-/// events to append.
-async fn requeue(
-    txn: &DatabaseTransaction,
-    steps: Vec<HeldStep>,
-    reason: &str,
-    now: DateTime<Utc>,
-) -> Result<Vec<NewEvent>, DbErr> {
-    let backend = txn.get_database_backend();
-    let mut events = Vec::new();
-    let mut canceled_per_run: BTreeMap<RunId, i64> = BTreeMap::new();
-    for step in steps {
-        let row = txn
-            .query_one_raw(statement(backend, "SELECT status FROM runs WHERE id = $1", vec![step.run.0.into()]))
-            .await?;
-        let canceling = match row {
-            Some(row) => row.try_get::<String>("", "status")? == RunStatus::Canceling.as_str(),
-            None => false,
-        };
-        let (status, finished_at, message, level) = if canceling {
-            (StepStatus::Canceled, Some(stored_time(now)), format!("{reason}; canceled with its run"), EventLevel::Warn)
-        } else {
-            (StepStatus::Queued, None, format!("{reason}; queued again"), EventLevel::Warn)
-        };
-        txn.execute_raw(statement(
-            backend,
-            "UPDATE run_steps SET status = $2, lease_expires_at = NULL, finished_at = $3 WHERE id = $1",
-            vec![step.id.into(), status.as_str().into(), finished_at.into()],
-        ))
-        .await?;
-        if canceling {
-            *canceled_per_run.entry(step.run).or_default() += 1;
-        }
-        events.push(
-            event(EventKind::EngineEvent, step.run, Some(StepId(step.id)), level, message, now).about(&step.target),
-        );
-    }
-    for (run, canceled) in canceled_per_run {
-        let delta = CountDelta { canceled, ..CountDelta::default() };
-        count_and_finish(txn, run, delta, now, &mut events).await?;
-    }
-    Ok(events)
+    ))
 }

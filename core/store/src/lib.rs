@@ -44,7 +44,19 @@
 //! Every write about a step ([`MetadataStore::finish_step`]) carries the
 //! [`Lease`] and is refused with [`StoreError::LeaseLost`] unless the
 //! owner and attempt still match: an executor that was paused past its
-//! lease cannot overwrite the work of the one that replaced it.
+//! lease cannot overwrite the work of the one that replaced it. Every
+//! change of a step's status, by its executor or by a take-over
+//! ([`MetadataStore::expire_leases`], [`MetadataStore::release_steps`]),
+//! is one `UPDATE` whose `WHERE` names the status, attempt and owner it
+//! expects (a compare-and-set), so of a step's end and the expiry of its
+//! lease exactly one takes effect, at any isolation level. Locks are taken
+//! in one order, the step's row before its run's. A run ends when its
+//! counters reach its plan *and* its steps, counted in the same
+//! transaction, agree.
+//!
+//! A process stopped inside a PostgreSQL write transaction holds its locks
+//! for at most [`WRITE_IDLE_TIMEOUT`]: the server then ends its session
+//! (`idle_in_transaction_session_timeout`, set per write transaction).
 //! Recording the materialization is the commit point of a step: it is the
 //! same transaction as the step's new status, the check results, the
 //! events and the bookkeeping of the steps that wait for it. An executor
@@ -74,10 +86,13 @@
 mod backfills;
 mod claims;
 mod connect;
+mod db_error;
 mod db_url;
 mod entities;
 mod events;
 mod migration;
+#[cfg_attr(not(feature = "test-support"), allow(dead_code))]
+mod pauses;
 mod records;
 mod rows;
 mod runs;
@@ -85,6 +100,9 @@ mod sql;
 mod state;
 #[cfg(feature = "test-support")]
 pub mod testing;
+
+#[cfg(feature = "test-support")]
+pub use pauses::{PauseHook, with_pauses};
 
 use std::sync::Arc;
 
@@ -98,10 +116,19 @@ pub use records::{
 };
 use rows::During;
 use sea_orm::{
-    AccessMode, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, IsolationLevel, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait,
+    AccessMode, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, IsolationLevel,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 pub use state::SupersededFile;
+
+/// How long a PostgreSQL write transaction may sit idle (its process sent
+/// nothing) before the server ends its session, releasing its locks (see
+/// `MetadataStore::begin_write`). The store's transactions send their
+/// statements back to back, so a live process is idle inside one for
+/// microseconds; a process that is stopped is not, and must not hold up the
+/// executors that would take its steps over after their leases (a lease is
+/// a few seconds at the least).
+pub const WRITE_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Handle on the metadata database. Cheap to clone (a connection pool).
 #[derive(Clone)]
@@ -175,14 +202,30 @@ impl MetadataStore {
 
     /// A write transaction. On SQLite it is `BEGIN IMMEDIATE`: the write
     /// lock is taken (waiting up to the busy timeout) before the first
-    /// statement, so a transaction never fails half-way on a lock.
+    /// statement, so a transaction never fails half-way on a lock. On
+    /// PostgreSQL the transaction's session is ended by the server when it
+    /// sits idle inside the transaction for [`WRITE_IDLE_TIMEOUT`] (`SET
+    /// LOCAL idle_in_transaction_session_timeout`): a process stopped
+    /// (SIGSTOP, a debugger, a frozen VM) while it holds row locks blocks
+    /// other processes for at most that long, not for as long as it stays
+    /// stopped. Its transaction is rolled back whole, and its next store
+    /// call gets a transient error ([`StoreError::is_transient`]).
     async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
-        self.db
+        let txn = self
+            .db
             .begin_with_options(TransactionOptions {
                 sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
                 ..TransactionOptions::default()
             })
-            .await
+            .await?;
+        if self.backend() == DbBackend::Postgres {
+            txn.execute_unprepared(&format!(
+                "SET LOCAL idle_in_transaction_session_timeout = {}",
+                WRITE_IDLE_TIMEOUT.as_millis()
+            ))
+            .await?;
+        }
+        Ok(txn)
     }
 
     /// A read-only transaction whose statements all see one snapshot.

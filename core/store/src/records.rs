@@ -78,14 +78,19 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// Whether retrying the same operation may succeed: a deadlock or a
-    /// serialization failure on PostgreSQL, a busy database on SQLite.
+    /// Whether retrying the same operation may succeed: a deadlock, a
+    /// serialization failure or a lost connection on PostgreSQL, a busy
+    /// database on SQLite.
+    ///
+    /// Classified by the driver's error code (SQLSTATE on PostgreSQL,
+    /// SQLite's result code) and variant, never by message text: see
+    /// `DbErrorKind::Transient` for the codes. A PostgreSQL session ended
+    /// by the store's `idle_in_transaction_session_timeout` (a process
+    /// paused inside a transaction) is transient for that process: its
+    /// transaction was rolled back whole.
     pub fn is_transient(&self) -> bool {
         let StoreError::Query { source, .. } = self else { return false };
-        let text = source.to_string();
-        ["deadlock detected", "could not serialize", "database is locked", "40P01", "40001"]
-            .iter()
-            .any(|marker| text.contains(marker))
+        crate::db_error::classify(source) == crate::db_error::DbErrorKind::Transient
     }
 }
 

@@ -162,7 +162,10 @@ impl MetadataStore {
             at: now,
         }];
         let finished = finish_run_if_done(&txn, id, now, &mut events).await.during(action)?;
-        let running = if finished.is_some() { 0 } else { count_running(&txn, id).await.during(action)? };
+        let running = match finished {
+            Some(_) => 0,
+            None => usize::try_from(StepCounts::of_run(&txn, id).await.during(action)?.running).unwrap_or(0),
+        };
         append_in(&txn, &events).await.during(action)?;
         txn.commit().await.during(action)?;
         Ok(match finished {
@@ -254,23 +257,8 @@ pub(crate) async fn insert_run(
     Ok(id)
 }
 
-async fn count_running(txn: &DatabaseTransaction, id: RunId) -> Result<usize, DbErr> {
-    let row = txn
-        .query_one_raw(statement(
-            txn.get_database_backend(),
-            "SELECT COUNT(*) AS running FROM run_steps WHERE run_id = $1 AND status = 'RUNNING'",
-            vec![id.0.into()],
-        ))
-        .await?;
-    let running: i64 = match row {
-        Some(row) => row.try_get("", "running")?,
-        None => 0,
-    };
-    Ok(usize::try_from(running).unwrap_or(0))
-}
-
 /// Per-status increments of a run's step counters.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct CountDelta {
     pub materialized: i64,
     pub failed: i64,
@@ -311,6 +299,40 @@ pub(crate) async fn count_and_finish(
     finish_run_if_done(txn, id, now, events).await
 }
 
+/// How many steps of a run are in each status, read from the steps.
+#[derive(Debug, Default)]
+struct StepCounts {
+    /// The steps that ended, by how.
+    ended: CountDelta,
+    /// `QUEUED` steps (and any of a status this build does not know).
+    queued: i64,
+    /// `RUNNING` steps.
+    running: i64,
+}
+
+impl StepCounts {
+    async fn of_run(txn: &DatabaseTransaction, id: RunId) -> Result<Self, DbErr> {
+        let rows = txn
+            .query_all_raw(statement(
+                txn.get_database_backend(),
+                "SELECT status, COUNT(*) AS n FROM run_steps WHERE run_id = $1 GROUP BY status",
+                vec![id.0.into()],
+            ))
+            .await?;
+        let mut counts = Self::default();
+        for row in rows {
+            let status: String = row.try_get("", "status")?;
+            let n: i64 = row.try_get("", "n")?;
+            match StepStatus::parse(&status) {
+                Some(StepStatus::Running) => counts.running += n,
+                Some(StepStatus::Queued) | None => counts.queued += n,
+                Some(ended) => counts.ended.add(ended, n),
+            }
+        }
+        Ok(counts)
+    }
+}
+
 /// Ends the run if every step has finished (see [`count_and_finish`]).
 pub(crate) async fn finish_run_if_done(
     txn: &DatabaseTransaction,
@@ -341,6 +363,31 @@ pub(crate) async fn finish_run_if_done(
     if status.is_none_or(RunStatus::is_finished) || materialized + failed + skipped + canceled < planned {
         return Ok(None);
     }
+    // The counters say every step has ended: the steps themselves decide.
+    // (Counters that drifted from the steps, by a bug or a hand edit of
+    // the database, must never end a run whose steps are still queued.)
+    let steps = StepCounts::of_run(txn, id).await?;
+    let counted = CountDelta { materialized, failed, skipped, canceled };
+    if steps.ended != counted {
+        tracing::warn!("run {id}: step counters {counted:?} disagreed with its steps {:?}; corrected", steps.ended);
+        txn.execute_raw(statement(
+            backend,
+            "UPDATE runs SET materialized_steps = $2, failed_steps = $3, skipped_steps = $4, canceled_steps = $5 \
+             WHERE id = $1",
+            vec![
+                id.0.into(),
+                steps.ended.materialized.into(),
+                steps.ended.failed.into(),
+                steps.ended.skipped.into(),
+                steps.ended.canceled.into(),
+            ],
+        ))
+        .await?;
+    }
+    if steps.queued + steps.running > 0 {
+        return Ok(None);
+    }
+    let CountDelta { materialized, failed, skipped, canceled } = steps.ended;
     let (last, kind, level) = if status == Some(RunStatus::Canceling) {
         (RunStatus::Canceled, EventKind::RunCanceled, EventLevel::Warn)
     } else if failed > 0 {
