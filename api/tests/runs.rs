@@ -396,6 +396,26 @@ fn a_run_canceled_from_another_process_stops_its_steps_and_keeps_earlier_data() 
 }
 
 #[test]
+fn the_first_materialize_after_a_kill_mid_step_warns_about_the_unfinished_run() {
+    let runtime = runtime();
+    let project = slow_writer(3);
+    let mut child = project.spawn(&["materialize"]);
+    wait_until("the store to exist", Duration::from_secs(30), || project.path(".cairn/cairn.db").exists());
+    let store = store(&project, &runtime);
+    wait_until("the step to start", Duration::from_secs(30), || {
+        !runtime.block_on(store.running_steps(None)).unwrap().is_empty()
+    });
+    child.kill().unwrap(); // SIGKILL mid-step: its step stays RUNNING in the store
+    child.wait().unwrap();
+    let said = project.stderr(&["materialize"], 0);
+    assert!(
+        said.contains("warning: run r-1 is unfinished and nothing executes it: `cairn run resume r-1` finishes it"),
+        "{said}"
+    );
+    assert_eq!(runtime.block_on(store.run(RunId(2))).unwrap().unwrap().status, RunStatus::Success);
+}
+
+#[test]
 fn a_queued_run_waits_for_a_worker_and_can_be_resumed_here() {
     let project = trivial_project(5);
     assert_eq!(project.expect(&["materialize", "--queue"], 0).trim(), "r-1");

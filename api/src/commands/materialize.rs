@@ -110,17 +110,16 @@ async fn warn_about_orphaned_runs(global: &GlobalArgs, instance: &Instance, this
     if global.quiet {
         return;
     }
-    let filter = cairn_store::RunFilter {
-        statuses: Some(vec![cairn_store::RunStatus::Started]),
-        origin: Some(RunOrigin::Cli),
-        ..cairn_store::RunFilter::default()
+    let runs = match instance.unattended_runs(this).await {
+        Ok(runs) => runs,
+        Err(error) => {
+            eprintln!("warning: cannot look for unfinished runs: {error}");
+            return;
+        }
     };
-    let Ok(runs) = instance.store().runs(&filter, 20).await else { return };
-    let Ok(running) = instance.store().running_steps(None).await else { return };
-    for run in runs.iter().filter(|r| r.id != this && !running.iter().any(|s| s.run_id == r.id)) {
+    for run in runs {
         eprintln!(
-            "warning: run {} is unfinished and nothing executes it: `cairn run resume {}` finishes it, `cairn run cancel {}` drops it",
-            run.id, run.id, run.id
+            "warning: run {run} is unfinished and nothing executes it: `cairn run resume {run}` finishes it, `cairn run cancel {run}` drops it"
         );
     }
 }

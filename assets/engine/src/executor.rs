@@ -233,9 +233,14 @@ impl Executor {
                     break;
                 }
                 if let Some(run) = self.options.run {
-                    let status = store.run(run).await?.map(|r| r.status).ok_or(EngineError::UnknownRun(run))?;
-                    if status.is_finished() {
-                        break;
+                    match store.run(run).await {
+                        Ok(Some(record)) if record.status.is_finished() => break,
+                        Ok(Some(_)) => {}
+                        Ok(None) => return Err(EngineError::UnknownRun(run)),
+                        // This process was stopped inside a transaction and
+                        // the server ended its session: ask again next tick.
+                        Err(error) if error.is_transient() => tracing::debug!("read run {run}: {error}; trying again"),
+                        Err(error) => return Err(error.into()),
                     }
                 }
             }

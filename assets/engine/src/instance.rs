@@ -19,7 +19,7 @@ use cairn_core::planner::{PartitionFilter, Plan, PlanMode, PlanRequest, plan, se
 use cairn_core::run::{PartitionRanges, PartitionScope, RunTarget};
 use cairn_core::state::{AssetPartition, StoredState};
 use cairn_lineage::Selection;
-use cairn_store::{Cancellation, MetadataStore, NewObservation, NewRun, NewStep, RunId, RunOrigin};
+use cairn_store::{Cancellation, MetadataStore, NewObservation, NewRun, NewStep, RunId, RunOrigin, RunStatus};
 use chrono::{DateTime, Utc};
 
 use crate::error::EngineError;
@@ -404,6 +404,32 @@ impl Instance {
         crate::owner::requeue_steps_of_dead_local_owners(&self.store, self.clock.now()).await?;
         self.store.expire_leases(self.clock.now()).await?;
         Ok(())
+    }
+
+    /// The runs launched from the CLI (`cairn materialize`) other than
+    /// `except` that are unfinished with nothing executing them: their
+    /// process was killed. Steps held by dead executors of this machine
+    /// and steps whose lease expired are re-queued first, so a step still
+    /// marked `RUNNING` by a process killed a moment ago does not count as
+    /// executed. Newest first, at most 20.
+    ///
+    /// # Errors
+    /// [`EngineError::Store`].
+    pub async fn unattended_runs(&self, except: RunId) -> Result<Vec<RunId>, EngineError> {
+        crate::owner::requeue_steps_of_dead_local_owners(&self.store, self.clock.now()).await?;
+        self.store.expire_leases(self.clock.now()).await?;
+        let filter = cairn_store::RunFilter {
+            statuses: Some(vec![RunStatus::Started]),
+            origin: Some(RunOrigin::Cli),
+            ..cairn_store::RunFilter::default()
+        };
+        let runs = self.store.runs(&filter, 20).await?;
+        let running = self.store.running_steps(None).await?;
+        Ok(runs
+            .iter()
+            .map(|run| run.id)
+            .filter(|&id| id != except && !running.iter().any(|step| step.run_id == id))
+            .collect())
     }
 
     /// How long a step's lease lasts without a heartbeat.
