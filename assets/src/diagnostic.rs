@@ -19,12 +19,19 @@ pub struct SourceFile {
     pub display_path: PathBuf,
     /// The whole file.
     pub text: Arc<str>,
+    /// The text diagnostics show: `text` with every password of a URL
+    /// (`postgres://user:PASSWORD@host`) and every `password=VALUE`
+    /// replaced by as many `*`, so spans into `text` stay valid. The same
+    /// allocation as `text` when there is nothing to hide.
+    shown: Arc<str>,
 }
 
 impl SourceFile {
     /// Wraps a file's text.
     pub fn new(display_path: impl Into<PathBuf>, text: impl Into<Arc<str>>) -> Self {
-        Self { display_path: display_path.into(), text: text.into() }
+        let text: Arc<str> = text.into();
+        let shown = redact_secrets(&text).map_or_else(|| text.clone(), Arc::from);
+        Self { display_path: display_path.into(), text, shown }
     }
 
     /// The location of a 1-based line and character column (scans the
@@ -71,6 +78,48 @@ impl SourceFile {
         let column = self.text[line_start..offset].chars().count() as u32 + 1;
         Location { file: self.clone(), line, column, offset, length }
     }
+}
+
+/// `text` with the secrets it holds masked byte for byte with `*` (so
+/// every offset into it stays valid), or `None` when it holds none: the
+/// password of every URL with user info (`scheme://user:PASSWORD@host`)
+/// and the value of every `password=VALUE` (a URL's query parameter or a
+/// libpq key/value string), case-insensitively.
+fn redact_secrets(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let ends_value = |b: u8| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'&' | b',' | b']' | b'}');
+    let mut masked: Vec<std::ops::Range<usize>> = Vec::new();
+    for (at, _) in text.match_indices("://") {
+        let start = at + 3;
+        let end = bytes[start..]
+            .iter()
+            .position(|&b| ends_value(b) || matches!(b, b'/' | b'?' | b'#'))
+            .map_or(bytes.len(), |n| start + n);
+        let authority = &text[start..end];
+        if let Some(user_end) = authority.rfind('@')
+            && let Some(colon) = authority[..user_end].find(':')
+            && colon + 1 < user_end
+        {
+            masked.push(start + colon + 1..start + user_end);
+        }
+    }
+    let lower = text.to_ascii_lowercase();
+    for (at, key) in lower.match_indices("password=") {
+        let start = at + key.len();
+        let end = bytes[start..].iter().position(|&b| ends_value(b)).map_or(bytes.len(), |n| start + n);
+        if start < end {
+            masked.push(start..end);
+        }
+    }
+    if masked.is_empty() {
+        return None;
+    }
+    let mut shown = bytes.to_vec();
+    for range in masked {
+        shown[range].fill(b'*');
+    }
+    // Whole characters were replaced by ASCII bytes: still UTF-8.
+    String::from_utf8(shown).ok()
 }
 
 fn byte_offset(text: &str, line: u32, column: u32) -> usize {
@@ -252,7 +301,7 @@ impl SourceCode for SourceFile {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
-        let inner = self.text.read_span(span, context_lines_before, context_lines_after)?;
+        let inner = self.shown.read_span(span, context_lines_before, context_lines_after)?;
         let name = self.display_path.display().to_string();
         Ok(Box::new(miette::MietteSpanContents::new_named(
             name,
@@ -329,6 +378,42 @@ mod tests {
         let back = file.location_at_offset(9, 1);
         assert_eq!((back.line, back.column), (2, 6));
         assert_eq!(back.to_string(), "a.yaml:2:6");
+    }
+
+    #[test]
+    fn snippets_never_show_a_password() {
+        let yaml = "name: x\ndatabase: mysql://cairn:S3cretPw0rd@db.internal:3306/cairn\n";
+        let file = SourceFile::new("cairn.yaml", yaml);
+        let diagnostic = Diagnostic::error("unsupported database URL `mysql://cairn:***@db.internal:3306/cairn`")
+            .at(file.location(2, 11).with_length(47));
+        let text = diagnostic.render(false);
+        assert!(!text.contains("S3cretPw0rd"), "{text}");
+        assert!(text.contains("mysql://cairn:***********@db.internal:3306/cairn"), "{text}");
+        // Parsing still sees the real text.
+        assert!(file.text.contains("S3cretPw0rd"));
+    }
+
+    #[test]
+    fn secrets_are_masked_byte_for_byte() {
+        let cases = [
+            ("postgres://u:p%40ss@h/db x", Some("postgres://u:******@h/db x")),
+            (
+                "url: \"postgres://u:pw@h:5/db?sslmode=require\"",
+                Some("url: \"postgres://u:**@h:5/db?sslmode=require\""),
+            ),
+            ("postgres://u@h/db?password=hunter2&x=1", Some("postgres://u@h/db?password=*******&x=1")),
+            ("dsn: host=h PASSWORD=h\u{e9}llo user=u", Some("dsn: host=h PASSWORD=****** user=u")),
+            ("s3://bucket/key@v1 and postgres://user@host/db", None),
+            ("sql: SELECT 'a:b@c' AS x", None),
+            ("password=", None),
+        ];
+        for (text, expected) in cases {
+            let shown = redact_secrets(text);
+            assert_eq!(shown.as_deref(), expected, "{text}");
+            if let Some(shown) = shown {
+                assert_eq!(shown.len(), text.len(), "{text}");
+            }
+        }
     }
 
     #[test]
