@@ -21,6 +21,8 @@ export interface AppStatus {
   unreachable: boolean;
   /** The server accepted the stored token (checked at start and when it is entered). */
   tokenAccepted: boolean;
+  /** Requests refused for their token so far: each one opens the token form. */
+  refusals: number;
 }
 
 function Route({ path }: { path: string }) {
@@ -78,7 +80,7 @@ export function App({ status, onTokenChange }: { status: AppStatus; onTokenChang
         {d && <span className="muted small">{d.assetCount} assets</span>}
         <SchemeToggle />
         <ShortcutsButton />
-        <TokenButton onChange={onTokenChange} needed={status.unauthorized} accepted={status.tokenAccepted} />
+        <TokenButton onChange={onTokenChange} needed={status.unauthorized} accepted={status.tokenAccepted} refusals={status.refusals} />
       </header>
       {unreachable && (
         <div className="banner banner-error" role="alert" data-testid="unreachable">
@@ -126,31 +128,37 @@ export function App({ status, onTokenChange }: { status: AppStatus; onTokenChang
   );
 }
 
-function TokenButton({ onChange, needed, accepted }: { onChange: () => void; needed: boolean; accepted: boolean }) {
+/**
+ * The token field. The start check only marks the button and shows the
+ * banner (the form would cover the page); a refused request opens it.
+ */
+function TokenButton({ onChange, needed, accepted, refusals }: { onChange: () => void; needed: boolean; accepted: boolean; refusals: number }) {
   const [open, setOpen] = useState(false);
   const [value, setValue] = useState(getToken());
   const [checking, setChecking] = useState(false);
   const [refusal, setRefusal] = useState<string | null>(null);
   useEffect(() => {
-    if (needed) setOpen(true);
-  }, [needed]);
-  // Stored at once (a request sent meanwhile carries it), then checked: a
-  // refused token is taken back and the previous one restored.
+    if (refusals > 0) setOpen(true);
+  }, [refusals]);
+  // Used at once (a request sent meanwhile carries it: the client is
+  // rebuilt now, not under a request in flight), then checked: a refused
+  // token is taken back, the previous one restored, and the form says so.
   const save = async () => {
     const token = value.trim();
     const previous = getToken();
     setToken(token);
+    onChange();
     setChecking(true);
     setRefusal(null);
     const verdict = await verifyToken(token);
     setChecking(false);
     if (verdict === 'refused') {
       setToken(previous);
+      onChange();
       setRefusal(token ? 'The server refused this token.' : 'This server needs a token.');
       return;
     }
     setOpen(false);
-    onChange();
   };
   return (
     <div className="token">

@@ -11,10 +11,15 @@ applyScheme(storedScheme());
 followSystemScheme();
 
 function Root() {
-  const [status, setStatus] = useState<AppStatus>({ unauthorized: false, unreachable: false, tokenAccepted: false });
+  const [status, setStatus] = useState<AppStatus>({ unauthorized: false, unreachable: false, tokenAccepted: false, refusals: 0 });
   const [generation, setGeneration] = useState(0);
   const onError = useCallback((error: CombinedError) => {
-    if (isUnauthorized(error)) setStatus((s) => (s.unauthorized ? s : { ...s, unauthorized: true, tokenAccepted: false }));
+    if (!isUnauthorized(error)) return;
+    // A query or mutation the server refused (a GraphQL error) opens the
+    // token form; a refused subscription (its socket closed) only marks
+    // the state, as the start check does.
+    const refused = (error.graphQLErrors ?? []).length > 0;
+    setStatus((s) => ({ ...s, unauthorized: true, tokenAccepted: false, refusals: s.refusals + (refused ? 1 : 0) }));
   }, []);
   // A new token: a new client (and WebSocket) so every request carries it.
   const { client, ws } = useMemo(() => makeClient(onError), [onError, generation]);
@@ -44,7 +49,7 @@ function Root() {
       <App
         status={status}
         onTokenChange={() => {
-          setStatus({ unauthorized: false, unreachable: false, tokenAccepted: false });
+          setStatus((s) => ({ unauthorized: false, unreachable: false, tokenAccepted: false, refusals: s.refusals }));
           setGeneration((g) => g + 1);
         }}
       />
