@@ -183,3 +183,5 @@ pub fn wait_for_staged(data_dir: &Path, extension: &str) {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+pub mod storm;
