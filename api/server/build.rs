@@ -1,8 +1,10 @@
 //! Builds the web UI's bundle (`web/dist`) when it is missing or older than
 //! its sources, so `cargo build` on a clean clone gives a binary that serves
 //! the UI: `npm ci` (when `node_modules` is missing or older than the
-//! lockfile), then `npm run build`. Without npm the build stops with the
-//! fix. Nothing is downloaded but the npm packages the lockfile pins.
+//! lockfile), then `npm run build`. Without npm, or when the build leaves
+//! no `web/dist/index.html`, the build stops with the fix: a `cairn`
+//! binary always serves its UI. Nothing is downloaded but the npm packages
+//! the lockfile pins.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,11 +17,14 @@ fn main() {
     for source in sources {
         println!("cargo:rerun-if-changed={}", web.join(source).display());
     }
-    if !web.join("package.json").exists() {
-        return;
-    }
+    assert!(
+        web.join("package.json").exists(),
+        "the web UI's sources are missing ({} has no package.json): Cairn embeds the UI built from them",
+        web.display()
+    );
+    let index = web.join("dist/index.html");
     let newest_source = sources.iter().filter_map(|s| newest(&web.join(s))).max();
-    let built = modified(&web.join("dist/index.html"));
+    let built = modified(&index);
     if built.is_some() && built >= newest_source {
         return;
     }
@@ -29,6 +34,12 @@ fn main() {
         npm(&web, &["ci", "--no-audit", "--no-fund"]);
     }
     npm(&web, &["run", "build"]);
+    assert!(
+        index.exists(),
+        "`npm run build` in {} left no dist/index.html, the UI bundle Cairn embeds: \
+         build it yourself (`cd web && npm run build`), then build Cairn again",
+        web.display()
+    );
 }
 
 fn npm(web: &Path, args: &[&str]) {

@@ -2,8 +2,14 @@
 //! over HTTP and WebSocket (`graphql-transport-ws`), on a real store:
 //! SQLite, and PostgreSQL for the backfill scenario. The crash test kills
 //! the server with SIGKILL in the middle of a backfill and restarts it.
+//! `serve/ui.rs` tests the web UI it serves, `serve/security.rs` what it
+//! refuses to other web sites.
 
+#[path = "serve/security.rs"]
+mod security;
 mod support;
+#[path = "serve/ui.rs"]
+mod ui;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
@@ -106,6 +112,31 @@ impl Server {
         }
         subscription
     }
+}
+
+/// Sends `request_line` (`GET /path HTTP/1.1`) and `headers` as they are,
+/// over a raw socket (HTTP clients normalize paths); returns the status
+/// and the body.
+async fn raw_request(url: &str, request_line: &str, headers: &[&str]) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.expect("the server accepts connections");
+    let mut request = format!("{request_line}\r\nHost: {address}\r\nConnection: close\r\n");
+    for header in headers {
+        request.push_str(header);
+        request.push_str("\r\n");
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut answer))
+        .await
+        .expect("an answer within 30 s")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let status = answer.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or_else(|| panic!("{answer}"));
+    let body = answer.split_once("\r\n\r\n").map(|(_, body)| body.to_owned()).unwrap_or_default();
+    (status, body)
 }
 
 impl Drop for Server {

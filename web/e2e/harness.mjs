@@ -1,13 +1,11 @@
 // Shared by the e2e tests and the perf script: starts `$CAIRN_BIN serve`
-// on a project copy, serves web/dist (index.html fallback) with /graphql
-// proxied (HTTP and WebSocket) unless the cairn server already serves
-// the UI, and launches headless Chromium through playwright-core.
+// on a project copy (with a minimal environment), checks that it serves
+// this build's UI itself (no fallback server: the tests drive exactly what
+// a user runs), and launches headless Chromium through playwright-core.
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, extname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const WEB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -27,12 +25,26 @@ export function copyExample(name = 'flights') {
   return dir;
 }
 
+/**
+ * The environment `cairn serve` gets: what a process needs to run (and the
+ * project's command assets, e.g. python3, to be found), nothing of the
+ * caller's Cairn settings (an inherited CAIRN_DATABASE_URL would send the
+ * server's writes to another store, CAIRN_API_TOKEN would change the API).
+ */
+export function serverEnv() {
+  const env = { NO_COLOR: '1' };
+  for (const name of ['PATH', 'HOME', 'TMPDIR', 'LANG', 'RUST_BACKTRACE', 'RUST_LOG']) {
+    if (process.env[name] !== undefined) env[name] = process.env[name];
+  }
+  return env;
+}
+
 /** Starts `cairn serve` and resolves once it prints `listening on http://...`. */
 export function startCairn(projectDir, { extraArgs = [], timeoutMs = 120_000 } = {}) {
   const bin = cairnBin();
   const child = spawn(bin, ['serve', '--project', projectDir, '--bind', '127.0.0.1:0', '--no-progress', '--color', 'never', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
+    env: serverEnv(),
   });
   let output = '';
   return new Promise((resolvePromise, reject) => {
@@ -72,77 +84,31 @@ export function stopProcess(child) {
   });
 }
 
-const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.json': 'application/json', '.png': 'image/png', '.ico': 'image/x-icon' };
-
-/** Whether the cairn server serves this build of the UI itself. */
-async function serverHasUi(target) {
-  try {
-    const res = await fetch(`${target}/`);
-    const text = await res.text();
-    const ours = readFileSync(join(DIST, 'index.html'), 'utf8');
-    return res.ok && text.trim() === ours.trim();
-  } catch {
-    return false;
-  }
-}
-
 /**
- * The URL to open the UI at: the cairn server itself when it serves this
- * build, else a static server of web/dist proxying /graphql to it.
+ * Checks that the cairn server at `url` serves this build's UI itself:
+ * `/` must answer web/dist/index.html. There is no fallback: the browser
+ * tests and the perf script drive exactly what a user runs.
  */
-export async function uiServer(target) {
-  if (!existsSync(join(DIST, 'index.html'))) throw new Error('web/dist is missing: run `npm run build` first');
-  if (process.env.CAIRN_UI_DIRECT !== '0' && (await serverHasUi(target))) return { url: target, close: async () => {} };
-  const upstream = new URL(target);
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url, 'http://x');
-    if (url.pathname.startsWith('/graphql')) {
-      const proxied = http.request(
-        { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers },
-        (up) => {
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          up.pipe(res);
-        },
-      );
-      proxied.on('error', (e) => {
-        res.writeHead(502, { 'content-type': 'text/plain' });
-        res.end(String(e));
-      });
-      req.pipe(proxied);
-      return;
-    }
-    let file = join(DIST, decodeURIComponent(url.pathname));
-    if (!file.startsWith(DIST) || !existsSync(file) || statSync(file).isDirectory()) file = join(DIST, 'index.html');
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
-    res.end(readFileSync(file));
-  });
-  // WebSocket upgrades: a raw TCP pipe to the cairn server.
-  server.on('upgrade', (req, socket, head) => {
-    const up = net.connect(Number(upstream.port), upstream.hostname, () => {
-      const headers = Object.entries(req.headers).map(([k, v]) => `${k}: ${v}`).join('\r\n');
-      up.write(`${req.method} ${req.url} HTTP/1.1\r\n${headers}\r\n\r\n`);
-      if (head?.length) up.write(head);
-      up.pipe(socket);
-      socket.pipe(up);
-    });
-    up.on('error', () => socket.destroy());
-    socket.on('error', () => up.destroy());
-  });
-  const sockets = new Set();
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address();
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  };
+export async function expectServedUi(url) {
+  const indexPath = join(DIST, 'index.html');
+  if (!existsSync(indexPath)) throw new Error('web/dist/index.html is missing: run `npm run build` (cargo build runs it too)');
+  const ours = readFileSync(indexPath, 'utf8');
+  let res;
+  try {
+    res = await fetch(`${url}/`);
+  } catch (e) {
+    throw new Error(`cairn serve at ${url} does not answer GET /: ${e}`);
+  }
+  const text = await res.text();
+  if (!res.ok || !(res.headers.get('content-type') ?? '').startsWith('text/html')) {
+    throw new Error(`cairn serve at ${url} does not serve the web UI: GET / answered ${res.status} ${res.headers.get('content-type')}:\n${text.slice(0, 500)}`);
+  }
+  if (text !== ours) {
+    throw new Error(
+      `cairn serve at ${url} serves another build of the UI than web/dist (GET / differs from web/dist/index.html): ` +
+        `rebuild the binary (${process.env.CAIRN_BIN}) after \`npm run build\`, or build it with cargo, which builds the UI`,
+    );
+  }
 }
 
 /** A GraphQL request (no token). */

@@ -5,11 +5,10 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 // @ts-expect-error plain JS module shared with the perf script
-import { copyExample, gql, launchBrowser, removeDir, screenshotsDir, startCairn, uiServer } from './harness.mjs';
+import { copyExample, expectServedUi, gql, launchBrowser, removeDir, screenshotsDir, startCairn } from './harness.mjs';
 
 let project: string;
 let cairn: { url: string; stop: () => Promise<void> };
-let ui: { url: string; close: () => Promise<void> };
 let browser: Browser;
 let page: Page;
 const shots = screenshotsDir();
@@ -18,7 +17,7 @@ const pageErrors: string[] = [];
 beforeAll(async () => {
   project = copyExample('flights');
   cairn = await startCairn(project);
-  ui = await uiServer(cairn.url);
+  await expectServedUi(cairn.url);
   browser = await launchBrowser();
   page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -27,7 +26,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await ui?.close();
   await cairn?.stop();
   if (project) removeDir(project);
 });
@@ -36,7 +34,7 @@ describe('Cairn UI', () => {
   test('the graph shows every asset', async () => {
     const { assets } = await gql(cairn.url, '{ assets { key } }');
     expect(assets.length).toBeGreaterThan(5);
-    await page.goto(`${ui.url}/`);
+    await page.goto(`${cairn.url}/`);
     await page.waitForSelector('[data-testid="graph"][data-ready="true"]', { timeout: 30_000 });
     const keys = await page.$$eval('.gnode[data-key]', (els) => els.map((e) => e.getAttribute('data-key')));
     expect(new Set(keys)).toEqual(new Set(assets.map((a: { key: string }) => a.key)));
@@ -75,8 +73,35 @@ describe('Cairn UI', () => {
     expect(await page.$('pre.sql .tok-kw')).not.toBeNull();
   });
 
+  test('"Backfill selection…" without a selection previews every asset and sends no selection', async () => {
+    const { assets } = await gql(cairn.url, '{ assets { key kind } }');
+    const materializable = assets.filter((a: { kind: string }) => a.kind !== 'SOURCE').map((a: { key: string }) => a.key);
+    await page.goto(`${cairn.url}/`);
+    await page.waitForSelector('[data-testid="graph"][data-ready="true"]');
+    const sent: unknown[] = [];
+    const onRequest = (request: import('playwright-core').Request) => {
+      const body = request.method() === 'POST' && request.url().endsWith('/graphql') ? request.postDataJSON() : null;
+      if (body?.operationName === 'BackfillPreview') sent.push(body.variables.input.selection);
+    };
+    page.on('request', onRequest);
+    await page.click('button:has-text("Backfill selection")');
+    await page.waitForSelector('[role="dialog"]');
+    expect(await page.inputValue('[role="dialog"] input[name="selection"]')).toBe('');
+    await page.waitForFunction((n) => document.querySelector('[data-testid="selection-count"]')?.textContent === String(n), assets.length);
+    await page.waitForSelector('[data-testid="preview-total"]');
+    const previewed = await page.$$eval('[data-testid="backfill-preview"] tbody tr td:nth-child(2)', (cells) => cells.map((c) => c.textContent));
+    // Keys with a `/` are in: `*` would have left them out.
+    expect(new Set(previewed)).toEqual(new Set(materializable));
+    expect(previewed).toContain('reports/delay_report');
+    expect(sent.length).toBeGreaterThan(0);
+    expect(sent.every((selection) => selection === '')).toBe(true);
+    page.off('request', onRequest);
+    await page.screenshot({ path: join(shots, 'backfill-dialog-all.png') });
+    await page.click('[role="dialog"] button:has-text("Cancel")');
+  });
+
   test('launch a week backfill of flights_daily from the UI and watch it complete live', async () => {
-    await page.goto(`${ui.url}/assets/flights_daily`);
+    await page.goto(`${cairn.url}/assets/flights_daily`);
     await page.waitForSelector('[data-testid="partition-bar"] canvas');
     // Drag over the bar: the first week (7 of 90 partitions).
     const box = (await page.locator('[data-testid="partition-bar"] canvas').boundingBox())!;
@@ -111,7 +136,7 @@ describe('Cairn UI', () => {
   });
 
   test('asset page after materialization: history with provenance, checks', async () => {
-    await page.goto(`${ui.url}/assets/flights_daily`);
+    await page.goto(`${cairn.url}/assets/flights_daily`);
     await page.waitForSelector('[data-testid="partition-bar"] canvas');
     await page.waitForSelector('text=raw/flights');
     const text = await page.textContent('.asset-page');
@@ -121,7 +146,7 @@ describe('Cairn UI', () => {
   });
 
   test('cancel a running backfill from the UI', async () => {
-    await page.goto(`${ui.url}/`);
+    await page.goto(`${cairn.url}/`);
     await page.waitForSelector('[data-testid="graph"][data-ready="true"]');
     await page.fill('input[name="selection"]', '+flights_weather_daily');
     await page.click('button:has-text("Backfill selection")');
@@ -148,10 +173,10 @@ describe('Cairn UI', () => {
   });
 
   test('backfills and runs lists', async () => {
-    await page.goto(`${ui.url}/backfills`);
+    await page.goto(`${cairn.url}/backfills`);
     await page.waitForSelector('[data-testid="backfills-table"] tbody tr');
     expect(await page.$$eval('[data-testid="backfills-table"] tbody tr', (r) => r.length)).toBeGreaterThanOrEqual(2);
-    await page.goto(`${ui.url}/runs`);
+    await page.goto(`${cairn.url}/runs`);
     await page.waitForSelector('.table tbody tr');
     await page.click('.table tbody tr:last-child a');
     // The run's past events stream in through runEvents (from its start).
@@ -159,6 +184,13 @@ describe('Cairn UI', () => {
     const kinds = await page.$$eval('[data-testid="run-log"] .log-kind', (r) => r.map((e) => e.textContent));
     expect(kinds).toContain('asset_materialization');
     expect(await page.textContent('h1 .status')).toMatch(/success/);
+    // The finished run's stream ends with its last event, shown once (urql
+    // hands the last result over again when the subscription completes).
+    await page.waitForSelector('[data-testid="run-log"] .log-line:last-child .log-kind:text-is("run_success")', { timeout: 30_000 });
+    await page.waitForTimeout(500);
+    const logged = await page.$$eval('[data-testid="run-log"] .log-line', (r) => r.map((e) => [e.getAttribute('data-cursor'), e.querySelector('.log-kind')?.textContent]));
+    expect(logged.filter(([, kind]) => kind === 'run_success')).toHaveLength(1);
+    expect(new Set(logged.map(([cursor]) => cursor)).size).toBe(logged.length);
     await page.waitForTimeout(300);
     await page.screenshot({ path: join(shots, 'run.png') });
   });
@@ -171,21 +203,19 @@ describe('Cairn UI', () => {
 describe('a server with a token', () => {
   let dir: string;
   let server: { url: string; stop: () => Promise<void> };
-  let front: { url: string; close: () => Promise<void> };
   beforeAll(async () => {
     dir = copyExample('flights');
     server = await startCairn(dir, { extraArgs: ['--token', 's3cret'] });
-    front = await uiServer(server.url);
+    await expectServedUi(server.url);
   });
   afterAll(async () => {
-    await front?.close();
     await server?.stop();
     if (dir) removeDir(dir);
   });
 
   test('a mutation without the token shows the token field; with it, it works', async () => {
     const p = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await p.goto(`${front.url}/assets/delays_by_carrier`);
+    await p.goto(`${server.url}/assets/delays_by_carrier`);
     await p.waitForSelector('[data-testid="asset-key"]');
     await p.click('button:has-text("Materialize")');
     await p.waitForSelector('text=This server needs a token');

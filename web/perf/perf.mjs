@@ -8,7 +8,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gql, launchBrowser, removeDir, startCairn, stopProcess, uiServer } from '../e2e/harness.mjs';
+import { expectServedUi, gql, launchBrowser, removeDir, startCairn, stopProcess } from '../e2e/harness.mjs';
 
 const REPS = Number(process.env.PERF_REPS ?? 5);
 const SIZES = (process.env.PERF_SIZES ?? '2000,10000').split(',').map(Number);
@@ -106,15 +106,15 @@ async function main() {
       const dir = generateProject(n);
       const started = Date.now();
       const cairn = await startCairn(dir, { timeoutMs: 600_000 });
-      const ui = await uiServer(cairn.url);
       try {
+        await expectServedUi(cairn.url);
         const { definitions } = await gql(cairn.url, '{ definitions { assetCount } }');
         console.log(`${n} assets: server ready in ${((Date.now() - started) / 1000).toFixed(1)} s (${definitions.assetCount} assets)`);
         const collapsed = n > 3000;
         const expectNodes = collapsed ? Math.ceil(n / 50) : n;
-        await measureGraph(browser, ui.url, expectNodes); // warm-up (server caches, browser cache)
+        await measureGraph(browser, cairn.url, expectNodes); // warm-up (server caches, browser cache)
         const runs = [];
-        for (let i = 0; i < REPS; i++) runs.push(await measureGraph(browser, ui.url, expectNodes));
+        for (let i = 0; i < REPS; i++) runs.push(await measureGraph(browser, cairn.url, expectNodes));
         const ready = median(runs.map((r) => r.ready));
         const row = {
           case: `${n} assets${collapsed ? ' (groups collapsed)' : ''}`,
@@ -130,19 +130,18 @@ async function main() {
         results.push(row);
         console.log(row);
       } finally {
-        await ui.close();
         await cairn.stop();
         removeDir(dir);
       }
     }
-    // The bar needs a UI server only: any cairn project will do.
+    // The bar needs the UI only: any cairn project will do.
     const dir = generateProject(10);
     const cairn = await startCairn(dir);
-    const ui = await uiServer(cairn.url);
     try {
-      await measureBar(browser, ui.url);
+      await expectServedUi(cairn.url);
+      await measureBar(browser, cairn.url);
       const bars = [];
-      for (let i = 0; i < REPS; i++) bars.push(await measureBar(browser, ui.url));
+      for (let i = 0; i < REPS; i++) bars.push(await measureBar(browser, cairn.url));
       const draw = median(bars.map((b) => b.draw));
       const total = median(bars.map((b) => b.total));
       const row = { case: 'partition bar, 100,000 partitions', 'draw (median)': fmt(draw), 'mount→drawn (median)': fmt(total), target: fmt(TARGETS.bar) };
@@ -150,7 +149,6 @@ async function main() {
       results.push(row);
       console.log(row);
     } finally {
-      await ui.close();
       await cairn.stop();
       removeDir(dir);
     }

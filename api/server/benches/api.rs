@@ -354,6 +354,7 @@ async fn concurrent_clients(clients: usize, length: Duration) {
         watch: false,
         project_dir: dir.path().to_path_buf(),
         database_url: None,
+        allowed_origins: Vec::new(),
     };
     let server = tokio::spawn(cairn_server::serve(instance, options, shutdown.clone(), move |address| {
         let _ = address_tx.send(address);

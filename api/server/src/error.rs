@@ -5,16 +5,101 @@
 //! | code | when |
 //! |---|---|
 //! | `NOT_FOUND` | an unknown asset (the message names the closest key), run or backfill |
-//! | `BAD_USER_INPUT` | a malformed selection, partitions outside the definition, a reversed range, a key that is not one, a bad id or cursor |
+//! | `BAD_USER_INPUT` | a malformed selection, partitions outside the definition, a reversed range, a key that is not one, a bad id or cursor, conflicting backfill filters |
 //! | `UNAUTHENTICATED` | a token is configured and the request has none, or another |
 //! | `GRAPHQL_PARSE_FAILED` | the document is not GraphQL |
 //! | `GRAPHQL_VALIDATION_FAILED` | it does not fit the schema |
 //! | `QUERY_TOO_DEEP`, `QUERY_TOO_COMPLEX`, `QUERY_TOO_MANY_ALIASES` | over the server's limits |
 //! | `REQUEST_TOO_LARGE` | a body over the size limit (HTTP 413) |
+//! | `BAD_REQUEST` | a `POST /graphql` body that is not a GraphQL request in JSON (HTTP 400) |
+//! | `CONTENT_TYPE_REFUSED` | a `POST /graphql` without `content-type: application/json`, which a browser could have sent from another site (HTTP 400) |
+//! | `ORIGIN_NOT_ALLOWED` | a `POST /graphql` or WebSocket upgrade from a page of another origin (HTTP 403) |
+//! | `METHOD_NOT_ALLOWED` | an operation in a `GET /graphql` (HTTP 405): GraphQL is POSTed |
+//! | `STORE_UNAVAILABLE` | `/healthz` cannot reach the store (HTTP 503) |
 //! | `INTERNAL` | the store failed, or a broken invariant |
 
 use async_graphql::{ErrorExtensions, ServerError};
+use axum::http::StatusCode;
 use cairn_engine::EngineError;
+
+/// Why a request was refused before GraphQL ran it; answered with an HTTP
+/// status and a GraphQL-shaped body (`errors[0].extensions.code`).
+#[derive(Debug)]
+pub enum HttpError {
+    /// The body is over the limit.
+    TooLarge {
+        /// The limit, in bytes.
+        limit_bytes: usize,
+    },
+    /// The body is not a GraphQL request in JSON.
+    NotGraphQl(String),
+    /// A content type a browser may send cross-site without a preflight
+    /// (or none, or another than JSON).
+    ContentType(Option<String>),
+    /// A page of another origin.
+    OriginNotAllowed {
+        /// The `Origin` header, as sent.
+        origin: String,
+        /// The origins accepted.
+        accepted: Vec<String>,
+    },
+    /// An operation sent with `GET` (its kind: `query`, `mutation`...).
+    OperationOverGet(&'static str),
+    /// The store cannot be reached.
+    StoreUnavailable(String),
+}
+
+impl HttpError {
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::NotGraphQl(_) | Self::ContentType(_) => StatusCode::BAD_REQUEST,
+            Self::OriginNotAllowed { .. } => StatusCode::FORBIDDEN,
+            Self::OperationOverGet(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The stable code (the table above).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::TooLarge { .. } => "REQUEST_TOO_LARGE",
+            Self::NotGraphQl(_) => "BAD_REQUEST",
+            Self::ContentType(_) => "CONTENT_TYPE_REFUSED",
+            Self::OriginNotAllowed { .. } => "ORIGIN_NOT_ALLOWED",
+            Self::OperationOverGet(_) => "METHOD_NOT_ALLOWED",
+            Self::StoreUnavailable(_) => "STORE_UNAVAILABLE",
+        }
+    }
+
+    /// The message shown to the client: what is wrong and what to do.
+    pub fn message(&self) -> String {
+        match self {
+            Self::TooLarge { limit_bytes } => format!("the request body is larger than {limit_bytes} bytes"),
+            Self::NotGraphQl(error) => format!("the body is not a GraphQL request (JSON with `query`): {error}"),
+            Self::ContentType(given) => format!(
+                "POST /graphql needs `content-type: application/json`{}: a browser sends forms, text/plain and \
+                 bodies without a content type to any site without asking, so they are refused to prevent \
+                 cross-site request forgery",
+                given.as_ref().map_or_else(|| " (this request has none)".to_owned(), |t| format!(" (not `{t}`)"))
+            ),
+            Self::OriginNotAllowed { origin, accepted } => format!(
+                "requests from pages of origin `{origin}` are refused, to keep other sites from using this \
+                 server through a visitor's browser; accepted: {}, and any origin given with \
+                 `cairn serve --allowed-origin ORIGIN`",
+                accepted.iter().map(|origin| format!("`{origin}`")).collect::<Vec<_>>().join(", ")
+            ),
+            Self::OperationOverGet(kind) => format!(
+                "GraphQL is not executed over GET (a link or an image on another site could send it): \
+                 POST the {kind} to /graphql with `content-type: application/json`{}; \
+                 GET /graphql without parameters is GraphiQL",
+                if *kind == "subscription" { ", or subscribe over the WebSocket at /graphql/ws" } else { "" }
+            ),
+            Self::StoreUnavailable(error) => error.clone(),
+        }
+    }
+}
 
 /// Why a request failed.
 ///
@@ -64,6 +149,7 @@ impl From<EngineError> for ApiError {
                 Self::BadInput(message)
             }
             EngineError::Plan(error) => Self::BadInput(error.to_string()),
+            EngineError::Backfill(error) => Self::BadInput(error.to_string()),
             EngineError::InvalidProject { diagnostics, .. } => {
                 Self::BadInput(format!("the project has {} error(s)", diagnostics.error_count()))
             }

@@ -11,6 +11,7 @@
 //! * [`http`] holds the routes;
 //! * [`state`] holds what lives between requests (definitions, the state
 //!   summary, the event log's head);
+//! * [`origin`] decides which web pages may use the API;
 //! * [`metrics`], [`ui`], [`error`] (the one mapping of error kinds to
 //!   codes).
 
@@ -20,6 +21,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod metrics;
+pub mod origin;
 pub mod state;
 pub mod ui;
 
@@ -46,6 +48,9 @@ pub struct ServeOptions {
     pub project_dir: PathBuf,
     /// The database URL override, if any (kept for reloads).
     pub database_url: Option<String>,
+    /// Origins whose pages may use the API besides the server's own
+    /// (`--allowed-origin`).
+    pub allowed_origins: Vec<origin::AllowedOrigin>,
 }
 
 /// Why the server could not start.
@@ -95,6 +100,7 @@ pub async fn serve(
         schema: graphql::schema(state.clone()),
         state: state.clone(),
         metrics: metrics::Metrics::install(),
+        origins: std::sync::Arc::new(origin::Origins::new(address, &options.allowed_origins)),
     };
     let router = http::router(shared);
     ready(address);

@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 
 use cairn_engine::CancellationToken;
+use cairn_server::origin::AllowedOrigin;
 use cairn_server::{ServeOptions, serve};
 use clap::Args;
 use tokio::signal::unix::{SignalKind, signal};
@@ -34,6 +35,12 @@ pub struct ServeArgs {
     /// Reload the definitions when a YAML file of the project changes.
     #[arg(long)]
     pub watch: bool,
+    /// Let pages of this origin (`https://cairn.example.com`,
+    /// `http://localhost:5173`) use the API from a browser, besides the
+    /// server's own (repeatable). Requests without an `Origin` header (the
+    /// CLI, curl) are always accepted.
+    #[arg(long = "allowed-origin", value_name = "ORIGIN")]
+    pub allowed_origins: Vec<AllowedOrigin>,
     /// Print the GraphQL schema (SDL) and exit.
     #[arg(long)]
     pub print_schema: bool,
@@ -61,6 +68,7 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> Result<(), Failure> {
         watch: args.watch,
         project_dir: global.project.clone(),
         database_url: global.database_url.clone(),
+        allowed_origins: args.allowed_origins.clone(),
     };
     let shutdown = CancellationToken::new();
     let mut terminate = signal(SignalKind::terminate()).map_err(|e| Failure::Unexpected(e.into()))?;

@@ -21,6 +21,10 @@
 //!   latest attempt failed;
 //! * `only_stale`: those missing or stale (what `cairn materialize` plans).
 //!
+//! The two filters are exclusive: a request with both is refused
+//! ([`BackfillRequestError::ConflictingFilters`]), whether it comes from
+//! the CLI or the API.
+//!
 //! Targeted partitions whose upstream data is missing and not in the
 //! backfill cannot be planned; they are counted as `blocked`.
 
@@ -91,6 +95,32 @@ pub struct BackfillRequest {
     pub only_stale: bool,
     /// Tags, copied to its runs.
     pub tags: BTreeMap<String, String>,
+}
+
+/// Why a backfill request is refused before anything is planned or stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BackfillRequestError {
+    /// Both `only_missing_or_failed` and `only_stale`: each names the
+    /// partitions to keep, and they disagree (a stale partition that
+    /// succeeded is in one and not the other).
+    #[error(
+        "a backfill takes one partition filter, not both: only missing or failed partitions, \
+         or only missing or stale ones"
+    )]
+    ConflictingFilters,
+}
+
+impl BackfillRequest {
+    /// Checks the request's options against each other.
+    ///
+    /// # Errors
+    /// [`BackfillRequestError::ConflictingFilters`].
+    pub fn check(&self) -> Result<(), BackfillRequestError> {
+        if self.only_missing_or_failed && self.only_stale {
+            return Err(BackfillRequestError::ConflictingFilters);
+        }
+        Ok(())
+    }
 }
 
 /// What a backfill would materialize (or did plan).
@@ -193,6 +223,7 @@ impl Instance {
     /// is planned yet.
     ///
     /// # Errors
+    /// [`EngineError::Backfill`] for conflicting filters;
     /// [`EngineError::Selection`] for an unknown asset (with the closest
     /// name) or a selection of sources only; [`EngineError::Plan`] for
     /// partitions outside the definitions, a reversed range, a key that is
@@ -227,6 +258,7 @@ impl Instance {
 
     /// Resolves and checks a request: the run target and the plan mode.
     fn backfill_target(&self, request: &BackfillRequest) -> Result<(RunTarget, PlanMode), EngineError> {
+        request.check()?;
         let terms: Vec<String> = request.selection.split_whitespace().map(str::to_owned).collect();
         let selection = self.select(&terms)?;
         let materializable: BTreeSet<AssetKey> = selection

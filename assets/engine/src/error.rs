@@ -134,6 +134,9 @@ pub enum EngineError {
     /// A partition filter that selects nothing, or is malformed.
     #[error(transparent)]
     Plan(#[from] PlanError),
+    /// A backfill request whose options contradict each other.
+    #[error(transparent)]
+    Backfill(#[from] crate::backfill::BackfillRequestError),
     /// No run with this id.
     #[error("no run {0}")]
     UnknownRun(cairn_store::RunId),

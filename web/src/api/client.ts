@@ -40,7 +40,8 @@ export function makeClient(onError?: (error: CombinedError) => void): { client: 
   });
   const client = new Client({
     url: '/graphql',
-    // GET /graphql is GraphiQL on the cairn server: always POST.
+    // Always POST, as JSON: the server runs no mutation over GET and
+    // refuses other content types (cross-site request forgery).
     preferGetMethod: false,
     exchanges: [
       mapExchange({ onError: (error) => onError?.(error) }),

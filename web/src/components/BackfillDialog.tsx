@@ -22,6 +22,7 @@ import { Modal } from './ui';
 import { num } from '../format';
 
 export interface BackfillDialogProps {
+  /** Selection syntax; empty: every asset (sent as no selection, never `*`, which stops at `/`). */
   selection: string;
   range?: { start: string; end: string } | null;
   onClose: () => void;
@@ -82,7 +83,7 @@ export function BackfillDialog({ selection: initialSelection, range, onClose }: 
   const [preview] = useQuery<BackfillPreviewQuery, BackfillPreviewQueryVariables>({
     query: BackfillPreviewDoc,
     variables: { input: debouncedInput! },
-    pause: !debouncedInput || !debouncedInput.selection,
+    pause: !debouncedInput,
     requestPolicy: 'network-only',
   });
   const [launch, launchBackfill] = useMutation<LaunchBackfillMutation, LaunchBackfillMutationVariables>(LaunchBackfillDoc);
@@ -110,12 +111,13 @@ export function BackfillDialog({ selection: initialSelection, range, onClose }: 
       >
         <label className="field">
           <span>Selection</span>
-          <input value={selection} onChange={(e) => setSelection(e.target.value)} placeholder="+flights_daily, raw/*, key+" spellCheck={false} name="selection" />
+          <input value={selection} onChange={(e) => setSelection(e.target.value)} placeholder="every asset (or +flights_daily, raw/*, key+)" spellCheck={false} name="selection" />
         </label>
         {assets.error && <p className="error-text">{errorText(assets.error)}</p>}
         {assets.data && (
           <p className="muted small">
-            {assets.data.assets.length} asset{assets.data.assets.length === 1 ? '' : 's'}
+            {debouncedSelection ? '' : 'Every asset: '}
+            <span data-testid="selection-count">{assets.data.assets.length}</span> asset{assets.data.assets.length === 1 ? '' : 's'}
             {def ? ` · ${def.description}` : ' · unpartitioned'}
           </p>
         )}
@@ -208,7 +210,7 @@ export function BackfillDialog({ selection: initialSelection, range, onClose }: 
           <button type="button" className="btn" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" className="btn btn-primary" disabled={!input || launch.fetching || !input.selection} data-testid="launch-backfill">
+          <button type="submit" className="btn btn-primary" disabled={!input || launch.fetching} data-testid="launch-backfill">
             {launch.fetching ? 'Launching…' : `Launch backfill${p ? ` (${num(p.total)})` : ''}`}
           </button>
         </footer>

@@ -506,7 +506,7 @@ function GraphInner() {
               All assets
             </button>
           )}
-          <button className="btn" type="button" onClick={() => setBackfill(selectionParam || selectionText.trim() || '*')} title="Backfill the assets of this selection">
+          <button className="btn" type="button" onClick={() => setBackfill(selectionParam || selectionText.trim())} title="Backfill the assets of this selection">
             Backfill selection…
           </button>
         </form>

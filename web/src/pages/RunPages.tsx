@@ -18,6 +18,7 @@ import { Link, assetPath, navigate } from '../router';
 import { CountsBar, Empty, ErrorState, Loading, StatusBadge } from '../components/ui';
 import { between, dateTime, timeAgo } from '../format';
 import { usePoll } from './BackfillPages';
+import { appendEvent } from '../lib/runLog';
 
 const ACTIVE = new Set(['QUEUED', 'STARTED', 'CANCELING']);
 
@@ -92,20 +93,17 @@ export function RunsPage() {
 }
 
 type LogLine = RunEventsSubscription['runEvents'];
+const NO_LINES: readonly LogLine[] = [];
 
 export function RunPage({ id }: { id: string }) {
   const [result, refetch] = useQuery<RunQuery, RunQueryVariables>({ query: RunDoc, variables: { id } });
   const run = result.data?.run;
   usePoll(refetch, !run || ACTIVE.has(run.status), 1500);
-  const [lines, setLines] = useState<LogLine[]>([]);
-  const [events] = useSubscription<RunEventsSubscription, LogLine[], RunEventsSubscriptionVariables>(
+  const [events] = useSubscription<RunEventsSubscription, readonly LogLine[], RunEventsSubscriptionVariables>(
     { query: RunEventsDoc, variables: { runId: id, after: null } },
-    (prev, e) => {
-      const next = [...(prev ?? []), e.runEvents];
-      setLines(next);
-      return next;
-    },
+    (prev, e) => appendEvent(prev ?? NO_LINES, e.runEvents),
   );
+  const lines = events.data ?? NO_LINES;
   const [cancel, cancelRun] = useMutation<CancelRunMutation, CancelRunMutationVariables>(CancelRunDoc);
   const [message, setMessage] = useState<string | null>(null);
   const [filter, setFilter] = useState('');
@@ -221,7 +219,7 @@ export function RunPage({ id }: { id: string }) {
         >
           {shown.length === 0 && <div className="muted">{events.fetching ? 'Waiting for events…' : 'No events.'}</div>}
           {shown.map((l) => (
-            <div key={l.cursor} className={`log-line level-${l.level.toLowerCase()}`}>
+            <div key={l.cursor} className={`log-line level-${l.level.toLowerCase()}`} data-cursor={l.cursor}>
               <span className="log-time">{new Date(l.at).toLocaleTimeString()}</span>
               <span className="log-kind">{l.kind.toLowerCase()}</span>
               <span className="log-asset">
