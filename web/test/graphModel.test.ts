@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { visibleGraph, layoutInput, collapsibleGroups, adjacency, closure, worstState, searchKeys, groupAssets, type GraphAsset } from '../src/lib/graphModel';
+import { visibleGraph, layoutInput, collapsibleGroups, adjacency, closure, worstState, searchKeys, groupAssets, displayGroup, withDisplayGroups, disjointStats, type GraphAsset } from '../src/lib/graphModel';
 
 const asset = (key: string, state = 'FRESH'): GraphAsset => ({ key, kind: 'SQL', group: key.includes('/') ? key.split('/')[0] : key, state });
 const assets = [asset('raw/a'), asset('raw/b'), asset('daily', 'STALE'), asset('mart/x', 'FAILED'), asset('mart/y'), asset('report')];
@@ -69,5 +69,26 @@ describe('focus and search', () => {
     expect(searchKeys(keys, 'flights')).toEqual(['flights', 'flights_daily', 'raw/flights', 'x_flights_y']);
     expect(searchKeys(keys, '  ')).toEqual([]);
     expect(searchKeys(keys, 'CARRIER')).toEqual(['delays_by_carrier']);
+  });
+});
+
+describe('graph words and counts', () => {
+  test("a one-segment key's group is default, as Dagster's", () => {
+    expect(displayGroup('flights_daily', 'flights_daily')).toBe('default');
+    expect(displayGroup('raw/flights', 'raw')).toBe('raw');
+    const drawn = withDisplayGroups([
+      { key: 'a', group: 'a' },
+      { key: 'b', group: 'b' },
+      { key: 'raw/x', group: 'raw' },
+    ]);
+    expect(drawn.map((a) => a.group)).toEqual(['default', 'default', 'raw']);
+  });
+
+  test('node bar counts are disjoint and add up to the total', () => {
+    // One unpartitioned stale asset: materialized 1 and stale 1 in partitionStats.
+    expect(disjointStats({ total: 1, materialized: 1, stale: 1, failed: 0, materializing: 0, missing: 0 })).toEqual({ fresh: 0, stale: 1, failed: 0, materializing: 0, missing: 0 });
+    const d = disjointStats({ total: 90, materialized: 80, stale: 5, failed: 2, materializing: 3, missing: 8 });
+    expect(d.fresh + d.stale + d.failed + d.materializing + d.missing).toBe(90);
+    expect(d.fresh).toBe(72);
   });
 });

@@ -210,3 +210,21 @@ export function searchKeys(keys: readonly string[], query: string, limit = 12): 
   scored.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : 1));
   return scored.slice(0, limit).map(([, k]) => k);
 }
+
+/**
+ * Disjoint partition counts of a node's bar: `partitionStats.materialized`
+ * counts every partition with data (stale ones included), while stale,
+ * failed, materializing and missing are states; `fresh` is what is left.
+ */
+export function disjointStats(stats: NonNullable<GraphAsset['partitionStats']>): { fresh: number; stale: number; failed: number; materializing: number; missing: number } {
+  const fresh = Math.max(0, stats.total - stats.stale - stats.failed - stats.materializing - stats.missing);
+  return { fresh, stale: stats.stale, failed: stats.failed, materializing: stats.materializing, missing: stats.missing };
+}
+
+/** The assets as the graph draws them: a one-segment key's group is `default`. */
+export function withDisplayGroups<T extends { key: string; group: string }>(assets: readonly T[]): T[] {
+  return assets.map((a) => {
+    const group = displayGroup(a.key, a.group);
+    return group === a.group ? a : { ...a, group };
+  });
+}

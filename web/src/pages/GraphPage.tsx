@@ -6,6 +6,7 @@ import { memo, useCallback, useEffect, useMemo, useRef, useState, useSyncExterna
 import { useQuery, useSubscription } from 'urql';
 import {
   Background,
+  ControlButton,
   Controls,
   Handle,
   MarkerType,
@@ -25,6 +26,8 @@ import {
   adjacency,
   closure,
   collapsibleGroups,
+  disjointStats,
+  withDisplayGroups,
   layoutInput,
   searchKeys,
   stateCounts,
@@ -42,6 +45,8 @@ import { ErrorState } from '../components/ui';
 import { takePrefetchedLineage } from '../api/prefetched';
 import { CanvasMiniMap } from '../components/CanvasMiniMap';
 import { errorText } from '../api/client';
+import { useKept } from '../lib/kept';
+import { fitBounds } from '../lib/viewport';
 
 /**
  * Focus highlighting lives outside the node objects: changing the focus
@@ -98,6 +103,7 @@ const AssetNode = memo(function AssetNode({ data }: NodeProps<Node<AssetNodeData
   const related = highlight === 'related';
   const stats = asset.partitionStats;
   const partitioned = stats && stats.total > 1;
+  const bar = partitioned ? disjointStats(stats) : null;
   return (
     <div
       className={`gnode ${dim ? 'dim' : ''} ${focus ? 'focus' : ''} ${related ? 'related' : ''}`}
@@ -121,12 +127,12 @@ const AssetNode = memo(function AssetNode({ data }: NodeProps<Node<AssetNodeData
           )}
         </div>
       )}
-      {!far && partitioned && (
+      {!far && bar && stats && (
         <div className="gnode-bar">
-          <i style={{ width: `${(stats.materialized / stats.total) * 100}%`, background: assetColor('FRESH') }} />
-          <i style={{ width: `${(stats.stale / stats.total) * 100}%`, background: assetColor('STALE') }} />
-          <i style={{ width: `${(stats.failed / stats.total) * 100}%`, background: assetColor('FAILED') }} />
-          <i style={{ width: `${(stats.materializing / stats.total) * 100}%`, background: assetColor('MATERIALIZING') }} />
+          <i style={{ width: `${(bar.fresh / stats.total) * 100}%`, background: assetColor('FRESH') }} />
+          <i style={{ width: `${(bar.stale / stats.total) * 100}%`, background: assetColor('STALE') }} />
+          <i style={{ width: `${(bar.failed / stats.total) * 100}%`, background: assetColor('FAILED') }} />
+          <i style={{ width: `${(bar.materializing / stats.total) * 100}%`, background: assetColor('MATERIALIZING') }} />
         </div>
       )}
       <Handle type="source" position={Position.Right} isConnectable={false} />
@@ -137,7 +143,12 @@ const AssetNode = memo(function AssetNode({ data }: NodeProps<Node<AssetNodeData
 const GroupNode = memo(function GroupNode({ data }: NodeProps<Node<GroupNodeData>>) {
   const highlight = useHighlight(data.keys);
   return (
-    <div className={`gnode gnode-group ${highlight === 'dim' ? 'dim' : ''}`} style={{ borderLeftColor: assetColor(data.state) }} data-group={data.group}>
+    <div
+      className={`gnode gnode-group ${highlight === 'dim' ? 'dim' : ''}`}
+      style={{ borderLeftColor: assetColor(data.state) }}
+      data-group={data.group}
+      title={`${data.group}: ${data.keys.length} assets (click to expand)`}
+    >
       <Handle type="target" position={Position.Left} isConnectable={false} />
       <div className="gnode-key">
         {data.group}/* <span className="muted">({data.keys.length})</span>
@@ -149,7 +160,15 @@ const GroupNode = memo(function GroupNode({ data }: NodeProps<Node<GroupNodeData
           </span>
         ))}
       </div>
-      <button className="gnode-toggle nodrag" onClick={() => data.onToggle(data.group)} title="Expand group">
+      <button
+        className="gnode-toggle nodrag"
+        onClick={(e) => {
+          // The node's own click expands it too: once is enough.
+          e.stopPropagation();
+          data.onToggle(data.group);
+        }}
+        title="Expand group"
+      >
         expand
       </button>
       <Handle type="source" position={Position.Right} isConnectable={false} />
@@ -214,7 +233,12 @@ function GraphInner() {
     },
     [refetchQuery],
   );
-  const result = paused || (fromPrefetch && !query.data && prefetched && !query.error) ? { data: query.data ?? prefetched ?? undefined, error: query.error } : query;
+  const current = paused || (fromPrefetch && !query.data && prefetched && !query.error) ? { data: query.data ?? prefetched ?? undefined, error: query.error } : query;
+  // A failed refetch keeps the drawing (with a banner), as long as the selection is the same.
+  const kept = useKept(current.data, !!current.error);
+  const keptSelection = useRef(selectionParam);
+  if (current.data) keptSelection.current = selectionParam;
+  const result = { data: current.data ?? (keptSelection.current === selectionParam ? kept.data : undefined), error: current.error };
   const flow = useReactFlow();
 
   // Live states: refetch (throttled) when assets are materialized or checked.
@@ -236,7 +260,7 @@ function GraphInner() {
 
   const assets: GraphAsset[] = useMemo(() => {
     if (result.data) performance.mark('cairn:lineage-data');
-    return result.data?.lineage.nodes ?? [];
+    return withDisplayGroups(result.data?.lineage.nodes ?? []);
   }, [result.data]);
   const edges = useMemo(() => result.data?.lineage.edges ?? [], [result.data]);
   const byKey = useMemo(() => new Map(assets.map((a) => [a.key, a])), [assets]);
@@ -422,6 +446,13 @@ function GraphInner() {
     ? Math.min((canvasRef.current?.clientWidth ?? 1400) / Math.max(1, layout.result.width), (canvasRef.current?.clientHeight ?? 800) / Math.max(1, layout.result.height))
     : 1;
   const bigGraph = rfNodes.length > BIG_GRAPH || fitZoom < MIN_FIT_ZOOM;
+  // Fit the layout's bounds, not the nodes xyflow was handed: above
+  // BIG_GRAPH nodes it only has those near the viewport.
+  const fitWhole = useCallback(() => {
+    if (!layout) return;
+    const el = canvasRef.current;
+    void flow.setViewport(fitBounds(layout.result, { width: el?.clientWidth ?? 1400, height: el?.clientHeight ?? 800 }, 0.04, 0.01, 1.1), { duration: 200 });
+  }, [layout, flow]);
 
   // Ready marker (tests and perf): the nodes are in the DOM.
   const readyRef = useRef<HTMLDivElement>(null);
@@ -540,18 +571,25 @@ function GraphInner() {
           nodesDraggable={false}
           nodesConnectable={false}
           elementsSelectable
-          minZoom={0.03}
+          minZoom={0.01}
           maxZoom={2}
           proOptions={{ hideAttribution: true }}
           onNodeClick={(_, node) => {
             if (node.type === 'asset') setFocus(node.id === focus ? null : node.id);
+            else if (node.type === 'assetgroup') toggleGroup((node.data as GroupNodeData).group);
           }}
           onNodeDoubleClick={(_, node) => node.type === 'asset' && navigate(assetPath(node.id))}
           onPaneClick={() => setFocus(null)}
           defaultEdgeOptions={{ type: 'default' }}
         >
           <Background gap={24} size={1} color="#e5e8ee" />
-          <Controls showInteractive={false} />
+          <Controls showInteractive={false} showFitView={false}>
+            <ControlButton onClick={fitWhole} title="Fit the whole graph" aria-label="fit view" data-testid="fit-view">
+              <svg viewBox="0 0 32 30" width="12" height="12" aria-hidden="true">
+                <path d="M3.7 11.3v-7.6h7.6M20.7 3.7h7.6v7.6M28.3 18.7v7.6h-7.6M11.3 26.3H3.7v-7.6" fill="none" stroke="currentColor" strokeWidth="3" />
+              </svg>
+            </ControlButton>
+          </Controls>
           {layout && <CanvasMiniMap items={minimapItems} bounds={layout.result} />}
         </ReactFlow>}
         <div className="graph-legend" aria-label="Legend">
