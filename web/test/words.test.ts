@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { assetHeaderState, backfillStatus, didYouMean, enumWords, missingText, partitionStateCounts, plural, shellQuote, spaceDurationUnits, tookMs } from '../src/lib/words';
+import { assetHeaderState, backfillStatus, runOrigin, didYouMean, enumWords, missingText, partitionStateCounts, plural, shellQuote, spaceDurationUnits, tookMs } from '../src/lib/words';
 import { bytes, dateTime, duration, logTime } from '../src/format';
 
 describe('words', () => {
@@ -72,6 +72,15 @@ describe('words', () => {
     expect(assetHeaderState('FRESH', 'OVERDUE')).toBe('OVERDUE');
     expect(assetHeaderState('STALE', 'STALE')).toBe('STALE');
     expect(assetHeaderState('MISSING', null)).toBe('MISSING');
+  });
+});
+
+describe('run origins', () => {
+  test('a backfill is named b-2 everywhere', () => {
+    expect(runOrigin('backfill:2', 'b-2')).toBe('backfill b-2');
+    expect(runOrigin('backfill:7', null)).toBe('backfill b-7');
+    expect(runOrigin('cli', null)).toBe('the CLI');
+    expect(runOrigin('automation', null)).toBe('automation');
   });
 });
 

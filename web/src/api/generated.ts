@@ -288,7 +288,7 @@ export type RunEventsSubscriptionVariables = Exact<{
 }>;
 
 
-export type RunEventsSubscription = { runEvents: { cursor: string, kind: EventKind, level: EventLevel, asset: string | null, partition: string | null, message: string, at: string } };
+export type RunEventsSubscription = { runEvents: { cursor: string, kind: EventKind, level: EventLevel, asset: string | null, partition: string | null, message: string, data: unknown, at: string } };
 
 export type CancelRunMutationVariables = Exact<{
   id: string | number;

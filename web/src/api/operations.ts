@@ -223,7 +223,7 @@ export const RunDoc = gql`
 
 export const RunEventsDoc = gql`
   subscription RunEvents($runId: ID!, $after: String) {
-    runEvents(runId: $runId, after: $after) { cursor kind level asset partition message at }
+    runEvents(runId: $runId, after: $after) { cursor kind level asset partition message data at }
   }
 `;
 

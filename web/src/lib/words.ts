@@ -82,3 +82,16 @@ export function assetHeaderState(staleStatus: string, graphState: string | null 
   if (graphState && graphState !== 'FRESH' && graphState !== 'STALE' && graphState !== 'MISSING') return graphState;
   return staleStatus;
 }
+
+/**
+ * Who launched a run, with a backfill named as everywhere else (`b-2`,
+ * never the stored origin `backfill:2`).
+ */
+export function runOrigin(origin: string, backfillId: string | null | undefined): string {
+  const stored = /^backfill:(\d+)$/.exec(origin);
+  const backfill = backfillId ?? (stored ? `b-${stored[1]}` : null);
+  if (backfill) return `backfill ${backfill}`;
+  if (origin === 'cli') return 'the CLI';
+  if (origin === 'api') return 'the API';
+  return origin;
+}

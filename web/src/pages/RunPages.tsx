@@ -16,8 +16,12 @@ import type {
 import { errorText } from '../api/client';
 import { Link, assetPath, navigate } from '../router';
 import { CountsBar, Empty, ErrorState, Loading, StatusBadge } from '../components/ui';
-import { between, dateTime, timeAgo } from '../format';
-import { usePoll } from './BackfillPages';
+import { dateTime, duration, isoMillis, logTime, timeAgo } from '../format';
+import { StaleBanner, usePoll } from './BackfillPages';
+import { useKept } from '../lib/kept';
+import { runOrigin, tookMs } from '../lib/words';
+import { LogFilters } from '../components/LogFilters';
+import { NO_FILTER, displayLevel, filterLog, type LogFilter } from '../lib/logFilter';
 import { appendEvent } from '../lib/runLog';
 
 const ACTIVE = new Set(['QUEUED', 'STARTED', 'CANCELING']);
@@ -38,18 +42,20 @@ function runCounts(r: { plannedSteps: number; materializedSteps: number; failedS
 
 export function RunsPage() {
   const [result, refetch] = useQuery<RunsQuery, RunsQueryVariables>({ query: RunsDoc, variables: { first: 50 } });
-  const nodes = result.data?.runs.nodes ?? [];
+  const kept = useKept(result.data, !!result.error);
+  const nodes = kept.data?.runs.nodes ?? [];
   usePoll(refetch, true, nodes.some((r) => ACTIVE.has(r.status)) ? 1000 : 4000);
   return (
     <div className="page">
       <header className="page-head">
         <h1>Runs</h1>
       </header>
-      {result.error && !result.data && <ErrorState error={result.error} what="runs" />}
-      {!result.data && !result.error && <Loading />}
-      {result.data && nodes.length === 0 && <Empty>No runs yet.</Empty>}
+      {result.error && !kept.data && <ErrorState error={result.error} what="runs" />}
+      {kept.stale && <StaleBanner error={result.error!} receivedAt={kept.receivedAt} />}
+      {!kept.data && !result.error && <Loading />}
+      {kept.data && nodes.length === 0 && <Empty>No runs yet.</Empty>}
       {nodes.length > 0 && (
-        <table className="table">
+        <table className={`table ${kept.stale ? 'is-stale' : ''}`} data-testid="runs-table">
           <thead>
             <tr>
               <th>ID</th>
@@ -70,7 +76,7 @@ export function RunsPage() {
                 <td>
                   <StatusBadge status={r.status} />
                 </td>
-                <td className="small">{r.backfillId ? <Link to={`/backfills/${r.backfillId}`}>backfill {r.backfillId}</Link> : r.origin}</td>
+                <td className="small">{r.backfillId ? <Link to={`/backfills/${r.backfillId}`}>{runOrigin(r.origin, r.backfillId)}</Link> : runOrigin(r.origin, null)}</td>
                 <td className="mono small">
                   {r.selection || 'all'}
                   {r.partitionFilter && <span className="muted"> [{r.partitionFilter}]</span>}
@@ -81,8 +87,8 @@ export function RunsPage() {
                     {r.materializedSteps}/{r.plannedSteps} materialized{r.failedSteps ? ` · ${r.failedSteps} failed` : ''}
                   </div>
                 </td>
-                <td>{timeAgo(r.createdAt)}</td>
-                <td>{between(r.startedAt ?? r.createdAt, r.finishedAt)}</td>
+                <td title={dateTime(r.createdAt)}>{timeAgo(r.createdAt)}</td>
+                <td className="num" data-testid="run-took">{duration(tookMs(r.startedAt ?? r.createdAt, r.finishedAt))}</td>
               </tr>
             ))}
           </tbody>
@@ -105,15 +111,16 @@ export function RunPage({ id }: { id: string }) {
   );
   const lines = events.data ?? NO_LINES;
   const [cancel, cancelRun] = useMutation<CancelRunMutation, CancelRunMutationVariables>(CancelRunDoc);
-  const [message, setMessage] = useState<string | null>(null);
-  const [filter, setFilter] = useState('');
+  // A cancel's message holds while the status it answered holds (no "is CANCELING" once canceled).
+  const [message, setMessage] = useState<{ text: string; status: string } | null>(null);
+  const [filter, setFilter] = useState<LogFilter>(NO_FILTER);
   const logRef = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
   useEffect(() => {
     const el = logRef.current;
     if (el && stick.current) el.scrollTop = el.scrollHeight;
   }, [lines]);
-  const shown = useMemo(() => (filter ? lines.filter((l) => `${l.asset ?? ''} ${l.partition ?? ''} ${l.message} ${l.kind}`.toLowerCase().includes(filter.toLowerCase())) : lines), [lines, filter]);
+  const shown = useMemo(() => filterLog(lines, filter), [lines, filter]);
 
   if (result.error && !run) return <ErrorState error={result.error} what={`run ${id}`} />;
   if (!run) return <Loading what={`run ${id}`} />;
@@ -135,14 +142,15 @@ export function RunPage({ id }: { id: string }) {
             Run {run.id} <StatusBadge status={run.status} />
           </h1>
           <div className="subtitle small">
-            {run.origin} · selection <span className="mono">{run.selection || 'all'}</span>
+            launched by {runOrigin(run.origin, run.backfillId)} · selection <span className="mono">{run.selection || 'all'}</span>
             {run.partitionFilter && (
               <>
                 {' '}
                 · partitions <span className="mono">{run.partitionFilter}</span>
               </>
             )}{' '}
-            · created {dateTime(run.createdAt)} · {run.finishedAt ? `took ${between(run.startedAt ?? run.createdAt, run.finishedAt)}` : 'running'}
+            · created {dateTime(run.createdAt)}
+            {run.finishedAt ? ` · took ${duration(tookMs(run.startedAt ?? run.createdAt, run.finishedAt))}` : run.startedAt ? ` · started ${dateTime(run.startedAt)}` : ' · queued'}
           </div>
         </div>
         <div className="actions">
@@ -151,7 +159,7 @@ export function RunPage({ id }: { id: string }) {
             disabled={!active || cancel.fetching}
             onClick={async () => {
               const r = await cancelRun({ id });
-              if (r.data) setMessage(r.data.cancelRun.message);
+              if (r.data) setMessage({ text: r.data.cancelRun.message, status: r.data.cancelRun.run.status });
             }}
           >
             Cancel run
@@ -159,7 +167,11 @@ export function RunPage({ id }: { id: string }) {
         </div>
       </header>
       {cancel.error && <div className="banner banner-error">{errorText(cancel.error)}</div>}
-      {message && <div className="banner">{message}</div>}
+      {message && message.status === run.status && (
+        <div className="banner" data-testid="mutation-message">
+          {message.text}
+        </div>
+      )}
       <section className="card">
         <h2>Steps</h2>
         <CountsBar counts={runCounts(run)} height={12} />
@@ -193,7 +205,7 @@ export function RunPage({ id }: { id: string }) {
                     </td>
                     <td className="small">{s.reasons.join(', ')}</td>
                     <td className="num">{s.attempt}</td>
-                    <td>{s.startedAt ? between(s.startedAt, s.finishedAt) : '—'}</td>
+                    <td className="num">{duration(tookMs(s.startedAt, s.finishedAt))}</td>
                     <td className="small">{s.error ? <span className="error-text">{s.error}</span> : s.skipReason ?? ''}</td>
                   </tr>
                 ))}
@@ -205,8 +217,11 @@ export function RunPage({ id }: { id: string }) {
       <section className="card">
         <div className="card-head">
           <h2>Logs</h2>
-          <input className="filter" placeholder="Filter lines" value={filter} onChange={(e) => setFilter(e.target.value)} aria-label="Filter log lines" />
+          <span className="small muted" data-testid="log-count">
+            {shown.length === lines.length ? `${lines.length} lines` : `${shown.length} of ${lines.length} lines`}
+          </span>
         </div>
+        <LogFilters lines={lines} filter={filter} onChange={setFilter} />
         {events.error && <p className="error-text">Live log unavailable: {errorText(events.error)}</p>}
         <div
           className="log"
@@ -219,8 +234,10 @@ export function RunPage({ id }: { id: string }) {
         >
           {shown.length === 0 && <div className="muted">{events.fetching ? 'Waiting for events…' : 'No events.'}</div>}
           {shown.map((l) => (
-            <div key={l.cursor} className={`log-line level-${l.level.toLowerCase()}`} data-cursor={l.cursor}>
-              <span className="log-time">{new Date(l.at).toLocaleTimeString()}</span>
+            <div key={l.cursor} className={`log-line level-${displayLevel(l).toLowerCase()}`} data-cursor={l.cursor} data-level={displayLevel(l)}>
+              <span className="log-time" title={isoMillis(l.at)}>
+                {logTime(l.at)}
+              </span>
               <span className="log-kind">{l.kind.toLowerCase()}</span>
               <span className="log-asset">
                 {l.asset ?? ''}

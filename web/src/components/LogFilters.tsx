@@ -1,0 +1,60 @@
+// The run log's structured filters: levels (toggles with counts), event
+// type, asset, partition and free text (see lib/logFilter).
+import { useMemo } from 'react';
+import { LEVELS, NO_FILTER, facets, isFiltering, toggled, type LogFilter, type LogLine } from '../lib/logFilter';
+import { enumWords } from '../lib/words';
+
+export function LogFilters({ lines, filter, onChange }: { lines: readonly LogLine[]; filter: LogFilter; onChange: (f: LogFilter) => void }) {
+  const f = useMemo(() => facets(lines), [lines]);
+  const partitions = useMemo(() => (filter.asset ? facets(lines.filter((l) => l.asset === filter.asset)).partitions : f.partitions), [lines, filter.asset, f.partitions]);
+  const levelCount = new Map(f.levels);
+  const kind = filter.kinds.size === 1 ? [...filter.kinds][0] : '';
+  return (
+    <div className="log-filters" data-testid="log-filters">
+      <span className="log-levels" role="group" aria-label="Levels">
+        {LEVELS.map((level) => (
+          <button
+            key={level}
+            type="button"
+            className={`btn btn-small level-chip level-chip-${level.toLowerCase()} ${filter.levels.has(level) ? 'active' : ''}`}
+            aria-pressed={filter.levels.has(level)}
+            data-level={level}
+            onClick={() => onChange({ ...filter, levels: toggled(filter.levels, level) })}
+          >
+            {level.toLowerCase()} <span className="muted">{levelCount.get(level) ?? 0}</span>
+          </button>
+        ))}
+      </span>
+      <select className="filter" aria-label="Event type" name="kind" value={kind} onChange={(e) => onChange({ ...filter, kinds: e.target.value ? new Set([e.target.value]) : new Set() })}>
+        <option value="">every event type</option>
+        {f.kinds.map(([k, n]) => (
+          <option key={k} value={k}>
+            {enumWords(k)} ({n})
+          </option>
+        ))}
+      </select>
+      <select className="filter" aria-label="Asset" name="asset" value={filter.asset} onChange={(e) => onChange({ ...filter, asset: e.target.value, partition: '' })}>
+        <option value="">every asset</option>
+        {f.assets.map(([a, n]) => (
+          <option key={a} value={a}>
+            {a} ({n})
+          </option>
+        ))}
+      </select>
+      <select className="filter" aria-label="Partition" name="partition" value={filter.partition} onChange={(e) => onChange({ ...filter, partition: e.target.value })} disabled={partitions.length === 0}>
+        <option value="">every partition</option>
+        {partitions.map(([p, n]) => (
+          <option key={p} value={p}>
+            {p} ({n})
+          </option>
+        ))}
+      </select>
+      <input className="filter" placeholder="Filter text" value={filter.text} onChange={(e) => onChange({ ...filter, text: e.target.value })} aria-label="Filter log lines" />
+      {isFiltering(filter) && (
+        <button type="button" className="btn btn-small" onClick={() => onChange(NO_FILTER)}>
+          Clear filters
+        </button>
+      )}
+    </div>
+  );
+}
