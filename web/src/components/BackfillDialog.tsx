@@ -97,7 +97,8 @@ export function BackfillDialog({ selection: initialSelection, range, onClose }: 
     }
   };
 
-  const timeInput = def && (def.kind === 'hourly' ? 'text' : 'date');
+  // Keys are typed as ISO text (as on every page), never a locale date picker.
+  const timeInput = def && def.kind !== 'static' ? { pattern: def.kind === 'hourly' ? '\\d{4}-\\d{2}-\\d{2}-\\d{2}:\\d{2}' : '\\d{4}-\\d{2}-\\d{2}', placeholder: def.kind === 'hourly' ? 'YYYY-MM-DD-HH:MM' : 'YYYY-MM-DD' } : null;
   const p = preview.data?.backfillPreview;
   const stalePreview = preview.stale || debouncedInput !== input;
   return (
@@ -142,12 +143,14 @@ export function BackfillDialog({ selection: initialSelection, range, onClose }: 
             {mode === 'range' && timeInput && (
               <div className="range-row">
                 <label>
-                  From <input type={timeInput} name="start" value={start} min={def.firstKey ?? undefined} max={def.lastKey ?? undefined} onChange={(e) => setStart(e.target.value)} required />
+                  From <input type="text" className="mono key-input" {...timeInput} name="start" value={start} onChange={(e) => setStart(e.target.value)} required spellCheck={false} />
                 </label>
                 <label>
-                  to <input type={timeInput} name="end" value={end} min={def.firstKey ?? undefined} max={def.lastKey ?? undefined} onChange={(e) => setEnd(e.target.value)} required />
+                  to <input type="text" className="mono key-input" {...timeInput} name="end" value={end} onChange={(e) => setEnd(e.target.value)} required spellCheck={false} />
                 </label>
-                <span className="muted small">inclusive</span>
+                <span className="muted small">
+                  inclusive · partitions {def.firstKey} … {def.lastKey}
+                </span>
               </div>
             )}
             {mode === 'keys' && (
