@@ -36,7 +36,7 @@ export function partitionColor(state: string): string {
 }
 
 export const PARTITION_LEGEND = ['MATERIALIZED', 'STALE', 'FAILED', 'MATERIALIZING', 'MISSING'];
-export const STEP_LEGEND = ['QUEUED', 'RUNNING', 'MATERIALIZED', 'FAILED', 'SKIPPED', 'CANCELED'];
+export const STEP_LEGEND = ['QUEUED', 'RUNNING', 'MATERIALIZED', 'UP_TO_DATE', 'FAILED', 'SKIPPED', 'CANCELED'];
 
 export function statusClass(status: string): string {
   return `status status-${status.toLowerCase()}`;
