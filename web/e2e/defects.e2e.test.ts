@@ -242,6 +242,26 @@ describe('issue 18 defects', () => {
     expect(await page.textContent('.subtitle')).toMatch(/took \d/);
   });
 
+  test('9: a backfill whose steps started says running, not requested', async () => {
+    const { launchBackfill } = await gql(cairn.url, 'mutation { launchBackfill(input: { selection: "+flights_weather_daily", partitions: { all: true } }) { id } }');
+    await page.goto(`${cairn.url}/backfills/${launchBackfill.id}`);
+    await page.waitForSelector('h1 .status');
+    // What the header says while the backfill runs, sampled every 50 ms.
+    const samples: [string, string][] = await page.evaluate(async () => {
+      const seen: [string, string][] = [];
+      for (let i = 0; i < 1200; i++) {
+        const status = document.querySelector('h1 .status')?.textContent ?? '';
+        seen.push([status, document.querySelector('[data-testid="backfill-counts"]')?.textContent ?? '']);
+        if (/completed|failed|canceled/.test(status)) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return seen;
+    });
+    expect(samples.some(([status]) => status === 'running')).toBe(true);
+    expect(samples.filter(([status, counts]) => status === 'requested' && /\d+ running|^[1-9]\d*\/\d+ done/.test(counts))).toEqual([]);
+    expect(samples[samples.length - 1][0]).toBe('completed');
+  });
+
   test('11: provenance shows upstream partitions as ranges, one line per upstream asset', async () => {
     expect(await materialize(cairn.url, '+flights_monthly')).toBe('SUCCESS');
     await page.goto(`${cairn.url}/assets/flights_monthly`);
@@ -253,6 +273,15 @@ describe('issue 18 defects', () => {
     expect(lines[0]).toContain('flights_weather_daily [2013-01-01 … 2013-01-31] (31 partitions)');
     expect(await page.evaluate(() => document.documentElement.scrollHeight)).toBeLessThan(2500);
     await page.screenshot({ path: join(shots, 'defect-11-provenance.png'), fullPage: true });
+  });
+
+  test('9: a backfill page\'s legend names up-to-date steps "up to date"', async () => {
+    const { launchBackfill } = await gql(cairn.url, 'mutation { launchBackfill(input: { selection: "flights_monthly", partitions: { all: true } }) { id } }');
+    await page.goto(`${cairn.url}/backfills/${launchBackfill.id}`);
+    await page.waitForFunction(() => /completed/.test(document.querySelector('h1 .status')?.textContent ?? ''), null, { timeout: 60_000 });
+    const legend = await page.$$eval('.legend .legend-item', (items) => items.map((i) => i.textContent));
+    expect(legend).toContain('up to date');
+    expect(await page.textContent('.page')).not.toMatch(/to_date|UP_TO/);
   });
 
   test('14: dates are ISO on the backfill page', async () => {
