@@ -260,6 +260,14 @@ describe('issue 18 defects', () => {
     expect(samples.some(([status]) => status === 'running')).toBe(true);
     expect(samples.filter(([status, counts]) => status === 'requested' && /\d+ running|^[1-9]\d*\/\d+ done/.test(counts))).toEqual([]);
     expect(samples[samples.length - 1][0]).toBe('completed');
+    // 8: its run's log shows whole partition keys in the asset column (flights_weather_daily[2013-01-01] was cut).
+    await page.click('.card:has(h2:text-is("Runs")) tbody tr a');
+    await page.waitForSelector('[data-testid="run-log"] .log-line:last-child .log-kind:text-is("run_success")', { timeout: 30_000 });
+    const cut = await page.$$eval('[data-testid="run-log"] .log-asset', (cells) =>
+      cells.filter((c) => c.scrollWidth > c.clientWidth + 1 || c.scrollHeight > c.clientHeight + 1).map((c) => c.textContent),
+    );
+    expect(cut).toEqual([]);
+    expect(await page.textContent('[data-testid="run-log"]')).toContain('flights_weather_daily[2013-01-01]');
   });
 
   test('11: provenance shows upstream partitions as ranges, one line per upstream asset', async () => {
