@@ -85,7 +85,14 @@ proptest! {
         let text = apply(&edits);
         std::fs::write(dir.path().join("cairn.yaml"), &text).unwrap();
         match Project::load(dir.path()) {
-            Ok(project) => prop_assert!(!project.specs().is_empty() || text.contains("assets")),
+            Ok(project) => {
+                // At most five one-character edits cannot make a fifth
+                // asset, and every asset loaded is one written in the text.
+                prop_assert!(project.specs().len() <= 4, "{} assets from:\n{text}", project.specs().len());
+                for spec in project.specs() {
+                    prop_assert!(text.contains(spec.key.as_str()), "asset `{}` is not in:\n{text}", spec.key);
+                }
+            }
             Err(diagnostics) => {
                 prop_assert!(diagnostics.has_errors());
                 for diagnostic in diagnostics.iter() {
