@@ -190,6 +190,40 @@ const ASSET_PAGE: &str = r#"query($key: String!) {
   }
 }"#;
 
+/// The selection grammar of the CLI, through the API: attributes, boolean
+/// operators, graph operators on groups; a bad one names what is wrong.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn selections_use_dagster_attributes_and_boolean_operators() {
+    let project = Project::flights();
+    let server = Server::start(&project, &["--no-executor"], None);
+    let keys = |data: &serde_json::Value| -> Vec<String> {
+        data["assets"].as_array().unwrap().iter().map(|a| a["key"].as_str().unwrap().to_owned()).collect()
+    };
+    let query = "query($s: String) { assets(selection: $s) { key group tags { key value } } }";
+    let data = server.query(query, json!({ "s": "tag:team=analytics" })).await;
+    assert_eq!(keys(&data), ["reports/delay_report"]);
+    assert_eq!(data["assets"][0]["group"], "reporting");
+    assert_eq!(
+        data["assets"][0]["tags"],
+        json!([{ "key": "format", "value": "markdown" }, { "key": "team", "value": "analytics" }])
+    );
+    let data = server.query(query, json!({ "s": "group:raw and not (raw/weather or raw/planes)" })).await;
+    let mut selected = keys(&data);
+    selected.sort();
+    assert_eq!(selected, ["raw/airlines", "raw/airports", "raw/flights"]);
+    let data = server.query(query, json!({ "s": "1+(kind:command) or sinks(*)" })).await;
+    let mut selected = keys(&data);
+    selected.sort();
+    assert!(
+        selected.contains(&"exports/carrier_delays".to_owned())
+            && selected.contains(&"reports/delay_report".to_owned()),
+        "{selected:?}"
+    );
+    let (code, message) = server.error_code(query, json!({ "s": "grop:raw" }), None).await;
+    assert_eq!(code, "BAD_USER_INPUT", "{message}");
+    assert!(message.contains("did you mean `group:`?"), "{message}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queries_serve_assets_lineage_definitions_health_and_metrics() {
     let project = Project::flights();
@@ -206,7 +240,7 @@ async fn queries_serve_assets_lineage_definitions_health_and_metrics() {
 
     let page = server.query(ASSET_PAGE, json!({ "key": "flights_daily" })).await;
     let asset = &page["asset"];
-    assert_eq!(asset["group"], "flights_daily");
+    assert_eq!(asset["group"], "default", "a one-segment key is in Dagster's default group");
     assert_eq!(asset["staleStatus"], "MISSING");
     assert!(asset["definition"]["sql"].as_str().unwrap().to_lowercase().contains("select"));
     assert_eq!(asset["partitionStats"]["total"], 90);

@@ -120,6 +120,16 @@ pub struct AssetDecl {
     /// What the asset holds, for people.
     #[serde(default)]
     pub description: Option<String>,
+    /// The asset's group, as Dagster's `group_name`: letters, digits and
+    /// `_`. Default: the key's first segment for a key of several (`raw`
+    /// for `raw/flights`), else `default`. Selected with `group:NAME`.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub group: Option<Spanned<String>>,
+    /// Labels (`team: ops`), shown in the UI and selected with `tag:team`
+    /// or `tag:team=ops`; they do not change the code version.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
     /// An external file (or glob) that Cairn observes but does not compute.
     #[serde(default)]
     #[schemars(with = "Option<SourceDecl>")]

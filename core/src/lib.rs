@@ -55,5 +55,5 @@ pub mod version;
 
 pub use asset_key::{AssetKey, AssetKeyError};
 pub use error::CoreError;
-pub use spec::{AssetDep, AssetKind, AssetSpec};
+pub use spec::{AssetDep, AssetKind, AssetSpec, DEFAULT_GROUP, default_group};
 pub use version::{CodeVersion, DataVersion};

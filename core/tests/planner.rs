@@ -65,6 +65,8 @@ fn spec(name: &str, kind: AssetKind, partitions: Option<Arc<PartitionsDefinition
         key: key(name),
         kind,
         description: None,
+        group: cairn_core::default_group(&key(name)),
+        tags: Default::default(),
         deps: deps
             .iter()
             .map(|up| AssetDep {

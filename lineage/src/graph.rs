@@ -335,6 +335,8 @@ pub(crate) mod tests {
             key: AssetKey::new(key).unwrap(),
             kind: if deps.is_empty() { AssetKind::Source } else { AssetKind::Sql },
             description: None,
+            group: cairn_core::default_group(&AssetKey::new(key).unwrap()),
+            tags: Default::default(),
             deps: deps
                 .iter()
                 .map(|d| AssetDep { key: AssetKey::new(d).unwrap(), mapping: PartitionMapping::Whole })

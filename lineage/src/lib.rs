@@ -15,4 +15,4 @@ mod render;
 mod selection;
 
 pub use graph::{AssetGraph, GraphError, Subgraph};
-pub use selection::{KeyPattern, Selection, SelectionError, SelectionTerm};
+pub use selection::{KeyPattern, Selection, SelectionError, SelectionExpr};

@@ -67,7 +67,7 @@ pub async fn run(global: &GlobalArgs, args: &LineageArgs) -> Result<(), Failure>
                     serde_json::json!({
                         "key": key,
                         "kind": kind(key),
-                        "group": key.as_str().split('/').next().unwrap_or_default(),
+                        "group": graph.spec(key).map(|spec| spec.group.as_str()),
                         "state": state(key),
                     })
                 })

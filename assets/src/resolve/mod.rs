@@ -188,6 +188,21 @@ fn resolve_one(
         }
     }
 
+    let group = match &decl.group {
+        Some(group) if is_group_name(&group.value) => group.value.clone(),
+        Some(group) => {
+            let at = spanned_location(file, group).with_length(group.value.len());
+            error(format!("invalid group `{}`: use letters, digits and `_`", group.value), at);
+            String::new()
+        }
+        None => cairn_core::default_group(&key),
+    };
+    if let Some(bad) = decl.tags.keys().find(|tag| !is_tag_key(tag)) {
+        error(
+            format!("invalid tag `{bad}`: a tag's name is letters, digits, `_`, `-`, `.` and `/`, without `=`"),
+            location.clone(),
+        );
+    }
     let partitions = decl.partitions.as_ref().and_then(|p| resolve_partitions(file, &key, p, interner, diagnostics));
     let mut dep_locations: Vec<(AssetKey, Location)> = Vec::new();
     let definition = if let Some(source) = &decl.source {
@@ -250,12 +265,24 @@ fn resolve_one(
         key,
         kind,
         description: decl.description.clone(),
+        group,
+        tags: decl.tags.clone(),
         deps: Vec::new(), // filled in by assign_mappings
         partitions,
         code_version,
     };
     let timeout = decl.timeout_secs.map(Duration::from_secs);
     Some(Partial { asset: Asset { spec, definition, checks, timeout, freshness, location }, dep_locations })
+}
+
+/// A group name, as Dagster allows them: letters, digits and `_`.
+fn is_group_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A tag's name: one a selection (`tag:NAME=VALUE`) can write.
+fn is_tag_key(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/'))
 }
 
 /// Sets each asset's dependencies with their default partition mappings.

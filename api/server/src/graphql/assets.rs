@@ -140,11 +140,6 @@ impl AssetNode {
     }
 }
 
-/// The key's first path segment (`raw` for `raw/flights`).
-pub fn group_of(key: &AssetKey) -> String {
-    key.segments().next().unwrap_or_default().to_owned()
-}
-
 #[Object(name = "Asset")]
 impl AssetNode {
     /// The asset key (`raw/flights`).
@@ -152,9 +147,17 @@ impl AssetNode {
         self.key.as_str()
     }
 
-    /// The key's first path segment (`raw` for `raw/flights`; the key itself for a one-segment key).
-    async fn group(&self) -> String {
-        group_of(&self.key)
+    /// The asset's group, as the YAML's `group` (Dagster's `group_name`);
+    /// by default the key's first segment for a key of several (`raw` for
+    /// `raw/flights`), else `default`. Selected with `group:NAME`.
+    async fn group(&self) -> Result<&str> {
+        Ok(&self.asset()?.spec.group)
+    }
+
+    /// The YAML's `tags`, by name. Selected with `tag:NAME` or `tag:NAME=VALUE`.
+    async fn tags(&self) -> Result<Vec<super::runs::Tag>> {
+        let tags = &self.asset()?.spec.tags;
+        Ok(tags.iter().map(|(key, value)| super::runs::Tag { key: key.clone(), value: value.clone() }).collect())
     }
 
     async fn kind(&self) -> Result<AssetKind> {
@@ -672,7 +675,7 @@ pub fn lineage(view: &View, selection: Option<&str>, depth: usize) -> Result<Lin
             Some(LineageNode {
                 key: KeyString(key.clone()),
                 kind: spec.kind.into(),
-                group: group_of(key),
+                group: spec.group.clone(),
                 stale_status: summary.map_or(StaleStatus::Missing, |s| stale_status(s.stale_status)),
                 state: node_state(summary, freshness),
                 partition_stats: summary.map(|s| s.stats.into()),
