@@ -205,6 +205,12 @@ describe('issue 18 defects', () => {
     expect(new Set(kinds)).toEqual(new Set(['asset_check_evaluation']));
     expect(await page.textContent('[data-testid="log-count"]')).toMatch(/^\d+ of \d+ lines$/);
     await page.screenshot({ path: join(shots, 'defect-14-run-log.png') });
+    // The filter is in the URL: a reload (or a shared link) shows the same lines.
+    expect(new URL(page.url()).searchParams.get('kind')).toBe('ASSET_CHECK_EVALUATION');
+    const count = await page.textContent('[data-testid="log-count"]');
+    await page.reload();
+    await page.waitForFunction((c) => document.querySelector('[data-testid="log-count"]')?.textContent === c, count, { timeout: 30_000 });
+    expect(await page.inputValue('[data-testid="log-filters"] select[name="kind"]')).toBe('ASSET_CHECK_EVALUATION');
   });
 
   test('15: clicking a collapsed group expands it', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { NO_FILTER, displayLevel, facets, filterLog, toggled, type LogLine } from '../src/lib/logFilter';
+import { NO_FILTER, displayLevel, facets, filterFromSearch, filterLog, filterToSearch, toggled, type LogLine } from '../src/lib/logFilter';
 
 const line = (cursor: string, kind: string, level: string, asset: string | null, partition: string | null, message: string): LogLine => ({ cursor, kind, level, asset, partition, message });
 const lines = [
@@ -53,5 +53,19 @@ describe('log levels', () => {
     expect(displayLevel({ kind: 'LOG', level: 'DEBUG', data: null })).toBe('DEBUG');
     const lines = [{ cursor: '1', message: 'check failed', asset: 'a', partition: null, ...check('error', false) }];
     expect(filterLog(lines, { ...NO_FILTER, levels: new Set(['ERROR']) })).toHaveLength(1);
+  });
+});
+
+describe('log filters in the URL', () => {
+  test('a filter survives the round trip through the search string', () => {
+    const f = { levels: new Set(['ERROR', 'WARN']), kinds: new Set(['ASSET_CHECK_EVALUATION']), asset: 'raw/flights', partition: '2013-01-01', text: 'row count' };
+    const search = filterToSearch(f);
+    expect(search).toBe('?level=WARN%2CERROR&kind=ASSET_CHECK_EVALUATION&asset=raw%2Fflights&partition=2013-01-01&q=row+count');
+    expect(filterFromSearch(new URLSearchParams(search))).toEqual(f);
+  });
+
+  test('no filter is no search string; unknown levels are dropped', () => {
+    expect(filterToSearch(NO_FILTER)).toBe('');
+    expect(filterFromSearch(new URLSearchParams('?level=error,loud')).levels).toEqual(new Set(['ERROR']));
   });
 });

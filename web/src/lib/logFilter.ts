@@ -78,3 +78,26 @@ export function toggled(set: ReadonlySet<string>, value: string): Set<string> {
   else next.add(value);
   return next;
 }
+
+/** The filter as URL search parameters (`level=ERROR,WARN&kind=…&asset=…&partition=…&q=…`), so a filtered log can be linked. */
+export function filterToSearch(f: LogFilter): string {
+  const params = new URLSearchParams();
+  if (f.levels.size) params.set('level', LEVELS.filter((l) => f.levels.has(l)).join(','));
+  if (f.kinds.size) params.set('kind', [...f.kinds].sort().join(','));
+  if (f.asset) params.set('asset', f.asset);
+  if (f.partition) params.set('partition', f.partition);
+  if (f.text) params.set('q', f.text);
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+export function filterFromSearch(params: URLSearchParams): LogFilter {
+  const list = (name: string) => new Set((params.get(name) ?? '').split(',').filter(Boolean));
+  return {
+    levels: new Set([...list('level')].map((l) => l.toUpperCase()).filter((l) => LEVELS.includes(l))),
+    kinds: new Set([...list('kind')].map((k) => k.toUpperCase())),
+    asset: params.get('asset') ?? '',
+    partition: params.get('partition') ?? '',
+    text: params.get('q') ?? '',
+  };
+}

@@ -14,14 +14,14 @@ import type {
   RunsQueryVariables,
 } from '../api/generated';
 import { errorText } from '../api/client';
-import { Link, assetPath, navigate } from '../router';
+import { Link, assetPath, navigate, useLocation } from '../router';
 import { CountsBar, Empty, ErrorState, Loading, StatusBadge } from '../components/ui';
 import { dateTime, duration, isoMillis, logTime, timeAgo } from '../format';
 import { StaleBanner, usePoll } from './BackfillPages';
 import { useKept } from '../lib/kept';
 import { runOrigin, tookMs } from '../lib/words';
 import { LogFilters } from '../components/LogFilters';
-import { NO_FILTER, displayLevel, filterLog, type LogFilter } from '../lib/logFilter';
+import { displayLevel, filterFromSearch, filterLog, filterToSearch, type LogFilter } from '../lib/logFilter';
 import { appendEvent } from '../lib/runLog';
 
 const ACTIVE = new Set(['QUEUED', 'STARTED', 'CANCELING']);
@@ -113,7 +113,11 @@ export function RunPage({ id }: { id: string }) {
   const [cancel, cancelRun] = useMutation<CancelRunMutation, CancelRunMutationVariables>(CancelRunDoc);
   // A cancel's message holds while the status it answered holds (no "is CANCELING" once canceled).
   const [message, setMessage] = useState<{ text: string; status: string } | null>(null);
-  const [filter, setFilter] = useState<LogFilter>(NO_FILTER);
+  // The log filter lives in the URL (`?level=ERROR&asset=…`): a filtered log can be linked.
+  const { search } = useLocation();
+  const searchText = search.toString();
+  const filter = useMemo(() => filterFromSearch(new URLSearchParams(searchText)), [searchText]);
+  const setFilter = (f: LogFilter) => navigate(`/runs/${id}${filterToSearch(f)}`, true);
   const logRef = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
   useEffect(() => {
