@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { assetHeaderState, backfillStatus, runOrigin, didYouMean, enumWords, missingText, partitionStateCounts, plural, shellQuote, spaceDurationUnits, tookMs } from '../src/lib/words';
+import { assetHeaderState, backfillStatus, keyRange, runOrigin, didYouMean, enumWords, missingText, partitionStateCounts, plural, shellQuote, spaceDurationUnits, tookMs } from '../src/lib/words';
 import { bytes, dateTime, duration, logTime } from '../src/format';
 
 describe('words', () => {
@@ -72,6 +72,13 @@ describe('words', () => {
     expect(assetHeaderState('FRESH', 'OVERDUE')).toBe('OVERDUE');
     expect(assetHeaderState('STALE', 'STALE')).toBe('STALE');
     expect(assetHeaderState('MISSING', null)).toBe('MISSING');
+  });
+});
+
+describe('key ranges', () => {
+  test('one form on every page', () => {
+    expect(keyRange('2013-01-01', '2013-01-31')).toBe('2013-01-01 … 2013-01-31');
+    expect(keyRange('2013-01-01', '2013-01-01')).toBe('2013-01-01');
   });
 });
 

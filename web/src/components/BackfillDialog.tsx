@@ -20,6 +20,7 @@ import { errorText } from '../api/client';
 import { navigate } from '../router';
 import { Modal } from './ui';
 import { num } from '../format';
+import { keyRange } from '../lib/words';
 
 export interface BackfillDialogProps {
   /** Selection syntax; empty: every asset (sent as no selection, never `*`, which stops at `/`). */
@@ -196,7 +197,7 @@ export function BackfillDialog({ selection: initialSelection, range, onClose }: 
                         <td className="mono">{a.asset}</td>
                         <td className="num">{num(a.count)}</td>
                         <td className="mono small">
-                          {a.ranges.slice(0, 3).map((r) => (r.start === r.end ? r.start || '—' : `${r.start}…${r.end}`)).join(', ')}
+                          {a.ranges.slice(0, 3).map((r) => keyRange(r.start, r.end) || '—').join(', ')}
                           {a.ranges.length > 3 ? ` +${a.ranges.length - 3}` : ''}
                         </td>
                         <td className="small">{a.reasons.join(', ')}</td>

@@ -4,7 +4,7 @@
 import { useEffect, useLayoutEffect, useMemo, useRef, useState, type PointerEvent } from 'react';
 import { barSegments, hitTest, keyAt, rangeOffsets, totalCount, indexAtX, type StateRange } from '../lib/partitionBar';
 import { partitionColor } from '../theme';
-import { enumWords } from '../lib/words';
+import { enumWords, keyRange } from '../lib/words';
 
 export interface PartitionBarProps {
   ranges: readonly StateRange[];
@@ -122,14 +122,14 @@ export function PartitionBar({ ranges, kind, keys, height = 28, onSelect, select
       />
       {hover && hovered && (
         <div className="pbar-tip" style={{ left: Math.min(Math.max(hover.x, 80), Math.max(80, width - 80)) }} role="tooltip">
-          <strong>{hoverKey ?? (hovered.start === hovered.end ? hovered.start : `${hovered.start} … ${hovered.end}`)}</strong>
+          <strong>{hoverKey ?? keyRange(hovered.start, hovered.end)}</strong>
           <span className="pbar-tip-state" style={{ color: partitionColor(hovered.state) }}>
             {' '}
             {enumWords(hovered.state)}
           </span>
           {hovered.count > 1 && (
             <div className="muted small">
-              in {hovered.start} … {hovered.end} ({hovered.count.toLocaleString('en-US')})
+              in {keyRange(hovered.start, hovered.end)} ({hovered.count.toLocaleString('en-US')})
             </div>
           )}
         </div>

@@ -3,6 +3,7 @@
 // daily asset reads `flights_daily [2013-01-01 … 2013-01-31] (31)`, not 31
 // lines.
 import { addPartitions } from './partitionBar';
+import { keyRange } from './words';
 
 export interface ProvenanceInput {
   asset: string;
@@ -66,5 +67,5 @@ export function provenanceByAsset(inputs: readonly ProvenanceInput[]): UpstreamP
 
 /** A run as text: `2013-01-01 … 2013-01-31` or one key. */
 export function runText(run: PartitionRun): string {
-  return run.count === 1 ? run.start : `${run.start} … ${run.end}`;
+  return keyRange(run.start, run.end);
 }

@@ -95,3 +95,8 @@ export function runOrigin(origin: string, backfillId: string | null | undefined)
   if (origin === 'api') return 'the API';
   return origin;
 }
+
+/** A range of partition keys as every page writes it: `2013-01-01 … 2013-01-31`, or the one key. */
+export function keyRange(start: string, end: string): string {
+  return start === end ? start : `${start} … ${end}`;
+}

@@ -23,7 +23,7 @@ import { BackfillDialog } from '../components/BackfillDialog';
 import { Empty, ErrorState, Loading, StatusBadge } from '../components/ui';
 import { PARTITION_LEGEND, partitionColor } from '../theme';
 import { bytes, dateTime, duration, num, timeAgo } from '../format';
-import { assetHeaderState, enumWords, missingText, partitionStateCounts, plural, shellQuote, spaceDurationUnits } from '../lib/words';
+import { assetHeaderState, enumWords, keyRange, missingText, partitionStateCounts, plural, shellQuote, spaceDurationUnits } from '../lib/words';
 import { provenanceByAsset, runText, type ProvenanceInput } from '../lib/provenance';
 import { displayGroup } from '../lib/graphModel';
 
@@ -109,7 +109,7 @@ export function AssetPage({ assetKey }: { assetKey: string }) {
             <span className="small">
               {range ? (
                 <>
-                  Selected <strong className="mono">{range.start === range.end ? range.start : `${range.start} … ${range.end}`}</strong> ({range.count}){' '}
+                  Selected <strong className="mono">{keyRange(range.start, range.end)}</strong> ({range.count}){' '}
                   <button className="btn btn-small btn-primary" onClick={() => setDialog({ range })} data-testid="backfill-range">
                     Backfill range…
                   </button>{' '}
