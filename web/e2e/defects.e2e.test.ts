@@ -349,6 +349,12 @@ describe('issue 18 defects', () => {
     expect(await dark.getAttribute('html', 'data-color-scheme')).toBe('dark');
     expect(await background()).toBe('rgb(15, 20, 28)');
     await dark.screenshot({ path: join(shots, 'dark-runs.png') });
+    // While the choice is 'auto', a change of the system setting applies at once.
+    await dark.emulateMedia({ colorScheme: 'light' });
+    await dark.waitForFunction(() => document.documentElement.dataset.colorScheme === 'light');
+    await dark.waitForFunction(() => document.querySelector('[data-testid="scheme-toggle"]')?.textContent?.startsWith('☀'));
+    await dark.emulateMedia({ colorScheme: 'dark' });
+    await dark.waitForFunction(() => document.documentElement.dataset.colorScheme === 'dark');
     // auto -> dark -> light: light is kept in localStorage and wins over the system.
     await dark.click('[data-testid="scheme-toggle"]');
     await dark.click('[data-testid="scheme-toggle"]');

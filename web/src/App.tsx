@@ -1,14 +1,14 @@
 // The shell: navigation, server status (unreachable, unauthorized with a
 // token field verified when entered, invalid definitions with their
 // diagnostics), the colour scheme toggle, the `?` shortcuts and the routes.
-import { useEffect, useState } from 'react';
+import { useEffect, useState, useSyncExternalStore } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { DefinitionsDoc, ReloadDefinitionsDoc } from './api/operations';
 import type { DefinitionsQuery, ReloadDefinitionsMutation } from './api/generated';
 import { getToken, setToken } from './api/client';
 import { verifyToken } from './api/tokenCheck';
 import { Modal } from './components/ui';
-import { applyScheme, effectiveScheme, nextScheme, storedScheme, systemPrefersDark, type SchemeChoice } from './lib/colorScheme';
+import { applyScheme, effectiveScheme, nextScheme, onSystemSchemeChange, storedScheme, systemPrefersDark, type SchemeChoice } from './lib/colorScheme';
 import { Link, useLocation } from './router';
 import { GraphPage } from './pages/GraphPage';
 import { AssetPage } from './pages/AssetPage';
@@ -216,7 +216,8 @@ const SCHEME_LABEL: Record<SchemeChoice, string> = { system: 'Auto', light: 'Lig
 /** Light, dark, or the system's setting; the choice is kept in this browser. */
 function SchemeToggle() {
   const [choice, setChoice] = useState<SchemeChoice>(storedScheme);
-  const effective = effectiveScheme(choice, systemPrefersDark());
+  const systemDark = useSyncExternalStore(onSystemSchemeChange, systemPrefersDark);
+  const effective = effectiveScheme(choice, systemDark);
   return (
     <button
       className="btn btn-small btn-topbar"

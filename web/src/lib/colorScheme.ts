@@ -48,7 +48,14 @@ export function applyScheme(choice: SchemeChoice, store = false) {
   }
 }
 
+/** Subscribes to changes of the system setting (for useSyncExternalStore). */
+export function onSystemSchemeChange(listener: () => void): () => void {
+  const query = window.matchMedia?.('(prefers-color-scheme: dark)');
+  query?.addEventListener('change', listener);
+  return () => query?.removeEventListener('change', listener);
+}
+
 /** Follows changes of the system setting while the choice is `system`. */
 export function followSystemScheme() {
-  window.matchMedia?.('(prefers-color-scheme: dark)').addEventListener('change', () => applyScheme(storedScheme()));
+  onSystemSchemeChange(() => applyScheme(storedScheme()));
 }
