@@ -226,6 +226,22 @@ describe('issue 18 defects', () => {
     await page.waitForSelector('.gnode-group[data-group="default"]');
   });
 
+  test("8: a node's partition count is never clipped by a long state word", async () => {
+    await openGraph(page, cairn.url);
+    await page.waitForSelector('.gnode[data-key="flights_daily"] .gnode-parts');
+    // The longest state, and then some: the state word gives way, the count stays whole.
+    const parts = await page.evaluate(() => {
+      const node = document.querySelector('.gnode[data-key="flights_daily"]')!;
+      node.querySelector('.gnode-state')!.textContent = 'materializing materializing';
+      const meta = node.querySelector('.gnode-meta')!.getBoundingClientRect();
+      const count = node.querySelector<HTMLElement>('.gnode-parts')!;
+      const box = count.getBoundingClientRect();
+      return { text: count.textContent, inside: box.left >= meta.left && box.right <= meta.right + 0.5, whole: count.scrollWidth <= count.clientWidth };
+    });
+    expect(parts.text).toMatch(/^\d+\/90$/);
+    expect(parts).toMatchObject({ inside: true, whole: true });
+  });
+
   test('14: the backfill dialog takes ISO keys, not a locale date picker', async () => {
     await page.goto(`${cairn.url}/assets/flights_daily`);
     await page.click('[data-testid="open-backfill"]');
