@@ -180,6 +180,20 @@ describe('issue 18 defects', () => {
     expect(numbers.reduce((a, b) => a + b, 0)).toBe(1);
   });
 
+  test('14: a firing warn check shows on the graph when its asset is focused', async () => {
+    await openGraph(page, cairn.url);
+    // The warn check does not change the asset's colour (its data is published)...
+    expect(await page.getAttribute('.gnode[data-key="warn_fires"]', 'data-state')).toBe('FRESH');
+    // ...so the focus panel says it.
+    await page.click('.gnode[data-key="warn_fires"]');
+    await page.waitForSelector('[data-testid="focus-checks"]');
+    expect(await page.getAttribute('[data-testid="focus-checks"]', 'data-level')).toBe('warn');
+    expect(await page.textContent('[data-testid="focus-checks"]')).toContain('1 warn check failing (about_five_rows)');
+    await page.click('.gnode[data-key="check_fails"]');
+    await page.waitForSelector('[data-testid="focus-checks"][data-level="error"]');
+    await page.screenshot({ path: join(shots, 'defect-14-focus-checks.png') });
+  });
+
   test('14: an error check failure is logged in error colour, with a 24-hour millisecond clock; structured filters', async () => {
     const { runs } = await gql(cairn.url, '{ runs(first: 20) { nodes { id selection status } } }');
     const run = runs.nodes.find((r: { selection: string }) => r.selection === 'check_fails');

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { assetHeaderState, backfillStatus, keyRange, runOrigin, didYouMean, enumWords, missingText, partitionStateCounts, plural, shellQuote, spaceDurationUnits, tookMs } from '../src/lib/words';
+import { assetHeaderState, backfillStatus, checksSummary, keyRange, runOrigin, didYouMean, enumWords, missingText, partitionStateCounts, plural, shellQuote, spaceDurationUnits, tookMs } from '../src/lib/words';
 import { bytes, dateTime, duration, logTime } from '../src/format';
 
 describe('words', () => {
@@ -72,6 +72,17 @@ describe('words', () => {
     expect(assetHeaderState('FRESH', 'OVERDUE')).toBe('OVERDUE');
     expect(assetHeaderState('STALE', 'STALE')).toBe('STALE');
     expect(assetHeaderState('MISSING', null)).toBe('MISSING');
+  });
+});
+
+describe('check summaries', () => {
+  const check = (name: string, severity: string, passed: number, failed: number) => ({ name, severity, passed, failed });
+  test('the worst verdict first, a firing warn check named', () => {
+    expect(checksSummary([])).toEqual({ text: 'no checks', level: 'none' });
+    expect(checksSummary([check('a', 'WARN', 0, 1), check('b', 'ERROR', 1, 0)])).toEqual({ text: '1 warn check failing (a)', level: 'warn' });
+    expect(checksSummary([check('a', 'WARN', 0, 1), check('b', 'ERROR', 0, 2), check('c', 'ERROR', 0, 1)])).toEqual({ text: '2 error checks failing (b, c)', level: 'error' });
+    expect(checksSummary([check('a', 'WARN', 3, 0), check('b', 'ERROR', 1, 0)])).toEqual({ text: '2 checks passing', level: 'ok' });
+    expect(checksSummary([check('a', 'WARN', 0, 0)])).toEqual({ text: '1 check, not evaluated yet', level: 'none' });
   });
 });
 

@@ -187,6 +187,13 @@ export type AssetQueryVariables = Exact<{
 
 export type AssetQuery = { asset: { key: string, group: string, kind: AssetKind, description: string | null, codeVersion: string, staleStatus: StaleStatus, dependencyKeys: Array<string>, dependedByKeys: Array<string>, definition: { sql: string | null, tables: Array<string> | null, sourcePath: string | null, sourceFormat: string | null, command: Array<string> | null, outputFormat: string | null, timeoutSecs: number | null }, partitionsDefinition: { kind: string, description: string, timezone: string | null, count: number, firstKey: string | null, lastKey: string | null } | null, partitionStats: { total: number, materialized: number, stale: number, failed: number, materializing: number, missing: number } | null, partitionStatuses: Array<{ start: string, end: string, count: number, state: PartitionState }>, staleCauses: Array<{ kind: string, upstream: string | null, partitions: number, text: string }>, freshness: { status: FreshnessStatus, policy: string, lastMaterializedAt: string | null, overdueBySecs: number | null, nextDeadline: string | null, latestPartition: string | null, latestPartitionStatus: FreshnessStatus | null } | null, latestMaterialization: { id: string, materializedAt: string, partition: string | null } | null, checks: Array<{ name: string, severity: CheckSeverity, kind: string, passed: number, failed: number, results: Array<{ partition: string | null, passed: boolean, violations: number, sample: unknown, error: string | null, evaluatedAt: string, runId: string }> }> }, graphState: { nodes: Array<{ key: string, state: string }> } };
 
+export type AssetChecksQueryVariables = Exact<{
+  key: string;
+}>;
+
+
+export type AssetChecksQuery = { asset: { key: string, checks: Array<{ name: string, severity: CheckSeverity, passed: number, failed: number }> } };
+
 export type StaticKeysQueryVariables = Exact<{
   key: string;
   first: number;

@@ -55,6 +55,17 @@ export const AssetDoc = gql`
   }
 `;
 
+// The focused asset's check verdicts on the lineage graph (one asset: the
+// lineage nodes carry no check status).
+export const AssetChecksDoc = gql`
+  query AssetChecks($key: String!) {
+    asset(key: $key) {
+      key
+      checks { name severity passed failed }
+    }
+  }
+`;
+
 export const StaticKeysDoc = gql`
   query StaticKeys($key: String!, $first: Int!) {
     asset(key: $key) {

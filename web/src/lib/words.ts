@@ -100,3 +100,24 @@ export function runOrigin(origin: string, backfillId: string | null | undefined)
 export function keyRange(start: string, end: string): string {
   return start === end ? start : `${start} … ${end}`;
 }
+
+/**
+ * An asset's checks in one line, the worst first: `1 error check failing
+ * (unique_id)`, `1 warn check failing (about_five_rows)`, `3 checks
+ * passing`, `not evaluated yet`, `no checks`; with the level it is shown in.
+ */
+export function checksSummary(checks: readonly { name: string; severity: string; passed: number; failed: number }[]): { text: string; level: 'error' | 'warn' | 'ok' | 'none' } {
+  if (checks.length === 0) return { text: 'no checks', level: 'none' };
+  for (const severity of ['ERROR', 'WARN'] as const) {
+    const failing = checks.filter((c) => c.severity === severity && c.failed > 0);
+    if (failing.length) {
+      return {
+        text: `${plural(failing.length, `${severity.toLowerCase()} check`)} failing (${failing.map((c) => c.name).join(', ')})`,
+        level: severity === 'ERROR' ? 'error' : 'warn',
+      };
+    }
+  }
+  const evaluated = checks.filter((c) => c.passed > 0).length;
+  if (evaluated === 0) return { text: `${plural(checks.length, 'check')}, not evaluated yet`, level: 'none' };
+  return { text: `${plural(evaluated, 'check')} passing`, level: 'ok' };
+}

@@ -44,6 +44,7 @@ import { BackfillDialog } from '../components/BackfillDialog';
 import { ErrorState } from '../components/ui';
 import { takePrefetchedLineage } from '../api/prefetched';
 import { CanvasMiniMap } from '../components/CanvasMiniMap';
+import { FocusChecks } from '../components/FocusChecks';
 import { errorText } from '../api/client';
 import { useKept } from '../lib/kept';
 import { fitBounds } from '../lib/viewport';
@@ -613,6 +614,7 @@ function GraphInner() {
                 </>
               )}
             </div>
+            <FocusChecks assetKey={focused.key} />
             <div className="small muted">
               {related?.up.size ?? 0} upstream · {related?.down.size ?? 0} downstream
             </div>
