@@ -304,6 +304,11 @@ describe('issue 18 defects', () => {
     );
     expect(cut).toEqual([]);
     expect(await page.textContent('[data-testid="run-log"]')).toContain('flights_weather_daily[2013-01-01]');
+    // 2: the log followed the fast replay of its ~1,000 lines to the end: run_success is in view.
+    await page.waitForTimeout(300);
+    const log = await page.$eval('[data-testid="run-log"]', (el) => ({ lines: el.querySelectorAll('.log-line').length, gap: el.scrollHeight - el.scrollTop - el.clientHeight }));
+    expect(log.lines).toBeGreaterThan(500);
+    expect(log.gap).toBeLessThanOrEqual(2);
   });
 
   test('11: provenance shows upstream partitions as ranges, one line per upstream asset', async () => {

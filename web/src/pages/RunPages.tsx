@@ -1,6 +1,6 @@
 // Runs: the list (polled) and one run: its steps and its log lines,
 // streamed through the `runEvents` subscription.
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useMutation, useQuery, useSubscription } from 'urql';
 import { CancelRunDoc, RunDoc, RunEventsDoc, RunsDoc } from '../api/operations';
 import type {
@@ -19,6 +19,7 @@ import { CountsBar, Empty, ErrorState, Loading, StatusBadge } from '../component
 import { dateTime, duration, isoMillis, logTime, timeAgo } from '../format';
 import { StaleBanner, usePoll } from './BackfillPages';
 import { useKept } from '../lib/kept';
+import { followsAfterScroll } from '../lib/logFollow';
 import { runOrigin, tookMs } from '../lib/words';
 import { LogFilters } from '../components/LogFilters';
 import { displayLevel, filterFromSearch, filterLog, filterToSearch, type LogFilter } from '../lib/logFilter';
@@ -118,13 +119,20 @@ export function RunPage({ id }: { id: string }) {
   const searchText = search.toString();
   const filter = useMemo(() => filterFromSearch(new URLSearchParams(searchText)), [searchText]);
   const setFilter = (f: LogFilter) => navigate(`/runs/${id}${filterToSearch(f)}`, true);
-  const logRef = useRef<HTMLDivElement>(null);
-  const stick = useRef(true);
-  useEffect(() => {
-    const el = logRef.current;
-    if (el && stick.current) el.scrollTop = el.scrollHeight;
-  }, [lines]);
   const shown = useMemo(() => filterLog(lines, filter), [lines, filter]);
+  // Follow the end (lib/logFollow): before paint, on every new line and
+  // when the log first appears (the lines of a finished run may all have
+  // arrived before the run itself).
+  const logRef = useRef<HTMLDivElement>(null);
+  const following = useRef(true);
+  const lastSetTop = useRef<number | null>(null);
+  const hasRun = !!run;
+  useLayoutEffect(() => {
+    const el = logRef.current;
+    if (!el || !following.current) return;
+    el.scrollTop = el.scrollHeight;
+    lastSetTop.current = el.scrollTop;
+  }, [shown, hasRun]);
 
   if (result.error && !run) return <ErrorState error={result.error} what={`run ${id}`} />;
   if (!run) return <Loading what={`run ${id}`} />;
@@ -233,7 +241,7 @@ export function RunPage({ id }: { id: string }) {
           data-testid="run-log"
           onScroll={(e) => {
             const el = e.currentTarget;
-            stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+            following.current = followsAfterScroll(following.current, { top: el.scrollTop, height: el.scrollHeight, client: el.clientHeight }, lastSetTop.current);
           }}
         >
           {shown.length === 0 && <div className="muted">{events.fetching ? 'Waiting for events…' : 'No events.'}</div>}
