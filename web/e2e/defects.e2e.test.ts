@@ -256,6 +256,32 @@ describe('issue 18 defects', () => {
     expect(parts).toMatchObject({ inside: true, whole: true });
   });
 
+  test('13: a new selection is framed, wherever the view was', async () => {
+    await openGraph(page, cairn.url);
+    // Pan far away: no node left in view.
+    const canvas = (await page.locator('.graph-canvas').boundingBox())!;
+    await page.mouse.move(canvas.x + 60, canvas.y + canvas.height - 120);
+    await page.mouse.down();
+    await page.mouse.move(canvas.x + canvas.width - 20, canvas.y + 20, { steps: 8 });
+    await page.mouse.up();
+    await page.mouse.move(canvas.x + 60, canvas.y + canvas.height - 120);
+    await page.mouse.down();
+    await page.mouse.move(canvas.x + canvas.width - 20, canvas.y + 20, { steps: 8 });
+    await page.mouse.up();
+    await page.fill('input[name="selection"]', '+flights_monthly');
+    await page.click('button:has-text("Show")');
+    await page.waitForSelector('[data-testid="graph"][data-ready="true"]');
+    await page.waitForFunction(() => document.querySelectorAll('.gnode[data-key]').length === 5);
+    await page.waitForTimeout(500);
+    const outside = await page.evaluate(() => {
+      const c = document.querySelector('.graph-canvas')!.getBoundingClientRect();
+      return [...document.querySelectorAll('.gnode[data-key]')]
+        .map((n) => n.getBoundingClientRect())
+        .filter((r) => r.left < c.left || r.right > c.right || r.top < c.top || r.bottom > c.bottom).length;
+    });
+    expect(outside).toBe(0);
+  });
+
   test('14: the backfill dialog takes ISO keys, not a locale date picker', async () => {
     await page.goto(`${cairn.url}/assets/flights_daily`);
     await page.click('[data-testid="open-backfill"]');

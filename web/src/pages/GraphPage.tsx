@@ -88,6 +88,10 @@ const WINDOW_CELL = 800;
 const MIN_FIT_ZOOM = 0.4;
 /** Above this many drawn nodes, the first view is the top-left corner, not the whole graph. */
 const BIG_GRAPH = 400;
+const CORNER_VIEW = { x: 20, y: 20, zoom: 0.6 };
+const FIT_OPTIONS = { padding: 0.08, maxZoom: 1.1 };
+/** `fitted` after a new selection was applied: its first drawing is framed. */
+const NEW_SELECTION = '\u0000new selection';
 
 type AssetNodeData = { asset: GraphAsset };
 type GroupNodeData = { group: string; keys: string[]; state: string; counts: Record<string, number>; onToggle: (g: string) => void };
@@ -459,13 +463,17 @@ function GraphInner() {
   const readyRef = useRef<HTMLDivElement>(null);
   const fitted = useRef<string>('');
   useEffect(() => {
-    if (!rfNodes.length) return;
+    // Only once this structure's layout is drawn (not the previous drawing kept meanwhile).
+    if (!rfNodes.length || !layout || layout.structure !== structure) return;
     performance.mark('cairn:nodes-effect');
     if (fitted.current !== structure) {
-      const first = !fitted.current;
+      const previous = fitted.current;
       fitted.current = structure;
-      // The first view comes from ReactFlow's props (no second render).
-      if (!first && !focus && !bigGraph) void flow.fitView({ padding: 0.08, maxZoom: 1.1 });
+      // The first view comes from ReactFlow's props (no second render); a
+      // new selection is framed anew; other changes keep the view unless
+      // it showed the whole graph.
+      if (previous === NEW_SELECTION) void (bigGraph ? flow.setViewport(CORNER_VIEW) : flow.fitView(FIT_OPTIONS));
+      else if (previous && !focus && !bigGraph) void flow.fitView(FIT_OPTIONS);
     }
     requestAnimationFrame(() => {
       performance.mark('cairn:raf1');
@@ -476,7 +484,7 @@ function GraphInner() {
         }
       });
     });
-  }, [rfNodes, structure, flow, focus, bigGraph]);
+  }, [rfNodes, layout, structure, flow, focus, bigGraph]);
 
   // Jumping to an asset: expand its group, focus it, centre on it.
   const [pendingJump, setPendingJump] = useState<string | null>(null);
@@ -506,7 +514,7 @@ function GraphInner() {
     navigate(q ? `/?selection=${encodeURIComponent(q)}` : '/');
     setCollapsed(null);
     setFocus(null);
-    fitted.current = '';
+    fitted.current = NEW_SELECTION;
     if (readyRef.current) delete readyRef.current.dataset.ready;
   };
 
@@ -565,8 +573,8 @@ function GraphInner() {
           onMove={(_, vp) => updateWindow(vp)}
           onInit={(instance) => updateWindow(instance.getViewport())}
           fitView={!bigGraph}
-          fitViewOptions={{ padding: 0.08, maxZoom: 1.1 }}
-          defaultViewport={bigGraph ? { x: 20, y: 20, zoom: 0.6 } : undefined}
+          fitViewOptions={FIT_OPTIONS}
+          defaultViewport={bigGraph ? CORNER_VIEW : undefined}
           nodeTypes={nodeTypes}
           onlyRenderVisibleElements
           nodesDraggable={false}
