@@ -350,6 +350,23 @@ describe('issue 18 defects', () => {
     await page.screenshot({ path: join(shots, 'defect-11-provenance.png'), fullPage: true });
   });
 
+  test('16: an asset event updates its nodes from a fetch of it and its downstream, not of the whole lineage', async () => {
+    await openGraph(page, cairn.url);
+    expect(await page.getAttribute('.gnode[data-key="delays_by_plane_age"]', 'data-state')).toBe('MISSING');
+    const lineageRequests: (string | null)[] = [];
+    const onRequest = (request: import('playwright-core').Request) => {
+      const body = request.method() === 'POST' && request.url().endsWith('/graphql') ? request.postDataJSON() : null;
+      if (body?.operationName === 'Lineage') lineageRequests.push(body.variables.selection);
+    };
+    page.on('request', onRequest);
+    expect(await materialize(cairn.url, 'delays_by_plane_age')).toBe('SUCCESS');
+    await page.waitForSelector('.gnode[data-key="delays_by_plane_age"][data-state="FRESH"]', { timeout: 15_000 });
+    page.off('request', onRequest);
+    expect(lineageRequests.length).toBeGreaterThan(0);
+    expect(lineageRequests).not.toContain(null);
+    expect(lineageRequests.join(' ')).toContain('delays_by_plane_age+');
+  });
+
   test('9: a backfill page\'s legend names up-to-date steps "up to date"', async () => {
     const { launchBackfill } = await gql(cairn.url, 'mutation { launchBackfill(input: { selection: "flights_monthly", partitions: { all: true } }) { id } }');
     await page.goto(`${cairn.url}/backfills/${launchBackfill.id}`);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { visibleGraph, layoutInput, collapsibleGroups, adjacency, closure, worstState, searchKeys, groupAssets, displayGroup, withDisplayGroups, disjointStats, type GraphAsset } from '../src/lib/graphModel';
+import { visibleGraph, layoutInput, collapsibleGroups, adjacency, closure, worstState, searchKeys, groupAssets, displayGroup, withDisplayGroups, disjointStats, downstreamSelection, withUpdates, type GraphAsset } from '../src/lib/graphModel';
 
 const asset = (key: string, state = 'FRESH'): GraphAsset => ({ key, kind: 'SQL', group: key.includes('/') ? key.split('/')[0] : key, state });
 const assets = [asset('raw/a'), asset('raw/b'), asset('daily', 'STALE'), asset('mart/x', 'FAILED'), asset('mart/y'), asset('report')];
@@ -90,5 +90,20 @@ describe('graph words and counts', () => {
     const d = disjointStats({ total: 90, materialized: 80, stale: 5, failed: 2, materializing: 3, missing: 8 });
     expect(d.fresh + d.stale + d.failed + d.materializing + d.missing).toBe(90);
     expect(d.fresh).toBe(72);
+  });
+});
+
+describe('live updates of a few nodes', () => {
+  test('an event refetches its assets and their downstream, not the whole lineage', () => {
+    expect(downstreamSelection(['b', 'raw/a', 'b'])).toBe('b+ raw/a+');
+  });
+
+  test('updated nodes replace those of the same key; others stay the same objects', () => {
+    const nodes = [asset('raw/a'), asset('daily', 'STALE'), asset('report')];
+    const updated = withUpdates(nodes, new Map([['daily', asset('daily', 'FRESH')], ['elsewhere', asset('elsewhere')]]));
+    expect(updated.map((n) => n.state)).toEqual(['FRESH', 'FRESH', 'FRESH']);
+    expect(updated[0]).toBe(nodes[0]);
+    expect(updated).toHaveLength(3);
+    expect(withUpdates(nodes, new Map([['elsewhere', asset('elsewhere')]]))).toBe(nodes);
   });
 });

@@ -228,3 +228,20 @@ export function withDisplayGroups<T extends { key: string; group: string }>(asse
     return group === a.group ? a : { ...a, group };
   });
 }
+
+/**
+ * The selection of these assets and everything downstream of them: what an
+ * asset event can change (a new materialization makes its readers stale).
+ */
+export function downstreamSelection(keys: Iterable<string>): string {
+  return [...new Set(keys)]
+    .sort()
+    .map((k) => `${k}+`)
+    .join(' ');
+}
+
+/** `nodes` with those of `updates` in place of the nodes of the same key; `nodes` itself when none applies. */
+export function withUpdates<T extends { key: string }>(nodes: readonly T[], updates: ReadonlyMap<string, T>): readonly T[] {
+  if (updates.size === 0 || !nodes.some((n) => updates.has(n.key))) return nodes;
+  return nodes.map((n) => updates.get(n.key) ?? n);
+}

@@ -3,7 +3,7 @@
 // (upstream/downstream highlighting), collapsible groups, minimap and
 // live updates from `assetEvents`.
 import { memo, useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore, type KeyboardEvent as ReactKeyboardEvent } from 'react';
-import { useQuery, useSubscription } from 'urql';
+import { useClient, useQuery, useSubscription } from 'urql';
 import {
   Background,
   ControlButton,
@@ -27,7 +27,9 @@ import {
   closure,
   collapsibleGroups,
   disjointStats,
+  downstreamSelection,
   withDisplayGroups,
+  withUpdates,
   layoutInput,
   searchKeys,
   stateCounts,
@@ -92,6 +94,10 @@ const CORNER_VIEW = { x: 20, y: 20, zoom: 0.6 };
 const FIT_OPTIONS = { padding: 0.08, maxZoom: 1.1 };
 /** `fitted` after a new selection was applied: its first drawing is framed. */
 const NEW_SELECTION = '\u0000new selection';
+/** Above this many changed assets in one throttle window, the whole lineage is fetched again. */
+const PARTIAL_REFRESH_LIMIT = 50;
+
+type LineageNode = LineageQuery['lineage']['nodes'][number];
 
 type AssetNodeData = { asset: GraphAsset };
 type GroupNodeData = { group: string; keys: string[]; state: string; counts: Record<string, number>; onToggle: (g: string) => void };
@@ -246,17 +252,43 @@ function GraphInner() {
   const result = { data: current.data ?? (keptSelection.current === selectionParam ? kept.data : undefined), error: current.error };
   const flow = useReactFlow();
 
-  // Live states: refetch (throttled) when assets are materialized or checked.
+  // Live states (throttled): when assets are materialized or checked, only
+  // they and their downstream are fetched again (`key+`) and replace their
+  // nodes; many at once, or a failed partial fetch, refetch the lineage.
+  const client = useClient();
   const lastRefetch = useRef(0);
   const pending = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const changed = useRef(new Set<string>());
+  const base = useRef(result.data);
+  base.current = result.data;
+  const [updates, setUpdates] = useState<{ base: LineageQuery | undefined; nodes: Map<string, LineageNode> }>({ base: undefined, nodes: new Map() });
+  const refreshChanged = useCallback(() => {
+    const keys = changed.current;
+    changed.current = new Set();
+    const drawn = base.current;
+    if (!drawn || keys.size > PARTIAL_REFRESH_LIMIT) return refetch({ requestPolicy: 'network-only' });
+    void client
+      .query<LineageQuery, LineageQueryVariables>(LineageDoc, { selection: downstreamSelection(keys), depth: 0 }, { requestPolicy: 'network-only' })
+      .toPromise()
+      .then((r) => {
+        if (!r.data || r.error) return refetch({ requestPolicy: 'network-only' });
+        const fresh = r.data.lineage.nodes;
+        setUpdates((prev) => {
+          const nodes = new Map(prev.base === drawn ? prev.nodes : []);
+          for (const n of fresh) nodes.set(n.key, n);
+          return { base: drawn, nodes };
+        });
+      });
+  }, [client, refetch]);
   useSubscription<AssetEventsSubscription>({ query: AssetEventsDoc, variables: { selection: null } }, (_prev, event) => {
+    changed.current.add(event.assetEvents.asset);
     const now = Date.now();
     const wait = Math.max(0, 1500 - (now - lastRefetch.current));
     if (!pending.current) {
       pending.current = setTimeout(() => {
         pending.current = null;
         lastRefetch.current = Date.now();
-        refetch({ requestPolicy: 'network-only' });
+        refreshChanged();
       }, wait);
     }
     return event;
@@ -265,8 +297,9 @@ function GraphInner() {
 
   const assets: GraphAsset[] = useMemo(() => {
     if (result.data) performance.mark('cairn:lineage-data');
-    return withDisplayGroups(result.data?.lineage.nodes ?? []);
-  }, [result.data]);
+    const nodes = result.data?.lineage.nodes ?? [];
+    return withDisplayGroups(updates.base === result.data ? withUpdates(nodes, updates.nodes) : nodes);
+  }, [result.data, updates]);
   const edges = useMemo(() => result.data?.lineage.edges ?? [], [result.data]);
   const byKey = useMemo(() => new Map(assets.map((a) => [a.key, a])), [assets]);
   const adj = useMemo(() => adjacency(edges), [edges]);
