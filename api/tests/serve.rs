@@ -768,3 +768,79 @@ async fn lineage_paths_agree(server: &Server) {
         .collect();
     assert_eq!(aliased["lineage"]["n"], json!(expected));
 }
+
+/// The deployment page's query: executors of other processes (two `cairn
+/// worker`s) with heartbeats that advance; one stopped with SIGTERM says
+/// so, one killed with SIGKILL is LOST once its lease has passed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deployment_lists_workers_with_their_heartbeats_and_ends() {
+    let project = Project::flights();
+    let yaml = project.path("cairn.yaml");
+    let settings = std::fs::read_to_string(&yaml).unwrap() + "executor: { lease: 1s, heartbeat: 200ms }\n";
+    std::fs::write(&yaml, settings).unwrap();
+    let server = Server::start(&project, &["--no-executor"], None);
+    let query = "{ deployment { storeBackend storeUrl serverExecutorConcurrency backfillDaemonIntervalMs \
+                 definitions { project } executors { id host pid runId concurrency leaseMs heartbeatAt stoppedAt status runningSteps } } }";
+    let deployment = server.query(query, json!({})).await;
+    assert_eq!(deployment["deployment"]["storeBackend"], "sqlite");
+    assert!(deployment["deployment"]["storeUrl"].as_str().unwrap().starts_with("sqlite://"));
+    assert_eq!(deployment["deployment"]["serverExecutorConcurrency"], Value::Null, "--no-executor");
+    assert_eq!(deployment["deployment"]["definitions"]["project"], "flights");
+
+    let mut killed = project.spawn(&["worker", "-j", "2"]);
+    let mut stopped = project.spawn(&["worker", "-j", "1"]);
+    let executors = |deployment: &Value| -> BTreeMap<i64, Value> {
+        let list = deployment["deployment"]["executors"].as_array().unwrap().clone();
+        list.into_iter().map(|e| (e["pid"].as_i64().unwrap(), e)).collect()
+    };
+    let (killed_pid, stopped_pid) = (i64::from(killed.id()), i64::from(stopped.id()));
+    let mut first_beats = BTreeMap::new();
+    let started = std::time::Instant::now();
+    // Both register and renew their heartbeat (every 200 ms).
+    loop {
+        let seen = executors(&server.query(query, json!({})).await);
+        let running: Vec<&Value> = [killed_pid, stopped_pid].iter().filter_map(|pid| seen.get(pid)).collect();
+        if running.len() == 2 {
+            for executor in &running {
+                assert_eq!(executor["status"], "RUNNING", "{executor}");
+                assert_eq!(executor["runId"], Value::Null, "a worker executes every run");
+                assert_eq!(executor["leaseMs"], 1000);
+                assert_eq!(executor["runningSteps"], 0);
+                let pid = executor["pid"].as_i64().unwrap();
+                let beat = executor["heartbeatAt"].as_str().unwrap().to_owned();
+                first_beats.entry(pid).or_insert(beat);
+            }
+            let advanced =
+                running.iter().all(|e| e["heartbeatAt"].as_str().unwrap() != first_beats[&e["pid"].as_i64().unwrap()]);
+            if advanced {
+                assert_eq!(seen[&killed_pid]["concurrency"], 2);
+                assert_eq!(seen[&stopped_pid]["concurrency"], 1);
+                break;
+            }
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "the workers' heartbeats did not advance: {seen:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    killed.kill().unwrap(); // SIGKILL: it cannot say it stopped
+    killed.wait().unwrap();
+    let sent = Command::new("kill").args(["-TERM", &stopped.id().to_string()]).status().unwrap();
+    assert!(sent.success());
+    assert!(stopped.wait().unwrap().success(), "a worker stops cleanly on SIGTERM");
+    let started = std::time::Instant::now();
+    loop {
+        let seen = executors(&server.query(query, json!({})).await);
+        let (lost, ended) = (&seen[&killed_pid], &seen[&stopped_pid]);
+        assert_eq!(ended["status"], "STOPPED", "{ended}");
+        assert!(ended["stoppedAt"].is_string(), "{ended}");
+        if lost["status"] == "LOST" {
+            assert_eq!(lost["stoppedAt"], Value::Null);
+            break;
+        }
+        assert_eq!(lost["status"], "RUNNING", "until its lease passes: {lost}");
+        assert!(started.elapsed() < Duration::from_secs(10), "the killed worker never became LOST: {lost}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (code, message) = server.error_code("{ deployment(hours: 0) { storeBackend } }", json!({}), None).await;
+    assert_eq!(code, "BAD_USER_INPUT", "{message}");
+}

@@ -27,7 +27,7 @@ const SUMMARY_MAX_AGE: Duration = Duration::from_secs(10);
 /// How often sources are observed again (their files hashed).
 const OBSERVE_EVERY: Duration = Duration::from_secs(30);
 /// How often the backfill daemon looks for backfills to launch.
-const BACKFILL_DAEMON_INTERVAL: Duration = Duration::from_millis(500);
+pub const BACKFILL_DAEMON_INTERVAL: Duration = Duration::from_millis(500);
 
 /// The definitions in use, and what the last reload said.
 #[derive(Debug, Clone)]
@@ -104,6 +104,11 @@ impl AppState {
     /// The instance in use (cheap clone).
     pub fn instance(&self) -> Instance {
         self.instance.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// This server's executor concurrency; `None` with `--no-executor`.
+    pub fn executor_concurrency(&self) -> Option<usize> {
+        self.execution.executors
     }
 
     /// The definitions' load time and diagnostics.

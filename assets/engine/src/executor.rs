@@ -31,7 +31,9 @@ use std::time::Duration;
 
 use cairn_assets::project::ExecutorSettings;
 use cairn_core::state::AssetPartition;
-use cairn_store::{ClaimRequest, ClaimedStep, Lease, RunId, RunStatus, StepId, StepOutcome, StepStatus, StoreError};
+use cairn_store::{
+    ClaimRequest, ClaimedStep, Lease, NewExecutor, RunId, RunStatus, StepId, StepOutcome, StepStatus, StoreError,
+};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -202,6 +204,7 @@ impl Executor {
         let mut last_expiry = tokio::time::Instant::now();
         let mut grace_deadline: Option<tokio::time::Instant> = None;
         crate::owner::requeue_steps_of_dead_local_owners(&store, self.ctx.clock.now()).await?;
+        self.register().await;
         loop {
             if grace_deadline.is_none() && !shutdown.is_cancelled() && held.len() < concurrency && !nothing_ready {
                 let request = ClaimRequest {
@@ -278,7 +281,10 @@ impl Executor {
                         }
                     }
                 }
-                _ = heartbeat.tick() => self.renew(&held).await,
+                _ = heartbeat.tick() => {
+                    self.renew(&held).await;
+                    self.beat().await;
+                }
                 _ = poll.tick() => {
                     if !held.is_empty() {
                         self.stop_canceled(&held).await;
@@ -302,7 +308,36 @@ impl Executor {
             }
         }
         report.released = report.steps.iter().filter(|s| s.recorded.is_none() && s.error.is_none()).count();
+        if let Err(error) = store.executor_stopped(&self.owner, self.ctx.clock.now()).await {
+            tracing::warn!("cannot record that executor {} stopped: {error}", self.owner);
+        }
         Ok(report)
+    }
+
+    /// Registers this executor for the deployment page (best effort: the
+    /// work does not depend on it).
+    async fn register(&self) {
+        let executor = NewExecutor {
+            id: self.owner.clone(),
+            host: crate::owner::host_name(),
+            pid: std::process::id(),
+            run: self.options.run,
+            concurrency: self.options.concurrency.max(1),
+            lease_ms: u64::try_from(self.settings.lease.as_millis()).unwrap_or(u64::MAX),
+        };
+        if let Err(error) = self.ctx.store.register_executor(&executor, self.ctx.clock.now()).await {
+            tracing::warn!("cannot register executor {}: {error}", self.owner);
+        }
+    }
+
+    /// Renews this executor's heartbeat; registers it again if the store
+    /// lost it (best effort).
+    async fn beat(&self) {
+        match self.ctx.store.executor_heartbeat(&self.owner, self.ctx.clock.now()).await {
+            Ok(true) => {}
+            Ok(false) => self.register().await,
+            Err(error) => tracing::debug!("cannot renew the heartbeat of executor {}: {error}", self.owner),
+        }
     }
 
     /// Starts a claimed step's task; the executor holds the step until the

@@ -214,7 +214,19 @@ impl Instance {
         &self.clock
     }
 
-    /// Resolves selection terms (`+key`, `key+`, `raw/*`; none: all).
+    /// The executors (of every process sharing this store) with a
+    /// heartbeat within `window` of now, newest start first, each with its
+    /// status (running, stopped, or lost: its lease passed since its last
+    /// heartbeat) and the steps it holds. For the deployment page.
+    ///
+    /// # Errors
+    /// [`EngineError::Store`] if the store fails.
+    pub async fn executors(&self, window: chrono::Duration) -> Result<Vec<cairn_store::ExecutorRecord>, EngineError> {
+        let now = self.clock.now();
+        Ok(self.store.executors(now - window, now).await?)
+    }
+
+    /// Resolves a selection (see `cairn_lineage::selection`; none: all).
     ///
     /// # Errors
     /// [`EngineError::Selection`] for malformed terms or unknown keys (with

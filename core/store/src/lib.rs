@@ -90,6 +90,7 @@ mod db_error;
 mod db_url;
 mod entities;
 mod events;
+mod executors;
 mod migration;
 #[cfg_attr(not(feature = "test-support"), allow(dead_code))]
 mod pauses;
@@ -107,6 +108,7 @@ pub use pauses::{PauseHook, with_pauses};
 use std::sync::Arc;
 
 pub use backfills::StepState;
+pub use executors::{ExecutorRecord, ExecutorStatus, NewExecutor};
 pub use records::{
     BackfillId, BackfillRecord, BackfillStatus, BackfillTransition, Cancellation, CheckResult, CheckSeverity,
     ClaimRequest, ClaimedStep, CurrentData, EventFilter, EventKind, EventLevel, Finished, Lease,

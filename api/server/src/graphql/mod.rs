@@ -14,6 +14,7 @@
 
 mod assets;
 mod backfills;
+mod deployment;
 mod flat;
 mod root;
 mod runs;

@@ -15,6 +15,7 @@ use super::backfills::{
     Backfill, BackfillConnection, BackfillInput, BackfillPreview, BackfillStatus, BackfillTransition,
     PartitionSubsetInput, backfill_id,
 };
+use super::deployment::Deployment;
 use super::runs::{AssetEvent, Event, Run, RunConnection, RunStatus, RunTransition, run_id};
 use super::{PageInfo, decode_cursor, encode_cursor, page_size, require_token, state};
 use crate::error::ApiError;
@@ -25,8 +26,10 @@ pub struct QueryRoot;
 #[Object]
 impl QueryRoot {
     /// The project's assets in topological order; all when `selection` is
-    /// null. Selection syntax: `+key`, `key+`, `2+key`, `raw/*`, several
-    /// separated by spaces.
+    /// null. Selection syntax, as in the CLI: `key`, `+key`, `key+`,
+    /// `2+key`, `raw/*`, `group:raw`, `kind:sql`, `tag:team=ops`,
+    /// `roots(…)`, `sinks(…)`, `and`, `or`, `not`, parentheses; a space is
+    /// a union.
     async fn assets(&self, ctx: &Context<'_>, selection: Option<String>) -> Result<Vec<AssetNode>> {
         let view = view(ctx).await?;
         let selected = view.select(selection.as_deref())?;
@@ -128,6 +131,27 @@ impl QueryRoot {
     /// The loaded definitions.
     async fn definitions(&self, ctx: &Context<'_>) -> Definitions {
         definitions(ctx)
+    }
+
+    /// The deployment: the store, the executors with a heartbeat in the
+    /// last `hours` (1 to 720), and what this server runs.
+    async fn deployment(&self, ctx: &Context<'_>, #[graphql(default = 24)] hours: i32) -> Result<Deployment> {
+        if !(1..=720).contains(&hours) {
+            return Err(ApiError::BadInput(format!("hours must be 1 to 720, not {hours}")).into());
+        }
+        let state = state(ctx);
+        let instance = state.instance();
+        let executors = instance.executors(chrono::Duration::hours(i64::from(hours))).await.map_err(ApiError::from)?;
+        let store = instance.store();
+        Ok(Deployment {
+            store_backend: if store.is_postgres() { "postgresql" } else { "sqlite" }.to_owned(),
+            store_url: store.url().to_owned(),
+            executors: executors.into_iter().map(Into::into).collect(),
+            server_executor_concurrency: state.executor_concurrency().map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
+            backfill_daemon_interval_ms: i32::try_from(crate::state::BACKFILL_DAEMON_INTERVAL.as_millis())
+                .unwrap_or(i32::MAX),
+            definitions: definitions(ctx),
+        })
     }
 }
 

@@ -19,6 +19,7 @@
 mod m0001_initial_schema;
 mod m0002_durable_runs;
 mod m0003_backfills;
+mod m0004_executors;
 
 use sea_orm_migration::prelude::*;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_initial_schema::InitialSchema),
             Box::new(m0002_durable_runs::DurableRuns),
             Box::new(m0003_backfills::Backfills0003),
+            Box::new(m0004_executors::Executors0004),
         ]
     }
 
