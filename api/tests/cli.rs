@@ -318,7 +318,6 @@ fn ctrl_c_cancels_the_run_and_discards_staged_data() {
     let mut child = project.spawn(&["materialize"]);
     // Wait until the slow step is running (it has staged a file).
     wait_for_staged(&project.path(".cairn/data"), "txt");
-    std::thread::sleep(std::time::Duration::from_millis(500));
     let interrupted = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(interrupted.success());
     let started = std::time::Instant::now();

@@ -210,8 +210,8 @@ fn a_worker_paused_past_its_lease_is_replaced_and_its_late_write_refused() {
     let held = runtime.block_on(store.running_steps(None)).unwrap().remove(0);
     assert!(held.owner.as_deref().unwrap().contains(&format!(":{}:", a.id())));
     signal(&a, "STOP");
-    // Past the lease (2 s), worker B takes the step over and commits.
-    std::thread::sleep(Duration::from_secs(3));
+    // Once the lease (2 s) has passed, worker B takes the step over (its
+    // expiry pass re-queues it) and commits: no sleep, B waits for it.
     let b_log = project.path("worker-b.log");
     let mut b = project.spawn_logged(&["worker", "-j", "1"], Some(&b_log));
     wait_until("worker B to finish the run", Duration::from_secs(60), || {
@@ -235,14 +235,14 @@ fn a_worker_paused_past_its_lease_is_replaced_and_its_late_write_refused() {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    std::thread::sleep(Duration::from_millis(500));
-    let a_said = std::fs::read_to_string(&a_log).unwrap();
-    assert!(!a_said.contains("cannot record the end"), "a late end is a lost lease, not a failed write:\n{a_said}");
     for worker in [&a, &b] {
         signal(worker, "TERM");
     }
     assert!(a.wait().unwrap().success());
     assert!(b.wait().unwrap().success());
+    // All A said, up to its exit.
+    let a_said = std::fs::read_to_string(&a_log).unwrap();
+    assert!(!a_said.contains("cannot record the end"), "a late end is a lost lease, not a failed write:\n{a_said}");
 
     let steps = runtime.block_on(store.run_steps(RunId(1))).unwrap();
     assert_eq!(steps[0].attempt, 2, "B's attempt committed");
@@ -377,8 +377,10 @@ fn two_slow_steps() -> Project {
 fn a_run_canceled_from_another_process_stops_its_steps_and_keeps_earlier_data() {
     let project = two_slow_steps();
     let mut child = project.spawn(&["materialize", "-j", "2"]);
-    wait_for_staged(&project.path(".cairn/data"), "txt");
-    std::thread::sleep(Duration::from_millis(500));
+    // Both steps are running: each has staged its file.
+    wait_until("both steps to stage a file", Duration::from_secs(30), || {
+        staged(&project.path(".cairn/data")).len() == 2
+    });
     let started = Instant::now();
     let out = project.expect(&["run", "cancel", "r-1"], 0);
     assert!(out.contains("r-1 CANCELED"), "{out}");
@@ -530,9 +532,14 @@ fn a_timeout_kills_the_command_with_its_children() {
     let out = project.expect(&["materialize"], 1);
     assert!(started.elapsed() < Duration::from_secs(20), "the timeout was not enforced");
     assert!(out.contains("timed out after 2 s and was killed"), "{out}");
-    std::thread::sleep(Duration::from_millis(300));
-    let left = Command::new("pgrep").args(["-f", "sleep 613"]).output().unwrap();
-    assert!(left.stdout.is_empty(), "children outlived the timeout: {}", String::from_utf8_lossy(&left.stdout));
+    // The process group was sent SIGKILL: its processes are gone as soon
+    // as the kernel has reaped them.
+    let left = || Command::new("pgrep").args(["-f", "sleep 613"]).output().unwrap().stdout;
+    let waited = Instant::now();
+    while !left().is_empty() && waited.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(left().is_empty(), "children outlived the timeout: {}", String::from_utf8_lossy(&left()));
 }
 
 #[test]

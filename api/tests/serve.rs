@@ -436,10 +436,42 @@ async fn with_a_token_mutations_and_subscriptions_need_it_and_queries_do_not() {
     assert!(response.get("errors").is_none(), "{response}");
     assert!(response["data"]["materialize"]["id"].is_string(), "{response}");
 
+    // Every mutation, without a token and with a wrong one; nothing happens.
+    let id = response["data"]["materialize"]["id"].as_str().unwrap().to_owned();
+    let mutations = [
+        r#"mutation { launchBackfill(input: { selection: "raw/airlines", partitions: { all: true } }) { id } }"#,
+        r#"mutation { cancelBackfill(id: "b-1") { changed } }"#,
+        r#"mutation { retryBackfill(id: "b-1") { changed } }"#,
+        r#"mutation { materialize(selection: "raw/airlines") { id } }"#,
+        r#"mutation($id: ID!) { cancelRun(id: $id) { changed } }"#,
+        "mutation { reloadDefinitions { reloaded } }",
+    ];
+    for mutation in mutations {
+        for token in [None, Some("wrong"), Some("s3cre")] {
+            let (code, message) = server.error_code(mutation, json!({ "id": id }), token).await;
+            assert_eq!(code, "UNAUTHENTICATED", "{mutation} with {token:?}: {message}");
+        }
+    }
+    let runs = server.query("{ runs { nodes { id status } } backfills { nodes { id } } }", json!({})).await;
+    assert_eq!(runs["runs"]["nodes"].as_array().unwrap().len(), 1, "only the authorized materialize ran: {runs}");
+    assert_ne!(runs["runs"]["nodes"][0]["status"], "CANCELED", "{runs}");
+    assert_eq!(runs["backfills"]["nodes"], json!([]), "{runs}");
+
+    // Every subscription, without a token and with a wrong one.
+    let subscriptions = [
+        format!(r#"subscription {{ runEvents(runId: "{id}") {{ kind }} }}"#),
+        r#"subscription { backfillProgress(id: "b-1") { id } }"#.to_owned(),
+        "subscription { assetEvents { kind asset } }".to_owned(),
+    ];
+    for subscription in &subscriptions {
+        for init in [json!({}), json!({ "Authorization": "Bearer wrong" })] {
+            let mut refused = server.subscribe(subscription, json!({}), init.clone()).await;
+            let answer = refused.message().await;
+            assert_ne!(answer["type"], "connection_ack", "{subscription} with {init}: {answer}");
+            assert_ne!(answer["type"], "next", "{subscription} with {init}: {answer}");
+        }
+    }
     let subscription = "subscription { assetEvents { kind asset } }";
-    let mut refused = server.subscribe(subscription, json!({}), json!({})).await;
-    let answer = refused.message().await;
-    assert_ne!(answer["type"], "connection_ack", "{answer}");
     let mut accepted = server.subscribe(subscription, json!({}), json!({ "Authorization": "Bearer s3cret" })).await;
     // Accepted: nothing happens, so the next message is the server's ping or
     // nothing; a refused one closes at once. Check the socket is open by
