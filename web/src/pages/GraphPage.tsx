@@ -535,9 +535,15 @@ function GraphInner() {
     if (!pendingJump || !layout || layout.structure !== structure) return;
     const p = layout.result.positions[pendingJump];
     if (!p) return;
-    void flow.setCenter(p.x + p.width / 2, p.y + p.height / 2, { zoom: Math.max(flow.getZoom(), 0.9), duration: 300 });
+    const zoom = Math.max(flow.getZoom(), 0.9);
+    const cx = p.x + p.width / 2;
+    const cy = p.y + p.height / 2;
+    // Draw the target's surroundings at once (windowing), then move there.
+    const el = canvasRef.current;
+    updateWindow({ x: (el?.clientWidth ?? 1400) / 2 - cx * zoom, y: (el?.clientHeight ?? 800) / 2 - cy * zoom, zoom });
+    void flow.setCenter(cx, cy, { zoom, duration: 300 });
     setPendingJump(null);
-  }, [pendingJump, layout, structure, flow]);
+  }, [pendingJump, layout, structure, flow, updateWindow]);
 
   const [backfill, setBackfill] = useState<string | null>(null);
   const focused = focus ? byKey.get(focus) : undefined;
