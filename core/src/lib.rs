@@ -7,8 +7,8 @@
 //! This crate knows nothing of YAML, SQL engines or HTTP. The loader
 //! (`cairn-assets`) turns YAML into [`AssetSpec`]s, the asset graph
 //! (`cairn-lineage`) orders them, the planner here decides what to run, and
-//! the executor (`cairn-assets`) runs it and records the results in the
-//! [`MetadataStore`](store::MetadataStore):
+//! the executor (`cairn-engine`) runs it and records the results in the
+//! metadata store (`cairn_store::MetadataStore`, in `core/store`):
 //!
 //! ```text
 //!  YAML files ──load──▶ wire types ──resolve──▶ AssetSpec (keys, deps,
@@ -36,7 +36,8 @@
 //! * [`freshness::FreshnessPolicy`] and [`freshness::evaluate`]: how recently
 //!   an asset must have been materialized (a lag, or a deadline cron), judged
 //!   `PASS` / `WARN` / `FAIL` / `UNKNOWN` at an injected `now`.
-//! * [`store::MetadataStore`]: SQLite or PostgreSQL through sea-orm.
+//! * `cairn_store::MetadataStore` (crate `cairn-store`, which depends on
+//!   this one): SQLite or PostgreSQL through sea-orm.
 
 #![warn(missing_docs)]
 

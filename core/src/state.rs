@@ -2,7 +2,7 @@
 //! asset partition and the latest observation of every source.
 //!
 //! [`StoredState`] is plain data, loaded from the metadata store in one go
-//! ([`crate::store::MetadataStore::load_state`]) or built by hand in tests,
+//! (`cairn_store::MetadataStore::load_state`) or built by hand in tests,
 //! so staleness and planning are pure functions of definitions and state.
 
 use std::collections::HashMap;

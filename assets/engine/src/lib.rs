@@ -10,7 +10,7 @@
 //! * [`executor`]: claims steps from the store with leases, executes them,
 //!   heartbeats, records how they ended, stops cleanly. Any number of
 //!   executors, in any number of processes, share the work.
-//! * [`step`] (private): one step: whether it still needs to run, reading
+//! * `step` (private): one step: whether it still needs to run, reading
 //!   its inputs through the store, running SQL with DataFusion or a command,
 //!   checks, publishing (see [`layout`]).
 //! * [`gc`]: removing data files nothing needs any more.
