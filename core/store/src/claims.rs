@@ -15,8 +15,9 @@ use crate::db_error::{DbErrorKind, classify};
 use crate::entities::{check_results, materialization_inputs, materializations, run_steps};
 use crate::events::append_in;
 use crate::records::{
-    ClaimRequest, ClaimedStep, EventKind, EventLevel, Finished, Lease, NewCheckResult, NewEvent, NewMaterialization,
-    Renewal, RunId, RunStatus, RunTarget, SkipReason, StepId, StepOutcome, StepRecord, StepStatus, StoreError,
+    CheckSeverity, ClaimRequest, ClaimedStep, EventKind, EventLevel, Finished, Lease, NewCheckResult, NewEvent,
+    NewMaterialization, Renewal, RunId, RunStatus, RunTarget, SkipReason, StepId, StepOutcome, StepRecord, StepStatus,
+    StoreError,
 };
 use crate::rows::{During, Keys, json, partition_text, step_record, stored_time, to_json};
 use crate::runs::{CountDelta, count_and_finish};
@@ -394,7 +395,12 @@ async fn finish_in(
     };
     insert_check_results(txn, lease, target, materialization_id, checks).await.during(action)?;
     for check in checks {
-        let level = if check.passed { EventLevel::Info } else { EventLevel::Warn };
+        // A failed `error` check stops the publication: logged as an error.
+        let level = match (check.passed, check.severity) {
+            (true, _) => EventLevel::Info,
+            (false, CheckSeverity::Error) => EventLevel::Error,
+            (false, CheckSeverity::Warn) => EventLevel::Warn,
+        };
         let verdict =
             if check.passed { "passed".to_owned() } else { format!("failed: {} violating row(s)", check.violations) };
         events.push(

@@ -10,7 +10,9 @@ use std::collections::HashSet;
 use cairn_core::partitions::PartitionKey;
 use cairn_core::state::InputVersion;
 use cairn_store::testing::{DEFAULT_POSTGRES_URL, POSTGRES_URL_VAR, TempPostgres};
-use cairn_store::{CheckSeverity, EventFilter, EventKind, MetadataStore, NewObservation, RunId, StoreError};
+use cairn_store::{
+    CheckSeverity, EventFilter, EventKind, EventLevel, MetadataStore, NewObservation, RunId, StoreError,
+};
 use chrono::TimeDelta;
 use common::*;
 use sea_orm::{ConnectionTrait, Database};
@@ -276,7 +278,20 @@ async fn latest_check_result_per_check(db: &TestDb) {
     assert_eq!(of_first[0].violations, 3);
     assert_eq!(of_first[0].sample, serde_json::json!([{ "carrier": null, "origin": "JFK" }]), "the sample round-trips");
     let evaluations = EventFilter { kinds: Some(vec![EventKind::AssetCheckEvaluation]), ..EventFilter::default() };
-    assert_eq!(store.events_after(0, &evaluations, 100).await.unwrap().len(), 5, "each check result is an event");
+    let events = store.events_after(0, &evaluations, 100).await.unwrap();
+    assert_eq!(events.len(), 5, "each check result is an event");
+    // A passed check is info, a failed warn check a warning, a failed
+    // error check (it stops the publication) an error.
+    for event in &events {
+        let data = event.data.as_ref().unwrap();
+        let expected = match (data["passed"].as_bool().unwrap(), data["severity"].as_str().unwrap()) {
+            (true, _) => EventLevel::Info,
+            (false, "error") => EventLevel::Error,
+            (false, _) => EventLevel::Warn,
+        };
+        assert_eq!(event.level, expected, "{}", event.message);
+    }
+    assert!(events.iter().any(|e| e.level == EventLevel::Error) && events.iter().any(|e| e.level == EventLevel::Info));
 }
 
 async fn current_and_superseded_files(db: &TestDb) {
@@ -395,7 +410,7 @@ async fn reopening_keeps_data_and_skips_applied_migrations(db: &TestDb) {
     let versions: Vec<String> = rows.iter().map(|row| row.try_get("", "version").unwrap()).collect();
     assert_eq!(
         versions,
-        ["m0001_initial_schema", "m0002_durable_runs", "m0003_backfills"],
+        ["m0001_initial_schema", "m0002_durable_runs", "m0003_backfills", "m0004_executors"],
         "each migration applied once"
     );
 
