@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use cairn_store::{MetadataStore, RunFilter, RunId, RunStatus, StepStatus};
 use serde_json::Value;
-use support::{Project, copy_dir, staged, wait_for_staged};
+use support::{Project, copy_dir, staged};
 
 /// The example's asset partitions to materialize.
 const EXAMPLE_STEPS: usize = 90 + 90 + 3 + 5;
