@@ -42,7 +42,10 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let started = Instant::now();
     let (mut runs, mut steps, mut pauses, mut long_pauses, mut violations) = (0, 0, 0, 0, 0);
-    let mut stalls = 0;
+    // Long pauses during which the other workers recorded nothing: a
+    // failure on PostgreSQL; on SQLite, the pauses that caught a worker
+    // inside a write transaction (README: SQLite has one writer).
+    let (mut stalls, mut sqlite_stalls, mut sqlite_long_pauses) = (0, 0, 0);
     let mut seconds_per_run: Vec<f64> = Vec::new();
     while started.elapsed() < Duration::from_secs(minutes * 60) {
         let postgres = runs % 2 == 1;
@@ -56,7 +59,7 @@ fn main() {
             timeout: Duration::from_secs(600),
         };
         let report = storm::run(&config);
-        let stalled = if postgres { report.progress_during_long_pauses.iter().filter(|&&n| n == 0).count() } else { 0 };
+        let stalled = report.progress_during_long_pauses.iter().filter(|&&n| n == 0).count();
         println!(
             "{} seed {}: {} steps in {:.1} s, {} pauses ({} long, {} with no progress elsewhere), {} violation(s)",
             if postgres { "postgresql" } else { "sqlite    " },
@@ -76,14 +79,20 @@ fn main() {
         pauses += report.pauses;
         long_pauses += report.long_pauses;
         violations += report.violations.len();
-        stalls += stalled;
+        if postgres {
+            stalls += stalled;
+        } else {
+            sqlite_stalls += stalled;
+            sqlite_long_pauses += report.progress_during_long_pauses.len();
+        }
         seconds_per_run.push(report.elapsed.as_secs_f64());
     }
     seconds_per_run.sort_by(f64::total_cmp);
     let median = seconds_per_run.get(seconds_per_run.len() / 2).copied().unwrap_or(0.0);
     println!(
         "storm soak: {runs} runs, {steps} steps, {pauses} pauses ({long_pauses} of 3x the lease), \
-         {stalls} long PostgreSQL pauses with no progress elsewhere, {violations} violation(s); \
+         {stalls} long PostgreSQL pauses with no progress elsewhere, {sqlite_stalls} of {sqlite_long_pauses} long \
+         SQLite pauses with no progress elsewhere, {violations} violation(s); \
          median run {median:.1} s; {:.1} min",
         started.elapsed().as_secs_f64() / 60.0
     );
