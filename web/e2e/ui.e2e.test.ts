@@ -1,34 +1,25 @@
 // End-to-end: a real cairn server on a copy of examples/flights, the built
 // UI, headless Chromium. Run with CAIRN_BIN=/path/to/cairn npm run e2e.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 // @ts-expect-error plain JS module shared with the perf script
-import { copyExample, expectServedUi, gql, launchBrowser, removeDir, screenshotsDir, startCairn } from './harness.mjs';
+import { copyExample, expectServedUi, gql, removeDir, screenshotsDir, startCairn } from './harness.mjs';
+import { closeSession, openSession, type Session } from './session';
 
-let project: string;
-let cairn: { url: string; stop: () => Promise<void> };
+let session: Session | undefined;
+let cairn: Session['cairn'];
 let browser: Browser;
 let page: Page;
+let pageErrors: string[] = [];
 const shots = screenshotsDir();
-const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  project = copyExample('flights');
-  cairn = await startCairn(project);
-  await expectServedUi(cairn.url);
-  browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  mkdirSync(shots, { recursive: true });
+  session = await openSession();
+  ({ cairn, browser, page, pageErrors } = session);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await cairn?.stop();
-  if (project) removeDir(project);
-});
+afterAll(() => closeSession(session));
 
 describe('Cairn UI', () => {
   test('the graph shows every asset', async () => {
