@@ -15,6 +15,7 @@ import { AssetPage } from './pages/AssetPage';
 import { BackfillPage, BackfillsPage } from './pages/BackfillPages';
 import { RunPage, RunsPage } from './pages/RunPages';
 import { PerfBarPage } from './pages/PerfBarPage';
+import { DeploymentPage } from './pages/DeploymentPage';
 
 export interface AppStatus {
   unauthorized: boolean;
@@ -34,6 +35,7 @@ function Route({ path }: { path: string }) {
   if (path === '/runs') return <RunsPage />;
   const run = /^\/runs\/([^/]+)$/.exec(path);
   if (run) return <RunPage key={run[1]} id={run[1]} />;
+  if (path === '/deployment') return <DeploymentPage />;
   if (path === '/__perf/bar') return <PerfBarPage />;
   return (
     <div className="page">
@@ -74,6 +76,9 @@ export function App({ status, onTokenChange }: { status: AppStatus; onTokenChang
           </Link>
           <Link to="/runs" className={section === 'runs' ? 'active' : ''}>
             Runs
+          </Link>
+          <Link to="/deployment" className={section === 'deployment' ? 'active' : ''}>
+            Deployment
           </Link>
         </nav>
         <span className="spacer" />

@@ -78,6 +78,19 @@ export type EventLevel =
   /** Something to look at. */
   | 'WARN';
 
+/** Where an executor stands. */
+export type ExecutorStatus =
+  /**
+   * It stopped renewing without saying so (killed, hung, cut off from
+   * the store): its lease has passed since its last heartbeat, so its
+   * steps are taken over.
+   */
+  | 'LOST'
+  /** Its last heartbeat is within its lease. */
+  | 'RUNNING'
+  /** It stopped and said so. */
+  | 'STOPPED';
+
 /** Freshness states, as Dagster's. */
 export type FreshnessStatus =
   /** Past `max_lag`: overdue. */
@@ -323,3 +336,10 @@ export type ReloadDefinitionsMutationVariables = Exact<{ [key: string]: never; }
 
 
 export type ReloadDefinitionsMutation = { reloadDefinitions: { reloaded: boolean, diagnostics: Array<{ severity: string, message: string, rendered: string }> } };
+
+export type DeploymentQueryVariables = Exact<{
+  hours: number;
+}>;
+
+
+export type DeploymentQuery = { deployment: { storeBackend: string, storeUrl: string, serverExecutorConcurrency: number | null, backfillDaemonIntervalMs: number, definitions: { project: string, loadedAt: string, assetCount: number, diagnostics: Array<{ severity: string, message: string, rendered: string }> }, executors: Array<{ id: string, host: string, pid: number, runId: string | null, concurrency: number, leaseMs: number, startedAt: string, heartbeatAt: string, stoppedAt: string | null, status: ExecutorStatus, runningSteps: number }> } };

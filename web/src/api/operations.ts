@@ -264,3 +264,23 @@ export const ReloadDefinitionsDoc = gql`
     }
   }
 `;
+
+// The deployment page: the store, this server, the definitions and the executors.
+export const DeploymentDoc = gql`
+  query Deployment($hours: Int!) {
+    deployment(hours: $hours) {
+      storeBackend
+      storeUrl
+      serverExecutorConcurrency
+      backfillDaemonIntervalMs
+      definitions {
+        project
+        loadedAt
+        assetCount
+        diagnostics { severity message rendered }
+      }
+      executors { id host pid runId concurrency leaseMs startedAt heartbeatAt stoppedAt status runningSteps }
+    }
+  }
+`;
+
