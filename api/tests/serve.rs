@@ -616,6 +616,32 @@ async fn golden_responses_of_the_example() {
         )
         .await;
     lineage_paths_agree(&server).await;
+    // The graph's failing checks agree with each asset's checks; the
+    // example's warn check on delays_by_route fires on the real data.
+    let checks = server
+        .query(
+            r#"{ lineage(selection: "+flights_daily+") { nodes { key failingErrorChecks failingWarnChecks } }
+                 assets(selection: "+flights_daily+") { key checks { severity failed } } }"#,
+            json!({}),
+        )
+        .await;
+    let failing: BTreeMap<&str, (i64, i64)> = checks["lineage"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            let count = |field: &str| n[field].as_i64().unwrap();
+            (n["key"].as_str().unwrap(), (count("failingErrorChecks"), count("failingWarnChecks")))
+        })
+        .collect();
+    for asset in checks["assets"].as_array().unwrap() {
+        let failed = |severity: &str| {
+            let list = asset["checks"].as_array().unwrap();
+            list.iter().filter(|c| c["severity"] == severity && c["failed"].as_i64().unwrap() > 0).count() as i64
+        };
+        let key = asset["key"].as_str().unwrap();
+        assert_eq!(failing[key], (failed("ERROR"), failed("WARN")), "{key}: {checks}");
+    }
     let history = server
         .query(
             r#"{ asset(key: "flights_daily") { materializations(partition: "2013-01-03") { nodes { partition rows codeVersion inputs { asset partition } } } } }"#,
@@ -875,4 +901,34 @@ async fn the_deployment_lists_workers_with_their_heartbeats_and_ends() {
     }
     let (code, message) = server.error_code("{ deployment(hours: 0) { storeBackend } }", json!({}), None).await;
     assert_eq!(code, "BAD_USER_INPUT", "{message}");
+}
+
+/// The lineage graph says which checks fail on each node, by severity: a
+/// firing warn check (published data) and a failing error check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lineage_nodes_count_their_failing_checks_by_severity() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("cairn.yaml"),
+        "name: checks\nassets:\n\
+         \x20 - key: warned\n    sql: SELECT 1 AS x\n    checks:\n\
+         \x20     - { name: never_one, severity: warn, sql: \"SELECT * FROM warned WHERE x = 1\" }\n\
+         \x20     - unique: [x]\n\
+         \x20 - key: blocked\n    sql: SELECT x FROM warned\n    checks:\n\
+         \x20     - row_count: { min: 5 }\n\
+         \x20     - { name: also_warns, severity: warn, sql: \"SELECT * FROM blocked\" }\n",
+    )
+    .unwrap();
+    let project = Project { dir, database_url: None };
+    project.expect(&["materialize"], 1);
+    let server = Server::start(&project, &["--no-executor"], None);
+    let data =
+        server.query("{ lineage { nodes { key state failingErrorChecks failingWarnChecks } } }", json!({})).await;
+    let nodes: BTreeMap<&str, &Value> =
+        data["lineage"]["nodes"].as_array().unwrap().iter().map(|n| (n["key"].as_str().unwrap(), n)).collect();
+    let counts = |key: &str| (nodes[key]["failingErrorChecks"].as_i64(), nodes[key]["failingWarnChecks"].as_i64());
+    assert_eq!(counts("warned"), (Some(0), Some(1)), "{data}");
+    assert_eq!(nodes["warned"]["state"], "FRESH", "a firing warn check publishes the data: {data}");
+    assert_eq!(counts("blocked"), (Some(1), Some(1)), "{data}");
+    assert_eq!(nodes["blocked"]["state"], "FAILED", "{data}");
 }

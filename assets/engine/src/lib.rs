@@ -52,5 +52,5 @@ pub use follow::EventFollower;
 pub use gc::GcReport;
 pub use instance::{Clock, Instance, Launch, Snapshot, Warning};
 pub use status::AssetStatus;
-pub use summary::{AssetFreshness, AssetSummary, PartitionState, PartitionStats, ProjectSummary};
+pub use summary::{AssetFreshness, AssetSummary, FailingChecks, PartitionState, PartitionStats, ProjectSummary};
 pub use tokio_util::sync::CancellationToken;

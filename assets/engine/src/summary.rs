@@ -71,11 +71,20 @@ pub struct AssetSummary {
     pub stats: PartitionStats,
     /// The latest materialization (or observation, for a source), UTC.
     pub last_updated: Option<DateTime<Utc>>,
-    /// Whether the latest result of one of its error-severity checks failed.
-    pub failing_check: bool,
+    /// Its checks whose latest result failed, by severity.
+    pub failing_checks: FailingChecks,
     /// When each partition (same order as `keys`; one entry when
     /// unpartitioned) was last materialized, UTC.
     pub materialized_at: Vec<Option<DateTime<Utc>>>,
+}
+
+/// How many of an asset's checks failed at their latest evaluation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FailingChecks {
+    /// `error` checks (they kept the data from being published).
+    pub error: usize,
+    /// `warn` checks (recorded; the data was published).
+    pub warn: usize,
 }
 
 /// Every asset's state at one moment.
@@ -100,15 +109,18 @@ impl Instance {
         let (failed, running) = self.store().attempt_states().await?;
         let failed: HashSet<AssetPartition> = failed.into_iter().collect();
         let running: HashSet<AssetPartition> = running.into_iter().collect();
-        let failing_checks: HashSet<AssetKey> = self
-            .store()
-            .latest_check_results()
-            .await?
-            .into_iter()
-            .filter(|c| !c.passed && c.severity == cairn_store::CheckSeverity::Error)
-            .filter(|c| self.project().asset(&c.asset).is_some_and(|a| a.checks.iter().any(|k| k.name == c.check_name)))
-            .map(|c| c.asset)
-            .collect();
+        let mut failing_checks: HashMap<AssetKey, FailingChecks> = HashMap::new();
+        // Only the checks still defined count.
+        let defined = |c: &cairn_store::CheckResult| {
+            self.project().asset(&c.asset).is_some_and(|a| a.checks.iter().any(|k| k.name == c.check_name))
+        };
+        for check in self.store().latest_check_results().await?.into_iter().filter(|c| !c.passed && defined(c)) {
+            let counts = failing_checks.entry(check.asset).or_default();
+            match check.severity {
+                cairn_store::CheckSeverity::Error => counts.error += 1,
+                cairn_store::CheckSeverity::Warn => counts.warn += 1,
+            }
+        }
         let project = self.project();
         let staleness = Staleness::new(project.specs(), &snapshot.state, snapshot.now)
             .map_err(|e| EngineError::RunState(e.to_string()))?;
@@ -172,7 +184,7 @@ impl Instance {
                     states,
                     stats,
                     last_updated,
-                    failing_check: failing_checks.contains(&spec.key),
+                    failing_checks: failing_checks.get(&spec.key).copied().unwrap_or_default(),
                     materialized_at,
                 },
             );

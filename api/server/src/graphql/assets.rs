@@ -612,6 +612,10 @@ pub struct LineageNode {
     state: &'static str,
     partition_stats: Option<PartitionStats>,
     freshness: Option<super::FreshnessStatus>,
+    /// Its `error` checks whose latest evaluation failed (the node is then FAILED).
+    failing_error_checks: i32,
+    /// Its `warn` checks whose latest evaluation failed (the data was published).
+    failing_warn_checks: i32,
 }
 
 impl FlatObject for LineageNode {
@@ -624,6 +628,8 @@ impl FlatObject for LineageNode {
             "state" => Value::String(self.state.to_owned()),
             "partitionStats" => return flat::optional(self.partition_stats.as_ref(), nested),
             "freshness" => self.freshness.map_or(Value::Null, enum_value),
+            "failingErrorChecks" => Value::from(self.failing_error_checks),
+            "failingWarnChecks" => Value::from(self.failing_warn_checks),
             _ => return None,
         })
     }
@@ -680,6 +686,8 @@ pub fn lineage(view: &View, selection: Option<&str>, depth: usize) -> Result<Lin
                 state: node_state(summary, freshness),
                 partition_stats: summary.map(|s| s.stats.into()),
                 freshness,
+                failing_error_checks: summary.map_or(0, |s| count(s.failing_checks.error)),
+                failing_warn_checks: summary.map_or(0, |s| count(s.failing_checks.warn)),
             })
         })
         .collect();
@@ -688,13 +696,18 @@ pub fn lineage(view: &View, selection: Option<&str>, depth: usize) -> Result<Lin
     Ok(Lineage { nodes: FlatList(nodes), edges: FlatList(edges) })
 }
 
+/// A count as GraphQL's `Int`.
+fn count(n: usize) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
 /// One state per node, by precedence: MATERIALIZING, FAILED, OVERDUE,
 /// STALE, MISSING, FRESH.
 pub fn node_state(summary: Option<&AssetSummary>, freshness: Option<super::FreshnessStatus>) -> &'static str {
     let Some(summary) = summary else { return "MISSING" };
     if summary.stats.materializing > 0 {
         "MATERIALIZING"
-    } else if summary.stats.failed > 0 || summary.failing_check {
+    } else if summary.stats.failed > 0 || summary.failing_checks.error > 0 {
         "FAILED"
     } else if freshness == Some(super::FreshnessStatus::Fail) {
         "OVERDUE"
