@@ -16,6 +16,7 @@ import { BackfillPage, BackfillsPage } from './pages/BackfillPages';
 import { RunPage, RunsPage } from './pages/RunPages';
 import { PerfBarPage } from './pages/PerfBarPage';
 import { DeploymentPage } from './pages/DeploymentPage';
+import { CatalogPage } from './pages/CatalogPage';
 
 export interface AppStatus {
   unauthorized: boolean;
@@ -35,6 +36,7 @@ function Route({ path }: { path: string }) {
   if (path === '/runs') return <RunsPage />;
   const run = /^\/runs\/([^/]+)$/.exec(path);
   if (run) return <RunPage key={run[1]} id={run[1]} />;
+  if (path === '/catalog') return <CatalogPage />;
   if (path === '/deployment') return <DeploymentPage />;
   if (path === '/__perf/bar') return <PerfBarPage />;
   return (
@@ -70,6 +72,9 @@ export function App({ status, onTokenChange }: { status: AppStatus; onTokenChang
         <nav>
           <Link to="/" className={section === 'graph' || section === 'assets' ? 'active' : ''}>
             Lineage
+          </Link>
+          <Link to="/catalog" className={section === 'catalog' ? 'active' : ''}>
+            Catalog
           </Link>
           <Link to="/backfills" className={section === 'backfills' ? 'active' : ''}>
             Backfills

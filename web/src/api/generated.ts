@@ -343,3 +343,8 @@ export type DeploymentQueryVariables = Exact<{
 
 
 export type DeploymentQuery = { deployment: { storeBackend: string, storeUrl: string, serverExecutorConcurrency: number | null, backfillDaemonIntervalMs: number, definitions: { project: string, loadedAt: string, assetCount: number, diagnostics: Array<{ severity: string, message: string, rendered: string }> }, executors: Array<{ id: string, host: string, pid: number, runId: string | null, concurrency: number, leaseMs: number, startedAt: string, heartbeatAt: string, stoppedAt: string | null, status: ExecutorStatus, runningSteps: number }> } };
+
+export type CatalogQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type CatalogQuery = { assets: Array<{ key: string, group: string, kind: AssetKind, staleStatus: StaleStatus, tags: Array<{ key: string, value: string }>, partitionStats: { total: number, materialized: number, stale: number, failed: number, materializing: number, missing: number } | null, latestMaterialization: { id: string, materializedAt: string, partition: string | null, runId: string } | null, freshness: { status: FreshnessStatus } | null, checks: Array<{ name: string, severity: CheckSeverity, passed: number, failed: number }> }>, lineage: { nodes: Array<{ key: string, state: string }> } };

@@ -284,3 +284,21 @@ export const DeploymentDoc = gql`
   }
 `;
 
+// The asset catalog: every asset with what it is filtered and sorted by;
+// its state is the lineage graph's (FAILED for a failed error check).
+export const CatalogDoc = gql`
+  query Catalog {
+    assets {
+      key
+      group
+      kind
+      tags { key value }
+      staleStatus
+      partitionStats { total materialized stale failed materializing missing }
+      latestMaterialization { id materializedAt partition runId }
+      freshness { status }
+      checks { name severity passed failed }
+    }
+    lineage(depth: 0) { nodes { key state } }
+  }
+`;

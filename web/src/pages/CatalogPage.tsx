@@ -1,0 +1,234 @@
+// The asset catalog: every asset in one table, searched by key as you type,
+// filtered by group, kind, state, tag, freshness and check verdict, sorted
+// by key or by last materialization. Filters and sort live in the URL
+// (`/catalog?q=delay&group=raw&sort=-materialized`).
+import { useDeferredValue, useEffect, useMemo, useState } from 'react';
+import { useQuery } from 'urql';
+import { CatalogDoc } from '../api/operations';
+import type { CatalogQuery } from '../api/generated';
+import { Empty, ErrorState, Loading, StatusBadge } from '../components/ui';
+import { dateTime, num, timeAgo } from '../format';
+import { useKept } from '../lib/kept';
+import {
+  CHECK_VERDICTS,
+  NO_CATALOG_FILTER,
+  NO_FRESHNESS_POLICY,
+  catalogFromSearch,
+  catalogOptions,
+  catalogToSearch,
+  checkVerdict,
+  filterCatalog,
+  formatTag,
+  isFiltering,
+  nextSort,
+  sortCatalog,
+  type CatalogFilter,
+  type CatalogSort,
+  type CatalogSortField,
+} from '../lib/catalog';
+import { enumWords } from '../lib/words';
+import { ASSET_STATES, assetColor } from '../theme';
+import { Link, assetPath, navigate, useLocation } from '../router';
+import { StaleBanner, usePoll } from './BackfillPages';
+
+/** Rows drawn at most; a narrower search shows the rest. */
+const MAX_ROWS = 500;
+const STATE_LABEL = Object.fromEntries(ASSET_STATES.map((s) => [s.state, s.label]));
+const FRESHNESS = ['PASS', 'WARN', 'FAIL', 'UNKNOWN', NO_FRESHNESS_POLICY];
+
+type Row = CatalogQuery['assets'][number] & { state: string };
+
+export function CatalogPage() {
+  const [result, refetch] = useQuery<CatalogQuery>({ query: CatalogDoc });
+  const kept = useKept(result.data, !!result.error);
+  usePoll(refetch, true, 10_000);
+  const { search } = useLocation();
+  const [initial] = useState(() => catalogFromSearch(search));
+  const [filter, setFilter] = useState<CatalogFilter>(initial.filter);
+  const [sort, setSort] = useState<CatalogSort>(initial.sort);
+  // The URL follows the filters without a history entry per keystroke.
+  useEffect(() => {
+    const t = setTimeout(() => navigate(`/catalog${catalogToSearch(filter, sort)}`, true), 250);
+    return () => clearTimeout(t);
+  }, [filter, sort]);
+  const text = useDeferredValue(filter.text);
+
+  const rows = useMemo<Row[]>(() => {
+    const data = kept.data;
+    if (!data) return [];
+    const state = new Map(data.lineage.nodes.map((n) => [n.key, n.state]));
+    return data.assets.map((a) => ({ ...a, state: state.get(a.key) ?? a.staleStatus }));
+  }, [kept.data]);
+  const options = useMemo(() => catalogOptions(rows), [rows]);
+  const sorted = useMemo(() => sortCatalog(rows, sort), [rows, sort]);
+  const shown = useMemo(() => filterCatalog(sorted, { ...filter, text }), [sorted, filter, text]);
+  const set = (patch: Partial<CatalogFilter>) => setFilter((f) => ({ ...f, ...patch }));
+
+  return (
+    <div className="page catalog-page">
+      <header className="page-head">
+        <h1>Assets</h1>
+        {kept.data && (
+          <span className="muted" data-testid="catalog-count">
+            {shown.length === rows.length ? `${num(rows.length)} assets` : `${num(shown.length)} of ${num(rows.length)} assets`}
+          </span>
+        )}
+      </header>
+      {result.error && !kept.data && <ErrorState error={result.error} what="the assets" />}
+      {kept.stale && <StaleBanner error={result.error!} receivedAt={kept.receivedAt} />}
+      {!kept.data && !result.error && <Loading />}
+      {kept.data && (
+        <>
+          <div className="catalog-filters" role="search">
+            <input
+              type="search"
+              className="catalog-search"
+              placeholder="Search by key…"
+              aria-label="Search assets by key"
+              data-testid="catalog-search"
+              value={filter.text}
+              onChange={(e) => set({ text: e.target.value })}
+              autoFocus
+            />
+            <FilterSelect label="Group" testId="filter-group" value={filter.group} onChange={(group) => set({ group })} options={options.groups.map((g) => [g, g])} />
+            <FilterSelect label="Kind" testId="filter-kind" value={filter.kind} onChange={(kind) => set({ kind })} options={options.kinds.map((k) => [k, enumWords(k)])} />
+            <FilterSelect
+              label="State"
+              testId="filter-state"
+              value={filter.state}
+              onChange={(state) => set({ state })}
+              options={ASSET_STATES.map((s) => [s.state, s.label.toLowerCase()])}
+            />
+            <FilterSelect label="Tag" testId="filter-tag" value={filter.tag} onChange={(tag) => set({ tag })} options={options.tags.map((t) => [t, t])} />
+            <FilterSelect
+              label="Freshness"
+              testId="filter-freshness"
+              value={filter.freshness}
+              onChange={(freshness) => set({ freshness })}
+              options={FRESHNESS.map((f) => [f, f === NO_FRESHNESS_POLICY ? 'no policy' : enumWords(f)])}
+            />
+            <FilterSelect
+              label="Checks"
+              testId="filter-checks"
+              value={filter.checks}
+              onChange={(checks) => set({ checks: checks as CatalogFilter['checks'] })}
+              options={CHECK_VERDICTS.map((c) => [c.verdict, c.label])}
+            />
+            {isFiltering(filter) && (
+              <button className="btn btn-small" onClick={() => setFilter(NO_CATALOG_FILTER)} data-testid="clear-filters">
+                Clear filters
+              </button>
+            )}
+          </div>
+          {shown.length === 0 ? (
+            <Empty>{rows.length === 0 ? 'The project has no assets.' : 'No asset matches these filters.'}</Empty>
+          ) : (
+            <table className={`table catalog-table ${kept.stale ? 'is-stale' : ''}`} data-testid="catalog-table">
+              <thead>
+                <tr>
+                  <SortHeader label="Key" by="key" sort={sort} onSort={setSort} />
+                  <th>Group</th>
+                  <th>Kind</th>
+                  <th>State</th>
+                  <th className="num">Partitions</th>
+                  <SortHeader label="Last materialization" by="materialized" sort={sort} onSort={setSort} />
+                  <th>Freshness</th>
+                  <th>Checks</th>
+                  <th>Tags</th>
+                </tr>
+              </thead>
+              <tbody>
+                {shown.slice(0, MAX_ROWS).map((a) => (
+                  <CatalogRow key={a.key} asset={a} />
+                ))}
+              </tbody>
+            </table>
+          )}
+          {shown.length > MAX_ROWS && (
+            <p className="muted small" data-testid="catalog-more">
+              Showing the first {num(MAX_ROWS)} of {num(shown.length)} matching assets: narrow the search to see the others.
+            </p>
+          )}
+        </>
+      )}
+    </div>
+  );
+}
+
+function FilterSelect({ label, testId, value, onChange, options }: { label: string; testId: string; value: string; onChange: (v: string) => void; options: [string, string][] }) {
+  return (
+    <label className="catalog-filter small">
+      <span className="muted">{label}</span>
+      <select value={value} onChange={(e) => onChange(e.target.value)} data-testid={testId} className={value ? 'active' : ''}>
+        <option value="">all</option>
+        {options.map(([v, text]) => (
+          <option key={v} value={v}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+function SortHeader({ label, by, sort, onSort }: { label: string; by: CatalogSortField; sort: CatalogSort; onSort: (s: CatalogSort) => void }) {
+  const active = sort.by === by;
+  const arrow = by === 'key' ? (sort.descending ? '↑' : '↓') : sort.descending ? '↓' : '↑';
+  const order = by === 'key' ? (sort.descending ? 'descending' : 'ascending') : sort.descending ? 'descending' : 'ascending';
+  return (
+    <th aria-sort={active ? order : 'none'}>
+      <button className="sort-header" onClick={() => onSort(nextSort(sort, by))} data-testid={`sort-${by}`}>
+        {label}
+        {active && <span aria-hidden="true"> {arrow}</span>}
+      </button>
+    </th>
+  );
+}
+
+function CatalogRow({ asset: a }: { asset: Row }) {
+  const stats = a.partitionStats;
+  const verdict = checkVerdict(a.checks);
+  const failed = a.checks.filter((c) => c.failed > 0).length;
+  return (
+    <tr data-testid="catalog-row" data-key={a.key} data-state={a.state}>
+      <td className="mono">
+        <Link to={assetPath(a.key)}>{a.key}</Link>
+      </td>
+      <td className="small">{a.group}</td>
+      <td>
+        <span className={`kind kind-${a.kind.toLowerCase()}`}>{a.kind.toLowerCase()}</span>
+      </td>
+      <td className="small nowrap">
+        <span className="state-dot" style={{ background: assetColor(a.state) }} /> {(STATE_LABEL[a.state] ?? enumWords(a.state)).toLowerCase()}
+      </td>
+      <td className="num small">{stats && stats.total > 1 ? `${num(stats.materialized + stats.stale)} / ${num(stats.total)}` : <span className="muted">—</span>}</td>
+      <td className="small nowrap" title={a.latestMaterialization ? dateTime(a.latestMaterialization.materializedAt) : undefined}>
+        {a.latestMaterialization ? (
+          <>
+            {dateTime(a.latestMaterialization.materializedAt)} <span className="muted">({timeAgo(a.latestMaterialization.materializedAt)})</span>
+          </>
+        ) : (
+          <span className="muted">never</span>
+        )}
+      </td>
+      <td>{a.freshness ? <StatusBadge status={`freshness_${a.freshness.status}`} /> : <span className="muted small">—</span>}</td>
+      <td className="small nowrap" data-verdict={verdict}>
+        {a.checks.length === 0 ? (
+          <span className="muted">—</span>
+        ) : (
+          <>
+            <span className={`dot dot-inline ${verdict === 'ERROR_FAILED' ? 'dot-fail' : verdict === 'WARN_FAILED' ? 'dot-warn' : verdict === 'PASSED' ? 'dot-pass' : ''}`} />{' '}
+            {failed ? `${failed} of ${a.checks.length} failed` : verdict === 'PASSED' ? `${a.checks.length} passed` : `${a.checks.length} not evaluated`}
+          </>
+        )}
+      </td>
+      <td className="small">
+        {a.tags.map((t) => (
+          <span key={t.key} className="tag mono">
+            {formatTag(t)}
+          </span>
+        ))}
+      </td>
+    </tr>
+  );
+}
