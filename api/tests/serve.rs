@@ -932,3 +932,56 @@ async fn lineage_nodes_count_their_failing_checks_by_severity() {
     assert_eq!(counts("blocked"), (Some(1), Some(1)), "{data}");
     assert_eq!(nodes["blocked"]["state"], "FAILED", "{data}");
 }
+
+/// A run's steps say their place in the plan and what they waited for,
+/// with their times: the run timeline (and its critical path) in the UI.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_steps_say_what_they_waited_for_and_when_they_ran() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("cairn.yaml"),
+        "name: chain\nassets:\n\
+         \x20 - key: a\n    sql: SELECT 1 AS x\n\
+         \x20 - key: b\n    sql: SELECT x FROM a\n\
+         \x20 - key: c\n    sql: SELECT x FROM a\n\
+         \x20 - key: d\n    sql: SELECT b.x FROM b JOIN c ON b.x = c.x\n",
+    )
+    .unwrap();
+    let project = Project { dir, database_url: None };
+    let server = Server::start(&project, &["--executors", "2"], None);
+    let run = server.query("mutation { materialize { id } }", json!({})).await;
+    let id = run["materialize"]["id"].as_str().unwrap().to_owned();
+    let query = "query($id: ID!) { run(id: $id) { status steps { nodes { position waitsFor asset status startedAt finishedAt } } } }";
+    let started = Instant::now();
+    let data = loop {
+        let data = server.query(query, json!({ "id": id })).await;
+        if data["run"]["status"] == "SUCCESS" {
+            break data;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "{data}\n{}", server.log());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let steps = data["run"]["steps"]["nodes"].as_array().unwrap();
+    let by_position: BTreeMap<i64, &Value> = steps.iter().map(|s| (s["position"].as_i64().unwrap(), s)).collect();
+    let asset = |position: &Value| by_position[&position.as_i64().unwrap()]["asset"].as_str().unwrap();
+    let waits: BTreeMap<&str, BTreeSet<&str>> = steps
+        .iter()
+        .map(|s| (s["asset"].as_str().unwrap(), s["waitsFor"].as_array().unwrap().iter().map(asset).collect()))
+        .collect();
+    let expected: BTreeMap<&str, BTreeSet<&str>> = [
+        ("a", BTreeSet::new()),
+        ("b", BTreeSet::from(["a"])),
+        ("c", BTreeSet::from(["a"])),
+        ("d", BTreeSet::from(["b", "c"])),
+    ]
+    .into();
+    assert_eq!(waits, expected, "{data}");
+    // Each step started after the steps it waited for had finished.
+    let time = |step: &Value, field: &str| chrono::DateTime::parse_from_rfc3339(step[field].as_str().unwrap()).unwrap();
+    for step in steps {
+        for upstream in step["waitsFor"].as_array().unwrap() {
+            let upstream = by_position[&upstream.as_i64().unwrap()];
+            assert!(time(upstream, "finishedAt") <= time(step, "startedAt"), "{upstream} then {step}");
+        }
+    }
+}

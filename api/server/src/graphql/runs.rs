@@ -206,6 +206,12 @@ impl Run {
 #[derive(SimpleObject)]
 pub struct Step {
     id: ID,
+    /// Its index in the run's plan (0-based; plan order is upstream first).
+    position: i32,
+    /// The positions of the steps of this run it waited for (its upstream
+    /// steps): with `startedAt` and `finishedAt`, the run's timeline and
+    /// its critical path.
+    waits_for: Vec<i32>,
     asset: String,
     partition: Option<String>,
     status: StepStatus,
@@ -227,6 +233,8 @@ impl From<&StepRecord> for Step {
         reasons.dedup();
         Self {
             id: step.id.0.into(),
+            position: position(step.position),
+            waits_for: step.waits_for.iter().copied().map(position).collect(),
             asset: step.target.asset.to_string(),
             partition: step.target.partition.as_ref().map(ToString::to_string),
             status: step.status.into(),
@@ -239,6 +247,11 @@ impl From<&StepRecord> for Step {
             error: step.error.clone(),
         }
     }
+}
+
+/// A step position as GraphQL's `Int`.
+fn position(index: usize) -> i32 {
+    i32::try_from(index).unwrap_or(i32::MAX)
 }
 
 /// A page of steps.
