@@ -210,7 +210,7 @@ impl Instance {
 /// exist by now.
 #[derive(Debug, Clone, Serialize)]
 pub struct AssetFreshness {
-    /// The policy, described (`max_lag 6h, warn_lag 3h`).
+    /// The policy, described (`materialized less than 6h ago (warn after 3h)`).
     pub policy: String,
     /// The asset's freshness: its latest materialization against the policy.
     pub freshness: cairn_core::freshness::Freshness,
