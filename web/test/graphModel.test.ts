@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { visibleGraph, layoutInput, collapsibleGroups, adjacency, closure, worstState, searchKeys, groupAssets, displayGroup, withDisplayGroups, disjointStats, downstreamSelection, withUpdates, type GraphAsset } from '../src/lib/graphModel';
+import { visibleGraph, layoutInput, collapsibleGroups, adjacency, closure, worstState, searchKeys, groupAssets, disjointStats, downstreamSelection, withUpdates, type GraphAsset } from '../src/lib/graphModel';
 
 const asset = (key: string, state = 'FRESH'): GraphAsset => ({ key, kind: 'SQL', group: key.includes('/') ? key.split('/')[0] : key, state });
 const assets = [asset('raw/a'), asset('raw/b'), asset('daily', 'STALE'), asset('mart/x', 'FAILED'), asset('mart/y'), asset('report')];
@@ -73,17 +73,6 @@ describe('focus and search', () => {
 });
 
 describe('graph words and counts', () => {
-  test("a one-segment key's group is default, as Dagster's", () => {
-    expect(displayGroup('flights_daily', 'flights_daily')).toBe('default');
-    expect(displayGroup('raw/flights', 'raw')).toBe('raw');
-    const drawn = withDisplayGroups([
-      { key: 'a', group: 'a' },
-      { key: 'b', group: 'b' },
-      { key: 'raw/x', group: 'raw' },
-    ]);
-    expect(drawn.map((a) => a.group)).toEqual(['default', 'default', 'raw']);
-  });
-
   test('node bar counts are disjoint and add up to the total', () => {
     // One unpartitioned stale asset: materialized 1 and stale 1 in partitionStats.
     expect(disjointStats({ total: 1, materialized: 1, stale: 1, failed: 0, materializing: 0, missing: 0 })).toEqual({ fresh: 0, stale: 1, failed: 0, materializing: 0, missing: 0 });

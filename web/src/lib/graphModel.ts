@@ -51,15 +51,6 @@ export interface VisibleGraph {
   nodeOf: Map<string, string>;
 }
 
-/**
- * The group an asset is shown in: its key's first path segment, or
- * `default` for a one-segment key (as Dagster's default group), whatever
- * the server's `group` says for it.
- */
-export function displayGroup(key: string, group: string): string {
-  return key.includes('/') ? group : 'default';
-}
-
 export const groupId = (group: string) => `group:${group}`;
 export const boxId = (group: string) => `box:${group}`;
 
@@ -219,14 +210,6 @@ export function searchKeys(keys: readonly string[], query: string, limit = 12): 
 export function disjointStats(stats: NonNullable<GraphAsset['partitionStats']>): { fresh: number; stale: number; failed: number; materializing: number; missing: number } {
   const fresh = Math.max(0, stats.total - stats.stale - stats.failed - stats.materializing - stats.missing);
   return { fresh, stale: stats.stale, failed: stats.failed, materializing: stats.materializing, missing: stats.missing };
-}
-
-/** The assets as the graph draws them: a one-segment key's group is `default`. */
-export function withDisplayGroups<T extends { key: string; group: string }>(assets: readonly T[]): T[] {
-  return assets.map((a) => {
-    const group = displayGroup(a.key, a.group);
-    return group === a.group ? a : { ...a, group };
-  });
 }
 
 /**

@@ -28,7 +28,6 @@ import {
   collapsibleGroups,
   disjointStats,
   downstreamSelection,
-  withDisplayGroups,
   withUpdates,
   layoutInput,
   searchKeys,
@@ -295,10 +294,10 @@ function GraphInner() {
   });
   useEffect(() => () => void (pending.current && clearTimeout(pending.current)), []);
 
-  const assets: GraphAsset[] = useMemo(() => {
+  const assets: readonly GraphAsset[] = useMemo(() => {
     if (result.data) performance.mark('cairn:lineage-data');
     const nodes = result.data?.lineage.nodes ?? [];
-    return withDisplayGroups(updates.base === result.data ? withUpdates(nodes, updates.nodes) : nodes);
+    return updates.base === result.data ? withUpdates(nodes, updates.nodes) : nodes;
   }, [result.data, updates]);
   const edges = useMemo(() => result.data?.lineage.edges ?? [], [result.data]);
   const byKey = useMemo(() => new Map(assets.map((a) => [a.key, a])), [assets]);
