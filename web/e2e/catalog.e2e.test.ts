@@ -91,6 +91,22 @@ describe('asset catalog', () => {
     await page.click('[data-testid="catalog-row"][data-key="reports/delay_report"] a');
     await page.waitForSelector('[data-testid="asset-key"]');
     expect(await page.textContent('[data-testid="asset-key"]')).toBe('reports/delay_report');
+  });
+
+  test("the asset page's header shows its group and tags, each a link to the filtered catalog", async () => {
+    expect(await page.textContent('[data-testid="asset-group"]')).toBe('reporting');
+    expect(await page.$$eval('[data-testid="asset-tag"]', (els) => els.map((e) => e.textContent).sort())).toEqual(['format=markdown', 'team=analytics']);
+    await page.screenshot({ path: join(session!.shots, 'asset-group-tags.png') });
+    await page.click('[data-testid="asset-tag"]:has-text("team=analytics")');
+    await page.waitForSelector('[data-testid="catalog-table"]');
+    expect(await page.inputValue('[data-testid="filter-tag"]')).toBe('team=analytics');
+    await expectRows(['reports/delay_report']);
+    await page.goBack();
+    await page.click('[data-testid="asset-group"]');
+    await page.waitForSelector('[data-testid="catalog-table"]');
+    expect(await page.inputValue('[data-testid="filter-group"]')).toBe('reporting');
+    // The example project puts only reports/delay_report in group `reporting`.
+    await expectRows(['reports/delay_report']);
     expect(session!.pageErrors).toEqual([]);
   });
 });

@@ -28,6 +28,7 @@ export const AssetDoc = gql`
     asset(key: $key) {
       key
       group
+      tags { key value }
       kind
       description
       codeVersion

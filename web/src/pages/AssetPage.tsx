@@ -23,9 +23,9 @@ import { BackfillDialog } from '../components/BackfillDialog';
 import { Empty, ErrorState, Loading, StatusBadge } from '../components/ui';
 import { PARTITION_LEGEND, partitionColor } from '../theme';
 import { bytes, dateTime, duration, num, timeAgo } from '../format';
+import { DEFAULT_SORT, NO_CATALOG_FILTER, catalogToSearch, formatTag } from '../lib/catalog';
 import { assetHeaderState, enumWords, keyRange, missingText, partitionStateCounts, plural, shellQuote, spaceDurationUnits } from '../lib/words';
 import { provenanceByAsset, runText, type ProvenanceInput } from '../lib/provenance';
-import { displayGroup } from '../lib/graphModel';
 
 export function AssetPage({ assetKey }: { assetKey: string }) {
   const [result, refetch] = useQuery<AssetQuery, AssetQueryVariables>({ query: AssetDoc, variables: { key: assetKey } });
@@ -60,7 +60,7 @@ export function AssetPage({ assetKey }: { assetKey: string }) {
       <header className="page-head">
         <div>
           <div className="crumbs">
-            <Link to="/">Lineage</Link> / <Link to={`/?selection=${encodeURIComponent(`+${a.key}+`)}`}>{displayGroup(a.key, a.group)}</Link>
+            <Link to="/">Lineage</Link> / <Link to={`/?selection=${encodeURIComponent(`+${a.key}+`)}`}>{a.group}</Link>
           </div>
           <h1 className="mono" data-testid="asset-key">
             {a.key}
@@ -72,6 +72,19 @@ export function AssetPage({ assetKey }: { assetKey: string }) {
             </span>
             {fr && <StatusBadge status={`freshness_${fr.status}`} />}
             <span className="muted small">code version <code>{a.codeVersion}</code></span>
+          </div>
+          <div className="subtitle small" data-testid="asset-group-tags">
+            <span>
+              group{' '}
+              <Link to={`/catalog${catalogToSearch({ ...NO_CATALOG_FILTER, group: a.group }, DEFAULT_SORT)}`} className="mono" data-testid="asset-group" title="Assets of this group in the catalog">
+                {a.group}
+              </Link>
+            </span>
+            {a.tags.map((t) => (
+              <Link key={t.key} to={`/catalog${catalogToSearch({ ...NO_CATALOG_FILTER, tag: formatTag(t) }, DEFAULT_SORT)}`} className="tag mono" data-testid="asset-tag" title="Assets with this tag in the catalog">
+                {formatTag(t)}
+              </Link>
+            ))}
           </div>
           {a.description && <p className="description">{a.description}</p>}
         </div>
