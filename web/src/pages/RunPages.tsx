@@ -112,7 +112,9 @@ export function RunPage({ id }: { id: string }) {
   );
   const lines = events.data ?? NO_LINES;
   const [cancel, cancelRun] = useMutation<CancelRunMutation, CancelRunMutationVariables>(CancelRunDoc);
-  // A cancel's message holds while the status it answered holds (no "is CANCELING" once canceled).
+  // A cancel's message holds while the status it answered holds, and only
+  // while the run is active: a cancel that finished at once (a queued run)
+  // leaves the header's "canceled" alone, with no banner.
   const [message, setMessage] = useState<{ text: string; status: string } | null>(null);
   // The log filter lives in the URL (`?level=ERROR&asset=…`): a filtered log can be linked.
   const { search } = useLocation();
@@ -179,7 +181,7 @@ export function RunPage({ id }: { id: string }) {
         </div>
       </header>
       {cancel.error && <div className="banner banner-error">{errorText(cancel.error)}</div>}
-      {message && message.status === run.status && (
+      {message && message.status === run.status && ACTIVE.has(run.status) && (
         <div className="banner" data-testid="mutation-message">
           {message.text}
         </div>
