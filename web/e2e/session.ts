@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 // @ts-expect-error plain JS module shared with the perf script
 import { copyExample, expectServedUi, launchBrowser, removeDir, screenshotsDir, startCairn } from './harness.mjs';
 
@@ -37,4 +38,14 @@ export async function closeSession(session: Partial<Session> | undefined) {
   await session?.browser?.close();
   await session?.cairn?.stop();
   if (session?.project) removeDir(session.project);
+}
+
+/** A session opened before a test file's tests and closed after them: call at the top of the file, then the getter in tests. */
+export function sessionPerFile(): () => Session {
+  let session: Session | undefined;
+  beforeAll(async () => {
+    session = await openSession();
+  });
+  afterAll(() => closeSession(session));
+  return () => session!;
 }

@@ -300,7 +300,7 @@ export type RunQueryVariables = Exact<{
 }>;
 
 
-export type RunQuery = { run: { id: string, status: RunStatus, origin: string, backfillId: string | null, selection: string, partitionFilter: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, plannedSteps: number, materializedSteps: number, failedSteps: number, skippedSteps: number, canceledSteps: number, steps: { nodes: Array<{ id: string, asset: string, partition: string | null, status: StepStatus, reasons: Array<string>, attempt: number, owner: string | null, startedAt: string | null, finishedAt: string | null, skipReason: string | null, error: string | null }> } } };
+export type RunQuery = { run: { id: string, status: RunStatus, origin: string, backfillId: string | null, selection: string, partitionFilter: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, plannedSteps: number, materializedSteps: number, failedSteps: number, skippedSteps: number, canceledSteps: number, steps: { nodes: Array<{ id: string, position: number, waitsFor: Array<number>, asset: string, partition: string | null, status: StepStatus, reasons: Array<string>, attempt: number, owner: string | null, startedAt: string | null, finishedAt: string | null, skipReason: string | null, error: string | null }> } } };
 
 export type RunEventsSubscriptionVariables = Exact<{
   runId: string | number;

@@ -226,7 +226,7 @@ export const RunDoc = gql`
     run(id: $id) {
       ...RunFields
       steps(first: 1000) {
-        nodes { id asset partition status reasons attempt owner startedAt finishedAt skipReason error }
+        nodes { id position waitsFor asset partition status reasons attempt owner startedAt finishedAt skipReason error }
       }
     }
   }

@@ -24,6 +24,7 @@ import { runOrigin, tookMs } from '../lib/words';
 import { LogFilters } from '../components/LogFilters';
 import { displayLevel, filterFromSearch, filterLog, filterToSearch, type LogFilter } from '../lib/logFilter';
 import { appendEvent } from '../lib/runLog';
+import { RunTimeline } from '../components/RunTimeline';
 
 const ACTIVE = new Set(['QUEUED', 'STARTED', 'CANCELING']);
 
@@ -228,6 +229,12 @@ export function RunPage({ id }: { id: string }) {
           </div>
         )}
       </section>
+      {run.steps.nodes.length > 0 && (
+        <section className="card" data-testid="timeline-section">
+          <h2>Timeline</h2>
+          <RunTimeline steps={run.steps.nodes} nowMs={Date.now()} />
+        </section>
+      )}
       <section className="card">
         <div className="card-head">
           <h2>Logs</h2>
