@@ -707,13 +707,13 @@ async fn an_ad_hoc_run_is_followed_over_run_events_and_asset_events() {
     let server = Server::start(&project, &["--executors", "2"], None);
     let mut asset_events = server
         .subscribe(
-            r#"subscription { assetEvents(selection: "flights_daily") { cursor kind asset partition runId } }"#,
+            r#"subscription { assetEvents(selection: "flights_daily", after: "0") { cursor kind asset partition runId } }"#,
             json!({}),
             json!({}),
         )
         .await;
-    // The subscription starts from now: give it a moment to read the head.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // From the start of this new store's event log (cursor 0), so nothing
+    // depends on when the subscription reads the log's head.
     let launched = server
         .query(
             r#"mutation { materialize(selection: "+flights_daily", partitions: { keys: ["2013-01-02"] }) { id status origin } }"#,
