@@ -54,16 +54,14 @@ describe('layout', () => {
     expect(result.positions['box:g0']).toBeDefined();
   });
 
-  test('2,000 assets use the layered layout, quickly and without overlaps', () => {
+  // Its speed is measured by the perf script (npm run perf), not here.
+  test('2,000 assets use the layered layout, without overlaps', () => {
     const { assets, edges } = synthGraph(2000);
     const input = layoutInput(visibleGraph(assets, edges, new Set(), false));
     expect(input.nodes.length).toBeGreaterThan(DAGRE_LIMIT);
-    const started = performance.now();
     const result = runLayout(input);
-    const took = performance.now() - started;
     expect(result.engine).toBe('layered');
     checkLayout(assets, edges, result);
-    expect(took).toBeLessThan(1500);
   });
 
   test('layered layout handles an empty graph and lone nodes', () => {

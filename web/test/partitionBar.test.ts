@@ -40,12 +40,11 @@ describe('partition bar segments', () => {
     expect(slivers[1].x + slivers[1].width).toBeCloseTo(500, 6);
   });
 
-  test('100,000 alternating partitions produce segments quickly', () => {
+  // The bar's drawing time is measured by the perf script (npm run perf).
+  test('100,000 alternating partitions produce segments with every failure as a sliver', () => {
     const ranges: StateRange[] = [];
     for (let i = 0; i < 100_000; i++) ranges.push(r(String(i), String(i), 1, i % 1000 === 0 ? 'FAILED' : i % 2 ? 'MATERIALIZED' : 'MISSING'));
-    const t = performance.now();
     const segs = barSegments(ranges, 1200);
-    expect(performance.now() - t).toBeLessThan(500);
     expect(totalCount(ranges)).toBe(100_000);
     expect(segs.filter((s) => s.sliver && s.state === 'FAILED')).toHaveLength(100);
   });
