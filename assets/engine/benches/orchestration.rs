@@ -17,7 +17,7 @@
 //! with a real SQLite store and real Parquet output. Finally the process's
 //! peak resident memory. Targets (2-core machine): 10,000 assets load +
 //! plan < 1 s; 1,000 × 365 planned < 0.5 s; `cairn validate` of 10,000
-//! SQL assets < 1 s; peak memory < 500 MB; overhead < 10 ms per
+//! SQL assets < 1 s; peak memory < 500 MB; overhead < 2 ms per
 //! materialization.
 //!
 //! `CAIRN_BENCH_QUICK=1` runs fewer iterations (for a smoke test). A
@@ -64,7 +64,7 @@ fn main() {
         }
     }
 
-    println!("\npeak resident memory of the last scenario: {:.0} MB", peak_memory_mb());
+    println!("\npeak resident memory of this process over all the scenarios above: {:.0} MB", peak_memory_mb());
 }
 
 /// Runs one benchmark scenario, given its title.
