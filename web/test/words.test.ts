@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { assetHeaderState, backfillStatus, checksSummary, keyRange, runOrigin, didYouMean, enumWords, missingText, partitionStateCounts, plural, shellQuote, spaceDurationUnits, tookMs } from '../src/lib/words';
+import { assetHeaderState, failingChecksMark, backfillStatus, checksSummary, keyRange, runOrigin, didYouMean, enumWords, missingText, partitionStateCounts, plural, shellQuote, spaceDurationUnits, tookMs } from '../src/lib/words';
 import { bytes, dateTime, duration, logTime } from '../src/format';
 
 describe('words', () => {
@@ -120,5 +120,18 @@ describe('units', () => {
     expect(duration(1500)).toBe('1.5\u00a0s');
     expect(duration(61_000)).toBe('1\u00a0min 1\u00a0s');
     expect(bytes(2048)).toBe('2.0\u00a0KB');
+  });
+});
+
+describe('failing checks mark on a lineage node', () => {
+  const cases: { name: string; node: { failingErrorChecks?: number; failingWarnChecks?: number }; mark: ReturnType<typeof failingChecksMark> }[] = [
+    { name: 'none failing: no mark', node: { failingErrorChecks: 0, failingWarnChecks: 0 }, mark: null },
+    { name: 'fields absent: no mark', node: {}, mark: null },
+    { name: 'one warn check', node: { failingErrorChecks: 0, failingWarnChecks: 1 }, mark: { level: 'warn', count: 1, title: '1 warn check failing' } },
+    { name: 'two error checks', node: { failingErrorChecks: 2, failingWarnChecks: 0 }, mark: { level: 'error', count: 2, title: '2 error checks failing' } },
+    { name: 'both: error level, both said', node: { failingErrorChecks: 1, failingWarnChecks: 3 }, mark: { level: 'error', count: 1, title: '1 error check failing, 3 warn checks failing' } },
+  ];
+  test.each(cases)('$name', ({ node, mark }) => {
+    expect(failingChecksMark(node)).toEqual(mark);
   });
 });

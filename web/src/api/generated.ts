@@ -181,7 +181,7 @@ export type LineageQueryVariables = Exact<{
 }>;
 
 
-export type LineageQuery = { lineage: { nodes: Array<{ key: string, kind: AssetKind, group: string, staleStatus: StaleStatus, state: string, freshness: FreshnessStatus | null, partitionStats: { total: number, materialized: number, stale: number, failed: number, materializing: number, missing: number } | null }>, edges: Array<{ from: string, to: string }> } };
+export type LineageQuery = { lineage: { nodes: Array<{ key: string, kind: AssetKind, group: string, staleStatus: StaleStatus, state: string, freshness: FreshnessStatus | null, failingErrorChecks: number, failingWarnChecks: number, partitionStats: { total: number, materialized: number, stale: number, failed: number, materializing: number, missing: number } | null }>, edges: Array<{ from: string, to: string }> } };
 
 export type DefinitionsQueryVariables = Exact<{ [key: string]: never; }>;
 

@@ -10,6 +10,8 @@ export const LINEAGE_QUERY = /* GraphQL */ `
         staleStatus
         state
         freshness
+        failingErrorChecks
+        failingWarnChecks
         partitionStats { total materialized stale failed materializing missing }
       }
       edges { from to }

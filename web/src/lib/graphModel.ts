@@ -9,6 +9,10 @@ export interface GraphAsset {
   state: string;
   staleStatus?: string;
   freshness?: string | null;
+  /** Error checks whose latest evaluation failed (the asset is then FAILED). */
+  failingErrorChecks?: number;
+  /** Warn checks whose latest evaluation failed (the asset keeps its state). */
+  failingWarnChecks?: number;
   partitionStats?: {
     total: number;
     materialized: number;

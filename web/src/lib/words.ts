@@ -121,3 +121,18 @@ export function checksSummary(checks: readonly { name: string; severity: string;
   if (evaluated === 0) return { text: `${plural(checks.length, 'check')}, not evaluated yet`, level: 'none' };
   return { text: `${plural(evaluated, 'check')} passing`, level: 'ok' };
 }
+
+/**
+ * A lineage node's failing checks as the mark drawn on it, or null when none
+ * fails: error level when an error check fails (the node is then `FAILED`),
+ * else warn (the node keeps its colour: the data was published). `count` is
+ * the failing checks of that level; `title` names both levels:
+ * `1 error check failing, 2 warn checks failing`.
+ */
+export function failingChecksMark(node: { failingErrorChecks?: number; failingWarnChecks?: number }): { level: 'error' | 'warn'; count: number; title: string } | null {
+  const errors = node.failingErrorChecks ?? 0;
+  const warns = node.failingWarnChecks ?? 0;
+  if (errors === 0 && warns === 0) return null;
+  const parts = [errors && `${plural(errors, 'error check')} failing`, warns && `${plural(warns, 'warn check')} failing`].filter(Boolean);
+  return { level: errors ? 'error' : 'warn', count: errors || warns, title: parts.join(', ') };
+}

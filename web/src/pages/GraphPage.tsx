@@ -21,6 +21,7 @@ import {
 } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import { AssetEventsDoc, LineageDoc } from '../api/operations';
+import { failingChecksMark } from '../lib/words';
 import type { AssetEventsSubscription, LineageQuery, LineageQueryVariables } from '../api/generated';
 import {
   adjacency,
@@ -114,13 +115,14 @@ const AssetNode = memo(function AssetNode({ data }: NodeProps<Node<AssetNodeData
   const stats = asset.partitionStats;
   const partitioned = stats && stats.total > 1;
   const bar = partitioned ? disjointStats(stats) : null;
+  const checks = failingChecksMark(asset);
   return (
     <div
       className={`gnode ${dim ? 'dim' : ''} ${focus ? 'focus' : ''} ${related ? 'related' : ''}`}
       style={{ borderLeftColor: assetColor(asset.state) }}
       data-key={asset.key}
       data-state={asset.state}
-      title={`${asset.key} — ${asset.state.toLowerCase()}`}
+      title={`${asset.key} — ${asset.state.toLowerCase()}${checks ? ` — ${checks.title}` : ''}`}
     >
       <Handle type="target" position={Position.Left} isConnectable={false} />
       <div className="gnode-key">{asset.key}</div>
@@ -130,6 +132,11 @@ const AssetNode = memo(function AssetNode({ data }: NodeProps<Node<AssetNodeData
           <span className="gnode-state" style={{ color: assetColor(asset.state) }}>
             {asset.state.toLowerCase()}
           </span>
+          {checks && (
+            <span className={`gnode-checks gnode-checks-${checks.level}`} title={checks.title} data-testid="node-checks" data-level={checks.level}>
+              {checks.level === 'error' ? '✕' : '⚠'} {checks.count}
+            </span>
+          )}
           {partitioned && (
             <span className="gnode-parts" title={`${stats.materialized} of ${stats.total} partitions materialized`}>
               {stats.materialized}/{stats.total}
@@ -646,6 +653,12 @@ function GraphInner() {
               {s.label}
             </span>
           ))}
+          <span className="legend-item">
+            <span className="gnode-checks gnode-checks-warn">⚠ n</span> warn checks failing
+          </span>
+          <span className="legend-item">
+            <span className="gnode-checks gnode-checks-error">✕ n</span> error checks failing
+          </span>
         </div>
         {focused && (
           <aside className="focus-panel" aria-label="Focused asset" data-testid="focus-panel">
