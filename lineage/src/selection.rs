@@ -368,7 +368,7 @@ impl Parser {
 /// One word: `[N]+` prefix, `+[N]` suffix, and an attribute or a key.
 fn term(word: &str, quoted: bool) -> Result<SelectionExpr, SelectionError> {
     if quoted && !word.contains(':') {
-        return atom(word, word, true);
+        return atom(word, word);
     }
     let (upstream, rest) = match word.find('+') {
         Some(plus) if word[..plus].chars().all(|c| c.is_ascii_digit()) => {
@@ -385,7 +385,7 @@ fn term(word: &str, quoted: bool) -> Result<SelectionExpr, SelectionError> {
     if body.is_empty() {
         return Err(syntax(word, "no asset key"));
     }
-    let mut expr = atom(body, word, quoted)?;
+    let mut expr = atom(body, word)?;
     if let Some(depth) = upstream {
         expr = SelectionExpr::Upstream(Box::new(expr), depth);
     }
@@ -398,7 +398,7 @@ fn term(word: &str, quoted: bool) -> Result<SelectionExpr, SelectionError> {
 /// The attributes, as Dagster names them.
 const ATTRIBUTES: [&str; 4] = ["key", "group", "kind", "tag"];
 
-fn atom(body: &str, word: &str, quoted: bool) -> Result<SelectionExpr, SelectionError> {
+fn atom(body: &str, word: &str) -> Result<SelectionExpr, SelectionError> {
     let Some((attribute, value)) = body.split_once(':') else {
         return key_pattern(body, word);
     };
@@ -424,11 +424,10 @@ fn atom(body: &str, word: &str, quoted: bool) -> Result<SelectionExpr, Selection
             let closest = ATTRIBUTES
                 .iter()
                 .max_by(|a, b| strsim::jaro_winkler(other, a).total_cmp(&strsim::jaro_winkler(other, b)));
-            let quote_hint = if quoted { "" } else { ", or quote a value with `:` in it" };
             Err(syntax(
                 word,
                 &format!(
-                    "no attribute `{other}:` (did you mean `{}:`?{quote_hint}); the attributes are `key:`, `group:`, `kind:` and `tag:`",
+                    "no attribute `{other}:`, did you mean `{}:`? The attributes are `key:`, `group:`, `kind:` and `tag:`",
                     closest.unwrap_or(&"key")
                 ),
             ))
