@@ -844,6 +844,24 @@ async fn the_deployment_lists_workers_with_their_heartbeats_and_ends() {
     assert!(deployment["deployment"]["storeUrl"].as_str().unwrap().starts_with("sqlite://"));
     assert_eq!(deployment["deployment"]["serverExecutorConcurrency"], Value::Null, "--no-executor");
     assert_eq!(deployment["deployment"]["definitions"]["project"], "flights");
+    // The backfill daemon runs (even with --no-executor: workers execute
+    // what it launches) and counts what it launched.
+    server
+        .query(r#"mutation { launchBackfill(input: { selection: "flights_daily", partitions: { keys: ["2013-01-02"] } }) { id } }"#, json!({}))
+        .await;
+    let daemon = "{ deployment { backfillDaemonLastPassAt backfillDaemonError backfillDaemonLaunched } }";
+    let waited = std::time::Instant::now();
+    loop {
+        let status = server.query(daemon, json!({})).await;
+        let status = &status["deployment"];
+        assert_eq!(status["backfillDaemonError"], Value::Null, "{status}");
+        if status["backfillDaemonLaunched"] == 1 {
+            assert!(status["backfillDaemonLastPassAt"].is_string(), "{status}");
+            break;
+        }
+        assert!(waited.elapsed() < Duration::from_secs(30), "the daemon never launched the backfill: {status}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     let mut killed = project.spawn(&["worker", "-j", "2"]);
     let mut stopped = project.spawn(&["worker", "-j", "1"]);

@@ -66,6 +66,8 @@ pub struct AppState {
     freshness: std::sync::Mutex<Option<HashMap<AssetKey, FreshnessStatus>>>,
     /// Held while a summary is computed on demand.
     refreshing: tokio::sync::Mutex<()>,
+    /// What the backfill daemon did lately.
+    backfill_daemon: Arc<std::sync::Mutex<cairn_engine::BackfillDaemonStatus>>,
     /// The running executor, waited for on shutdown.
     executor_task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
@@ -96,6 +98,7 @@ impl AppState {
             executor_stop: RwLock::new(shutdown.child_token()),
             shutdown,
             executor_task: std::sync::Mutex::new(None),
+            backfill_daemon: Arc::default(),
             freshness: std::sync::Mutex::new(None),
             refreshing: tokio::sync::Mutex::new(()),
         })
@@ -104,6 +107,11 @@ impl AppState {
     /// The instance in use (cheap clone).
     pub fn instance(&self) -> Instance {
         self.instance.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// What the backfill daemon did lately.
+    pub fn backfill_daemon(&self) -> cairn_engine::BackfillDaemonStatus {
+        self.backfill_daemon.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
     /// This server's executor concurrency; `None` with `--no-executor`.
@@ -228,7 +236,8 @@ impl AppState {
             // A replaced executor finishes on its own (its token is cancelled).
             *self.executor_task.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(task);
         }
-        tokio::spawn(async move { instance.run_backfill_daemon(BACKFILL_DAEMON_INTERVAL, stop).await });
+        let status = self.backfill_daemon.clone();
+        tokio::spawn(async move { instance.run_backfill_daemon(BACKFILL_DAEMON_INTERVAL, stop, status).await });
     }
 
     /// Waits for the executor to stop after [`Self::shutdown`]: its running

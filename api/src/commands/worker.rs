@@ -59,7 +59,9 @@ pub async fn run(global: &GlobalArgs, args: &WorkerArgs) -> Result<(), Failure> 
     let daemon = {
         let instance = instance.clone();
         let shutdown = shutdown.clone();
-        tokio::spawn(async move { instance.run_backfill_daemon(std::time::Duration::from_secs(1), shutdown).await })
+        tokio::spawn(async move {
+            instance.run_backfill_daemon(std::time::Duration::from_secs(1), shutdown, Default::default()).await
+        })
     };
     let report = executor.run(shutdown).await.map_err(|e| failure(global, e))?;
     daemon.abort();

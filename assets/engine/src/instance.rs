@@ -54,6 +54,17 @@ impl std::fmt::Debug for Clock {
     }
 }
 
+/// What a backfill daemon did lately ([`Instance::run_backfill_daemon`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BackfillDaemonStatus {
+    /// When its last pass ended (UTC); `None` before the first.
+    pub last_pass_at: Option<DateTime<Utc>>,
+    /// The error of its last pass, if it failed (it tries again at the next).
+    pub last_error: Option<String>,
+    /// The backfill runs it launched since it started.
+    pub launched: u64,
+}
+
 /// A loaded project with its metadata store. Cheap to clone.
 #[derive(Clone)]
 pub struct Instance {
@@ -256,11 +267,28 @@ impl Instance {
 
     /// Launches the runs of requested backfills every `interval` until
     /// `shutdown` is cancelled (the backfill daemon of `cairn serve` and
-    /// `cairn worker`). Store errors are logged and retried at the next tick.
-    pub async fn run_backfill_daemon(&self, interval: Duration, shutdown: tokio_util::sync::CancellationToken) {
+    /// `cairn worker`). Store errors are logged and retried at the next
+    /// tick. Each pass is recorded in `status` (for the deployment page).
+    pub async fn run_backfill_daemon(
+        &self,
+        interval: Duration,
+        shutdown: tokio_util::sync::CancellationToken,
+        status: Arc<std::sync::Mutex<BackfillDaemonStatus>>,
+    ) {
         loop {
-            if let Err(error) = self.launch_requested_backfills().await {
+            let result = self.launch_requested_backfills().await;
+            if let Err(error) = &result {
                 tracing::warn!("backfill daemon: {error}");
+            }
+            if let Ok(mut status) = status.lock() {
+                status.last_pass_at = Some(self.clock.now());
+                match result {
+                    Ok(launched) => {
+                        status.launched += launched as u64;
+                        status.last_error = None;
+                    }
+                    Err(error) => status.last_error = Some(error.to_string()),
+                }
             }
             tokio::select! {
                 _ = tokio::time::sleep(interval) => {}

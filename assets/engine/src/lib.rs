@@ -50,7 +50,7 @@ pub use error::{EngineError, ExecuteError};
 pub use executor::{Executor, ExecutorOptions, ExecutorReport, StepReport};
 pub use follow::EventFollower;
 pub use gc::GcReport;
-pub use instance::{Clock, Instance, Launch, Snapshot, Warning};
+pub use instance::{BackfillDaemonStatus, Clock, Instance, Launch, Snapshot, Warning};
 pub use status::AssetStatus;
 pub use summary::{AssetFreshness, AssetSummary, FailingChecks, PartitionState, PartitionStats, ProjectSummary};
 pub use tokio_util::sync::CancellationToken;

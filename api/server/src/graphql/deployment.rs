@@ -25,6 +25,12 @@ pub struct Deployment {
     /// How often this server's backfill daemon looks for backfills to
     /// launch, in milliseconds.
     pub backfill_daemon_interval_ms: i32,
+    /// When the daemon's last pass ended (UTC); null before the first.
+    pub backfill_daemon_last_pass_at: Option<DateTime<Utc>>,
+    /// The error of its last pass, if it failed (it tries again).
+    pub backfill_daemon_error: Option<String>,
+    /// The backfill runs it launched since the server started.
+    pub backfill_daemon_launched: i64,
     /// The loaded definitions: load time and diagnostics.
     pub definitions: Definitions,
 }

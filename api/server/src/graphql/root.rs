@@ -143,6 +143,7 @@ impl QueryRoot {
         let instance = state.instance();
         let executors = instance.executors(chrono::Duration::hours(i64::from(hours))).await.map_err(ApiError::from)?;
         let store = instance.store();
+        let daemon = state.backfill_daemon();
         Ok(Deployment {
             store_backend: if store.is_postgres() { "postgresql" } else { "sqlite" }.to_owned(),
             store_url: store.url().to_owned(),
@@ -150,6 +151,9 @@ impl QueryRoot {
             server_executor_concurrency: state.executor_concurrency().map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
             backfill_daemon_interval_ms: i32::try_from(crate::state::BACKFILL_DAEMON_INTERVAL.as_millis())
                 .unwrap_or(i32::MAX),
+            backfill_daemon_last_pass_at: daemon.last_pass_at,
+            backfill_daemon_error: daemon.last_error,
+            backfill_daemon_launched: i64::try_from(daemon.launched).unwrap_or(i64::MAX),
             definitions: definitions(ctx),
         })
     }
