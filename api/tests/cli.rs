@@ -30,6 +30,18 @@ fn plan_summary(plan: &Value) -> BTreeMap<String, (usize, Vec<String>)> {
 const EXAMPLE_STEPS: usize = 90 + 90 + 3 + 5;
 
 #[test]
+fn a_selection_blocked_by_missing_upstream_data_is_not_called_up_to_date() {
+    let project = Project::flights();
+    let plan = project.expect(&["plan", "exports/carrier_delays"], 0);
+    assert_eq!(
+        plan,
+        "nothing can be materialized: 1 of 1 asset partitions checked are blocked by missing upstream data\n"
+    );
+    let said = project.stderr(&["materialize", "exports/carrier_delays"], 1);
+    assert!(said.contains("upstream delays_by_carrier not materialized"), "{said}");
+}
+
+#[test]
 fn materializes_the_example_then_is_up_to_date_and_replans_exactly_what_changed() {
     let project = Project::flights();
     project.expect(&["validate"], 0);

@@ -7,11 +7,11 @@ use cairn_store::{RunId, RunOrigin};
 use clap::Args;
 
 use crate::cli::{ExecutorArgs, GlobalArgs, TargetArgs};
-use crate::commands::plan::{make_plan, partition_filter, partition_filter_text, print_blocked};
+use crate::commands::plan::{make_plan, nothing_planned, partition_filter, partition_filter_text, print_blocked};
 use crate::open::{failure, open_for_execution, snapshot};
 use crate::progress::Progress;
 use crate::summary::print_summary;
-use crate::{Failure, outln};
+use crate::{Failure, out, outln};
 
 /// `cairn materialize`.
 #[derive(Debug, Args)]
@@ -36,7 +36,7 @@ pub async fn run(global: &GlobalArgs, args: &MaterializeArgs) -> Result<(), Fail
     print_blocked(global, &instance, &plan);
     if plan.steps.is_empty() {
         if !global.quiet {
-            outln!("up to date: nothing to materialize ({} asset partitions checked)", plan.considered)?;
+            out!("{}", nothing_planned(&plan))?;
         }
         return if plan.blocked.is_empty() { Ok(()) } else { Err(Failure::User(String::new())) };
     }

@@ -79,10 +79,24 @@ pub fn partition_filter_text(target: &TargetArgs) -> Option<String> {
     }
 }
 
+/// What to say of a plan without steps: up to date, or (when selected
+/// partitions are blocked by missing upstream data) that nothing can run.
+pub fn nothing_planned(plan: &Plan) -> String {
+    if plan.blocked.is_empty() {
+        format!("up to date: nothing to materialize ({} asset partitions checked)\n", plan.considered)
+    } else {
+        format!(
+            "nothing can be materialized: {} of {} asset partitions checked are blocked by missing upstream data\n",
+            plan.blocked.len(),
+            plan.considered
+        )
+    }
+}
+
 /// The plan as aligned text, one line per asset and kind of reason.
 pub fn render(plan: &Plan) -> String {
     if plan.steps.is_empty() {
-        return format!("up to date: nothing to materialize ({} asset partitions checked)\n", plan.considered);
+        return nothing_planned(plan);
     }
     let mut rows = vec![vec!["ASSET".to_owned(), "PARTITIONS".to_owned(), "REASONS".to_owned()]];
     for group in group_plan(plan) {
