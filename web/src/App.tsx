@@ -8,6 +8,7 @@ import type { DefinitionsQuery, ReloadDefinitionsMutation } from './api/generate
 import { getToken, setToken } from './api/client';
 import { verifyToken } from './api/tokenCheck';
 import { Modal } from './components/ui';
+import { GlobalSearch } from './components/Palette';
 import { applyScheme, effectiveScheme, nextScheme, onSystemSchemeChange, storedScheme, systemPrefersDark, type SchemeChoice } from './lib/colorScheme';
 import { Link, useLocation } from './router';
 import { GraphPage } from './pages/GraphPage';
@@ -90,6 +91,7 @@ export function App({ status, onTokenChange }: { status: AppStatus; onTokenChang
         {d && <span className="muted small">{d.assetCount} assets</span>}
         <SchemeToggle />
         <ShortcutsButton />
+        <GlobalSearch />
         <TokenButton onChange={onTokenChange} needed={status.unauthorized} accepted={status.tokenAccepted} refusals={status.refusals} />
       </header>
       {unreachable && (
@@ -247,6 +249,7 @@ function SchemeToggle() {
 
 const SHORTCUTS: [string, string][] = [
   ['?', 'Show these shortcuts'],
+  ['⌘K  Ctrl-K', 'Search assets, runs and backfills from any page'],
   ['/', 'Search assets (lineage graph)'],
   ['↑ ↓  Enter', 'Pick a search result and jump to it'],
   ['Escape', 'Clear the search, close a dialog'],

@@ -348,3 +348,22 @@ export type CatalogQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type CatalogQuery = { assets: Array<{ key: string, group: string, kind: AssetKind, staleStatus: StaleStatus, tags: Array<{ key: string, value: string }>, partitionStats: { total: number, materialized: number, stale: number, failed: number, materializing: number, missing: number } | null, latestMaterialization: { id: string, materializedAt: string, partition: string | null, runId: string } | null, freshness: { status: FreshnessStatus } | null, checks: Array<{ name: string, severity: CheckSeverity, passed: number, failed: number }> }>, lineage: { nodes: Array<{ key: string, state: string }> } };
+
+export type PaletteAssetsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PaletteAssetsQuery = { assets: Array<{ key: string }> };
+
+export type PaletteRunQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type PaletteRunQuery = { run: { id: string, status: RunStatus, selection: string } };
+
+export type PaletteBackfillQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type PaletteBackfillQuery = { backfill: { id: string, status: BackfillStatus, selection: string } };

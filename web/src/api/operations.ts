@@ -303,3 +303,23 @@ export const CatalogDoc = gql`
     lineage(depth: 0) { nodes { key state } }
   }
 `;
+
+// The global search (⌘K): every asset's key, and whether a run or a
+// backfill with an id exists (each its own query: an unknown id is an error).
+export const PaletteAssetsDoc = gql`
+  query PaletteAssets {
+    assets { key }
+  }
+`;
+
+export const PaletteRunDoc = gql`
+  query PaletteRun($id: ID!) {
+    run(id: $id) { id status selection }
+  }
+`;
+
+export const PaletteBackfillDoc = gql`
+  query PaletteBackfill($id: ID!) {
+    backfill(id: $id) { id status selection }
+  }
+`;
