@@ -168,7 +168,7 @@ const GroupNode = memo(function GroupNode({ data }: NodeProps<Node<GroupNodeData
     >
       <Handle type="target" position={Position.Left} isConnectable={false} />
       <div className="gnode-key">
-        {data.group}/* <span className="muted">({data.keys.length})</span>
+        group:{data.group} <span className="muted">({data.keys.length})</span>
       </div>
       <div className="gnode-meta">
         {Object.entries(data.counts).map(([s, n]) => (
@@ -197,7 +197,7 @@ const BoxNode = memo(function BoxNode({ data }: NodeProps<Node<BoxNodeData>>) {
   return (
     <div className="gbox">
       <div className="gbox-head">
-        <span>{data.group}/*</span>
+        <span>group:{data.group}</span>
         <button className="gnode-toggle nodrag" onClick={() => data.onToggle(data.group)} title="Collapse group">
           collapse
         </button>
