@@ -290,6 +290,9 @@ export type RunFieldsFragment = { id: string, status: RunStatus, origin: string,
 export type RunsQueryVariables = Exact<{
   first: number;
   after?: string | null | undefined;
+  status?: Array<RunStatus> | RunStatus | null | undefined;
+  asset?: string | null | undefined;
+  origin?: string | null | undefined;
 }>;
 
 

@@ -212,8 +212,8 @@ const RunFields = gql`
 `;
 
 export const RunsDoc = gql`
-  query Runs($first: Int!, $after: String) {
-    runs(first: $first, after: $after) {
+  query Runs($first: Int!, $after: String, $status: [RunStatus!], $asset: String, $origin: String) {
+    runs(first: $first, after: $after, status: $status, asset: $asset, origin: $origin) {
       nodes { ...RunFields }
       pageInfo { hasNextPage endCursor }
     }

@@ -155,7 +155,8 @@ export function CatalogPage() {
   );
 }
 
-function FilterSelect({ label, testId, value, onChange, options }: { label: string; testId: string; value: string; onChange: (v: string) => void; options: [string, string][] }) {
+/** A labelled filter select whose empty value is `all`. */
+export function FilterSelect({ label, testId, value, onChange, options }: { label: string; testId: string; value: string; onChange: (v: string) => void; options: [string, string][] }) {
   return (
     <label className="catalog-filter small">
       <span className="muted">{label}</span>

@@ -1,11 +1,12 @@
 // Runs: the list (polled) and one run: its steps and its log lines,
 // streamed through the `runEvents` subscription.
 import { useLayoutEffect, useMemo, useRef, useState } from 'react';
-import { useMutation, useQuery, useSubscription } from 'urql';
-import { CancelRunDoc, RunDoc, RunEventsDoc, RunsDoc } from '../api/operations';
+import { useClient, useMutation, useQuery, useSubscription } from 'urql';
+import { CancelRunDoc, PaletteAssetsDoc, RunDoc, RunEventsDoc, RunsDoc } from '../api/operations';
 import type {
   CancelRunMutation,
   CancelRunMutationVariables,
+  PaletteAssetsQuery,
   RunEventsSubscription,
   RunEventsSubscriptionVariables,
   RunQuery,
@@ -20,7 +21,9 @@ import { dateTime, duration, isoMillis, logTime, timeAgo } from '../format';
 import { StaleBanner, usePoll } from './BackfillPages';
 import { useKept } from '../lib/kept';
 import { followsAfterScroll } from '../lib/logFollow';
-import { runOrigin, tookMs } from '../lib/words';
+import { enumWords, runOrigin, tookMs } from '../lib/words';
+import { RUN_ORIGINS, RUN_STATUSES, isFilteringRuns, mergeRunPages, runFilterFromSearch, runFilterToSearch, runsVariables, type RunFilter } from '../lib/runFilter';
+import { FilterSelect } from './CatalogPage';
 import { LogFilters } from '../components/LogFilters';
 import { displayLevel, filterFromSearch, filterLog, filterToSearch, type LogFilter } from '../lib/logFilter';
 import { appendEvent } from '../lib/runLog';
@@ -43,19 +46,90 @@ function runCounts(r: { plannedSteps: number; materializedSteps: number; failedS
 }
 
 export function RunsPage() {
-  const [result, refetch] = useQuery<RunsQuery, RunsQueryVariables>({ query: RunsDoc, variables: { first: 50 } });
-  const kept = useKept(result.data, !!result.error);
-  const nodes = kept.data?.runs.nodes ?? [];
-  usePoll(refetch, true, nodes.some((r) => ACTIVE.has(r.status)) ? 1000 : 4000);
+  const { search } = useLocation();
+  const filter = runFilterFromSearch(search);
+  const setFilter = (f: RunFilter) => navigate(`/runs${runFilterToSearch(f)}`, true);
   return (
     <div className="page">
       <header className="page-head">
         <h1>Runs</h1>
       </header>
+      <RunFilters filter={filter} onChange={setFilter} />
+      <RunsList key={runFilterToSearch(filter)} filter={filter} />
+    </div>
+  );
+}
+
+/** Status, asset and origin; each change replaces the URL's query. */
+function RunFilters({ filter, onChange }: { filter: RunFilter; onChange: (f: RunFilter) => void }) {
+  const [assets] = useQuery<PaletteAssetsQuery>({ query: PaletteAssetsDoc });
+  const set = (patch: Partial<RunFilter>) => onChange({ ...filter, ...patch });
+  return (
+    <div className="catalog-filters" role="search" data-testid="run-filters">
+      <FilterSelect
+        label="Run status"
+        testId="filter-run-status"
+        value={filter.status.join(',')}
+        onChange={(status) => set({ status: RUN_STATUSES.filter((s) => s === status) })}
+        options={RUN_STATUSES.map((s) => [s, enumWords(s)])}
+      />
+      <label className="catalog-filter small">
+        <span className="muted">Asset</span>
+        <input type="search" list="run-filter-assets" placeholder="Asset key" value={filter.asset} onChange={(e) => set({ asset: e.target.value.trim() })} data-testid="filter-run-asset" />
+        <datalist id="run-filter-assets">
+          {assets.data?.assets.map((a) => <option key={a.key} value={a.key} />)}
+        </datalist>
+      </label>
+      <label className="catalog-filter small">
+        <span className="muted">Origin</span>
+        <input type="search" list="run-filter-origins" placeholder="cli, api, backfill:<id>" value={filter.origin} onChange={(e) => set({ origin: e.target.value.trim() })} data-testid="filter-run-origin" />
+        <datalist id="run-filter-origins">
+          {RUN_ORIGINS.map((o) => <option key={o} value={o} />)}
+        </datalist>
+      </label>
+      {isFilteringRuns(filter) && (
+        <button className="btn btn-small" onClick={() => onChange({ status: [], asset: '', origin: '', first: filter.first })} data-testid="clear-run-filters">
+          Clear filters
+        </button>
+      )}
+    </div>
+  );
+}
+
+type RunRow = RunsQuery['runs']['nodes'][number];
+type RunsPageInfo = RunsQuery['runs']['pageInfo'];
+
+/** The first page (polled) and the pages "Load more" fetched after it, one page of `filter.first` runs each. */
+function RunsList({ filter }: { filter: RunFilter }) {
+  const client = useClient();
+  const [result, refetch] = useQuery<RunsQuery, RunsQueryVariables>({ query: RunsDoc, variables: runsVariables(filter) });
+  const kept = useKept(result.data, !!result.error);
+  const [more, setMore] = useState<{ pages: RunRow[][]; pageInfo: RunsPageInfo } | null>(null);
+  const [loadingMore, setLoadingMore] = useState(false);
+  const [moreError, setMoreError] = useState<string | null>(null);
+  const first = kept.data?.runs.nodes ?? [];
+  const nodes = useMemo(() => mergeRunPages([first, ...(more?.pages ?? [])]), [first, more]);
+  const pageInfo = more?.pageInfo ?? kept.data?.runs.pageInfo;
+  usePoll(refetch, true, nodes.some((r) => ACTIVE.has(r.status)) ? 1000 : 4000);
+  const loadMore = async () => {
+    if (!pageInfo?.endCursor) return;
+    setLoadingMore(true);
+    const next = await client.query<RunsQuery, RunsQueryVariables>(RunsDoc, runsVariables(filter, pageInfo.endCursor), { requestPolicy: 'network-only' }).toPromise();
+    setLoadingMore(false);
+    if (next.error || !next.data) {
+      setMoreError(next.error ? errorText(next.error) : 'no data');
+      return;
+    }
+    const page = next.data.runs;
+    setMoreError(null);
+    setMore((m) => ({ pages: [...(m?.pages ?? []), page.nodes], pageInfo: page.pageInfo }));
+  };
+  return (
+    <>
       {result.error && !kept.data && <ErrorState error={result.error} what="runs" />}
       {kept.stale && <StaleBanner error={result.error!} receivedAt={kept.receivedAt} />}
       {!kept.data && !result.error && <Loading />}
-      {kept.data && nodes.length === 0 && <Empty>No runs yet.</Empty>}
+      {kept.data && nodes.length === 0 && <Empty>{isFilteringRuns(filter) ? 'No run matches these filters.' : 'No runs yet.'}</Empty>}
       {nodes.length > 0 && (
         <table className={`table ${kept.stale ? 'is-stale' : ''}`} data-testid="runs-table">
           <thead>
@@ -71,7 +145,7 @@ export function RunsPage() {
           </thead>
           <tbody>
             {nodes.map((r) => (
-              <tr key={r.id} className="clickable" onClick={() => navigate(`/runs/${r.id}`)}>
+              <tr key={r.id} className="clickable" onClick={() => navigate(`/runs/${r.id}`)} data-testid="run-row" data-status={r.status}>
                 <td>
                   <Link to={`/runs/${r.id}`}>{r.id}</Link>
                 </td>
@@ -96,7 +170,15 @@ export function RunsPage() {
           </tbody>
         </table>
       )}
-    </div>
+      {pageInfo?.hasNextPage && (
+        <div className="row">
+          <button className="btn" onClick={() => void loadMore()} disabled={loadingMore} data-testid="load-more-runs">
+            {loadingMore ? 'Loading…' : 'Load more'}
+          </button>
+          {moreError && <span className="error-text small">{moreError}</span>}
+        </div>
+      )}
+    </>
   );
 }
 
