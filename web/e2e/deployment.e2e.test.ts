@@ -34,6 +34,10 @@ describe('deployment page', () => {
     expect(await row.locator('[data-testid="executor-status"]').textContent()).toBe('RUNNING');
     expect(await row.locator('[data-testid="executor-pid"]').textContent()).toBe(String(pid));
     expect(await row.textContent()).toMatch(/\d+ s ago/);
+    // The backfill daemon's last pass (every 500 ms) and the runs it launched.
+    await page.waitForFunction(() => /\d+ s ago/.test(document.querySelector('[data-testid="daemon-last-pass"]')?.textContent ?? ''));
+    expect(await page.textContent('[data-testid="daemon-launched"]')).toBe('0');
+    expect(await page.$('[data-testid="daemon-error"]')).toBeNull();
     expect(await page.getAttribute('.topbar nav a:has-text("Deployment")', 'class')).toContain('active');
     await page.screenshot({ path: join(shots, 'deployment.png'), fullPage: true });
     expect(pageErrors).toEqual([]);

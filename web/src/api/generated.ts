@@ -345,7 +345,7 @@ export type DeploymentQueryVariables = Exact<{
 }>;
 
 
-export type DeploymentQuery = { deployment: { storeBackend: string, storeUrl: string, serverExecutorConcurrency: number | null, backfillDaemonIntervalMs: number, definitions: { project: string, loadedAt: string, assetCount: number, diagnostics: Array<{ severity: string, message: string, rendered: string }> }, executors: Array<{ id: string, host: string, pid: number, runId: string | null, concurrency: number, leaseMs: number, startedAt: string, heartbeatAt: string, stoppedAt: string | null, status: ExecutorStatus, runningSteps: number }> } };
+export type DeploymentQuery = { deployment: { storeBackend: string, storeUrl: string, serverExecutorConcurrency: number | null, backfillDaemonIntervalMs: number, backfillDaemonLastPassAt: string | null, backfillDaemonError: string | null, backfillDaemonLaunched: number, definitions: { project: string, loadedAt: string, assetCount: number, diagnostics: Array<{ severity: string, message: string, rendered: string }> }, executors: Array<{ id: string, host: string, pid: number, runId: string | null, concurrency: number, leaseMs: number, startedAt: string, heartbeatAt: string, stoppedAt: string | null, status: ExecutorStatus, runningSteps: number }> } };
 
 export type CatalogQueryVariables = Exact<{ [key: string]: never; }>;
 

@@ -274,6 +274,9 @@ export const DeploymentDoc = gql`
       storeUrl
       serverExecutorConcurrency
       backfillDaemonIntervalMs
+      backfillDaemonLastPassAt
+      backfillDaemonError
+      backfillDaemonLaunched
       definitions {
         project
         loadedAt

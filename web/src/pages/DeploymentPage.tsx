@@ -60,6 +60,18 @@ export function DeploymentPage() {
                 <dd data-testid="server-executor">{serverExecutorText(d.serverExecutorConcurrency)}</dd>
                 <dt>Backfill daemon</dt>
                 <dd>looks for backfills to launch every {millisText(d.backfillDaemonIntervalMs)}</dd>
+                <dt>Last pass</dt>
+                <dd data-testid="daemon-last-pass">
+                  {d.backfillDaemonLastPassAt ? secondsAgo(d.backfillDaemonLastPassAt, now) : 'not yet'}
+                  {d.backfillDaemonError && (
+                    <span className="error-text" data-testid="daemon-error">
+                      {' '}
+                      failed: {d.backfillDaemonError}
+                    </span>
+                  )}
+                </dd>
+                <dt>Backfill runs launched</dt>
+                <dd data-testid="daemon-launched">{d.backfillDaemonLaunched}</dd>
               </dl>
             </section>
           </div>
