@@ -686,19 +686,14 @@ pub fn lineage(view: &View, selection: Option<&str>, depth: usize) -> Result<Lin
                 state: node_state(summary, freshness),
                 partition_stats: summary.map(|s| s.stats.into()),
                 freshness,
-                failing_error_checks: summary.map_or(0, |s| count(s.failing_checks.error)),
-                failing_warn_checks: summary.map_or(0, |s| count(s.failing_checks.warn)),
+                failing_error_checks: summary.map_or(0, |s| super::int(s.failing_checks.error)),
+                failing_warn_checks: summary.map_or(0, |s| super::int(s.failing_checks.warn)),
             })
         })
         .collect();
     let edges =
         subgraph.edges.into_iter().map(|(from, to)| LineageEdge { from: KeyString(from), to: KeyString(to) }).collect();
     Ok(Lineage { nodes: FlatList(nodes), edges: FlatList(edges) })
-}
-
-/// A count as GraphQL's `Int`.
-fn count(n: usize) -> i32 {
-    i32::try_from(n).unwrap_or(i32::MAX)
 }
 
 /// One state per node, by precedence: MATERIALIZING, FAILED, OVERDUE,

@@ -83,7 +83,7 @@ impl From<ExecutorRecord> for Executor {
             host: record.executor.host,
             pid: i64::from(record.executor.pid),
             run_id: record.executor.run.map(|run| ID(run.to_string())),
-            concurrency: i32::try_from(record.executor.concurrency).unwrap_or(i32::MAX),
+            concurrency: super::int(record.executor.concurrency),
             lease_ms: i64::try_from(record.executor.lease_ms).unwrap_or(i64::MAX),
             started_at: record.started_at,
             heartbeat_at: record.heartbeat_at,
@@ -93,7 +93,7 @@ impl From<ExecutorRecord> for Executor {
                 StoreStatus::Stopped => ExecutorStatus::Stopped,
                 StoreStatus::Lost => ExecutorStatus::Lost,
             },
-            running_steps: i32::try_from(record.running_steps).unwrap_or(i32::MAX),
+            running_steps: super::int(record.running_steps),
         }
     }
 }

@@ -33,6 +33,12 @@ pub use root::{MutationRoot, QueryRoot, SubscriptionRoot};
 use crate::error::{ApiError, classify};
 use crate::state::AppState;
 
+/// A count or an index as GraphQL's `Int` (32 bits), saturating at
+/// `i32::MAX` rather than wrapping.
+pub(crate) fn int(n: impl TryInto<i32>) -> i32 {
+    n.try_into().unwrap_or(i32::MAX)
+}
+
 /// The schema type.
 pub type CairnSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 

@@ -148,9 +148,8 @@ impl QueryRoot {
             store_backend: if store.is_postgres() { "postgresql" } else { "sqlite" }.to_owned(),
             store_url: store.url().to_owned(),
             executors: executors.into_iter().map(Into::into).collect(),
-            server_executor_concurrency: state.executor_concurrency().map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
-            backfill_daemon_interval_ms: i32::try_from(crate::state::BACKFILL_DAEMON_INTERVAL.as_millis())
-                .unwrap_or(i32::MAX),
+            server_executor_concurrency: state.executor_concurrency().map(super::int),
+            backfill_daemon_interval_ms: super::int(crate::state::BACKFILL_DAEMON_INTERVAL.as_millis()),
             backfill_daemon_last_pass_at: daemon.last_pass_at,
             backfill_daemon_error: daemon.last_error,
             backfill_daemon_launched: i64::try_from(daemon.launched).unwrap_or(i64::MAX),

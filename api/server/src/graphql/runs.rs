@@ -233,8 +233,8 @@ impl From<&StepRecord> for Step {
         reasons.dedup();
         Self {
             id: step.id.0.into(),
-            position: position(step.position),
-            waits_for: step.waits_for.iter().copied().map(position).collect(),
+            position: super::int(step.position),
+            waits_for: step.waits_for.iter().copied().map(super::int).collect(),
             asset: step.target.asset.to_string(),
             partition: step.target.partition.as_ref().map(ToString::to_string),
             status: step.status.into(),
@@ -247,11 +247,6 @@ impl From<&StepRecord> for Step {
             error: step.error.clone(),
         }
     }
-}
-
-/// A step position as GraphQL's `Int`.
-fn position(index: usize) -> i32 {
-    i32::try_from(index).unwrap_or(i32::MAX)
 }
 
 /// A page of steps.
