@@ -339,7 +339,7 @@ describe('issue 18 defects', () => {
 
   test('11: provenance shows upstream partitions as ranges, one line per upstream asset', async () => {
     expect(await materialize(cairn.url, '+flights_monthly')).toBe('SUCCESS');
-    await page.goto(`${cairn.url}/assets/flights_monthly`);
+    await page.goto(`${cairn.url}/assets/flights_monthly?tab=events`);
     await page.waitForSelector('.provenance-line');
     const january = page.locator('tr', { hasText: '2013-01-01' }).filter({ has: page.locator('.provenance-line') }).first();
     const lines = await january.locator('.provenance-line').allTextContents();

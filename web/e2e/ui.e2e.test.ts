@@ -130,10 +130,14 @@ describe('Cairn UI', () => {
     await page.goto(`${cairn.url}/assets/flights_daily`);
     await page.waitForSelector('[data-testid="partition-bar"] canvas');
     await page.waitForSelector('text=raw/flights');
-    const text = await page.textContent('.asset-page');
-    expect(text).toContain('Inputs read (provenance)');
-    expect(text).toContain('row_count');
     await page.screenshot({ path: join(shots, 'asset.png'), fullPage: true });
+    // The history and the checks are tabs of the asset page.
+    await page.click('[role="tab"]:has-text("Events")');
+    await page.waitForSelector('.provenance-line');
+    expect(await page.textContent('.asset-page')).toContain('Inputs read (provenance)');
+    await page.click('[role="tab"]:has-text("Checks")');
+    await page.waitForSelector('.check-head');
+    expect(await page.textContent('.asset-page')).toContain('row_count');
   });
 
   test('cancel a running backfill from the UI', async () => {

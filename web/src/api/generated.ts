@@ -175,6 +175,29 @@ export type TagInput = {
   value: string;
 };
 
+export type PartitionLatestQueryVariables = Exact<{
+  key: string;
+  partition: string;
+}>;
+
+
+export type PartitionLatestQuery = { asset: { key: string, materializations: { nodes: Array<{ id: string, runId: string, materializedAt: string }> } } };
+
+export type AssetFailuresQueryVariables = Exact<{
+  key: string;
+  first: number;
+}>;
+
+
+export type AssetFailuresQuery = { runs: { nodes: Array<{ id: string, status: RunStatus, steps: { nodes: Array<{ id: string, asset: string, partition: string | null, status: StepStatus, error: string | null, startedAt: string | null, finishedAt: string | null }> } }>, pageInfo: { hasNextPage: boolean } } };
+
+export type AssetNeighboursQueryVariables = Exact<{
+  key: string;
+}>;
+
+
+export type AssetNeighboursQuery = { asset: { key: string, dependencyKeys: Array<string>, dependedByKeys: Array<string> }, lineage: { nodes: Array<{ key: string, kind: AssetKind, state: string }> } };
+
 export type LineageQueryVariables = Exact<{
   selection?: string | null | undefined;
   depth: number;

@@ -1,7 +1,8 @@
 // One bar over all partitions, drawn on a canvas from state ranges in
 // proportion (see lib/partitionBar). Hover shows the partition key and
 // state; click-drag selects a range of keys.
-import { useEffect, useLayoutEffect, useMemo, useRef, useState, type PointerEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, type PointerEvent } from 'react';
+import { useWidth } from './useWidth';
 import { barSegments, hitTest, keyAt, rangeOffsets, totalCount, indexAtX, type StateRange } from '../lib/partitionBar';
 import { partitionColor } from '../theme';
 import { enumWords, keyRange } from '../lib/words';
@@ -25,24 +26,14 @@ export interface PartitionBarProps {
 const MIN_WIDTH = 3;
 
 export function PartitionBar({ ranges, kind, keys, height = 28, onSelect, selection, onDrawn, label, testId }: PartitionBarProps) {
-  const wrap = useRef<HTMLDivElement>(null);
+  const [wrap, width] = useWidth<HTMLDivElement>();
   const canvas = useRef<HTMLCanvasElement>(null);
-  const [width, setWidth] = useState(0);
   const [hover, setHover] = useState<{ x: number; index: number; range: number } | null>(null);
   const [drag, setDrag] = useState<[number, number] | null>(null);
   const offsets = useMemo(() => rangeOffsets(ranges), [ranges]);
   const total = useMemo(() => totalCount(ranges), [ranges]);
   const segments = useMemo(() => barSegments(ranges, width, MIN_WIDTH), [ranges, width]);
   const slivers = useMemo(() => segments.filter((s) => s.sliver), [segments]);
-
-  useLayoutEffect(() => {
-    const el = wrap.current;
-    if (!el) return;
-    setWidth(el.clientWidth);
-    const observer = new ResizeObserver(() => setWidth(el.clientWidth));
-    observer.observe(el);
-    return () => observer.disconnect();
-  }, []);
 
   useEffect(() => {
     const c = canvas.current;

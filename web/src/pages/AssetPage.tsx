@@ -1,31 +1,38 @@
-// One asset: description, definition, partition status bar (hover, drag to
-// select a range for a backfill), staleness and freshness, checks,
-// materialization history with provenance, upstream and downstream.
-import { useState } from 'react';
+// One asset, as tabs (Dagster's layout), the active one in the URL
+// (`?tab=partitions`; none is the Overview, so old links work):
+// Overview (partition status bar with date ticks, drag to select a range
+// for a backfill; staleness and freshness; latest materialization, checks
+// and lineage in brief; definition), Partitions (the bar and a table of
+// partitions filtered by state), Events (materializations with
+// provenance, failed materializations, of one partition or all), Checks,
+// Lineage (upstream and downstream).
+import { useState, type ReactNode } from 'react';
 import { useMutation, useQuery, useSubscription } from 'urql';
-import { AssetDoc, AssetEventsDoc, MaterializationsDoc, MaterializeDoc, StaticKeysDoc } from '../api/operations';
+import { AssetDoc, AssetEventsDoc, MaterializeDoc, StaticKeysDoc } from '../api/operations';
 import type {
   AssetEventsSubscription,
   AssetQuery,
   AssetQueryVariables,
-  MaterializationsQuery,
-  MaterializationsQueryVariables,
   MaterializeMutation,
   MaterializeMutationVariables,
   StaticKeysQuery,
   StaticKeysQueryVariables,
 } from '../api/generated';
 import { errorText } from '../api/client';
-import { Link, assetPath, navigate } from '../router';
+import { Link, assetPath, navigate, useLocation } from '../router';
 import { PartitionBar } from '../components/PartitionBar';
 import { Sql } from '../components/Sql';
 import { BackfillDialog } from '../components/BackfillDialog';
-import { Empty, ErrorState, Loading, StatusBadge } from '../components/ui';
+import { AssetEvents, AssetLineage, PartitionTable, PartitionTicks, TabList, TabPanel } from '../components/AssetTabs';
+import { ErrorState, Loading, StatusBadge } from '../components/ui';
 import { PARTITION_LEGEND, partitionColor } from '../theme';
-import { bytes, dateTime, duration, num, timeAgo } from '../format';
+import { dateTime, duration, num, timeAgo } from '../format';
 import { DEFAULT_SORT, NO_CATALOG_FILTER, catalogToSearch, formatTag } from '../lib/catalog';
 import { assetHeaderState, enumWords, keyRange, missingText, partitionStateCounts, plural, shellQuote, spaceDurationUnits } from '../lib/words';
-import { provenanceByAsset, runText, type ProvenanceInput } from '../lib/provenance';
+import { assetTabs, assetViewSearch, parseAssetView, type AssetTab, type AssetView } from '../lib/assetTabs';
+
+type Asset = AssetQuery['asset'];
+type BarRange = { start: string; end: string; count: number; indexes: [number, number] };
 
 export function AssetPage({ assetKey }: { assetKey: string }) {
   const [result, refetch] = useQuery<AssetQuery, AssetQueryVariables>({ query: AssetDoc, variables: { key: assetKey } });
@@ -33,28 +40,33 @@ export function AssetPage({ assetKey }: { assetKey: string }) {
     refetch({ requestPolicy: 'network-only' });
     return e;
   });
-  const [range, setRange] = useState<{ start: string; end: string; count: number; indexes: [number, number] } | null>(null);
+  const { search } = useLocation();
+  const [range, setRange] = useState<BarRange | null>(null);
   const [dialog, setDialog] = useState<null | { range: { start: string; end: string } | null }>(null);
   const [mat, materialize] = useMutation<MaterializeMutation, MaterializeMutationVariables>(MaterializeDoc);
   const a = result.data?.asset;
   const def = a?.partitionsDefinition;
+  // Every key when the UI cannot compute them (static) or they may be irregular (hourly: daylight saving).
   const [keysResult] = useQuery<StaticKeysQuery, StaticKeysQueryVariables>({
     query: StaticKeysDoc,
     variables: { key: assetKey, first: 100_000 },
-    pause: def?.kind !== 'static',
+    pause: def?.kind !== 'static' && def?.kind !== 'hourly',
   });
 
   if (result.error && !a) return <ErrorState error={result.error} what={`asset ${assetKey}`} suggestionPath={assetPath} />;
   if (!a) return <Loading what={assetKey} />;
 
-  const staticKeys = keysResult.data?.asset.partitionsDefinition?.keys ?? null;
+  const tabs = assetTabs(!!def);
+  const view = parseAssetView(search, tabs);
+  const go = (next: Partial<AssetView> & { tab: AssetTab }, replace = false) => navigate(`${assetPath(a.key)}${assetViewSearch(next)}`, replace);
+  const keys = keysResult.data?.asset.partitionsDefinition?.keys ?? null;
   const onMaterialize = async () => {
     const r = await materialize({ selection: a.key });
     if (r.data) navigate(`/runs/${r.data.materialize.id}`);
   };
   const fr = a.freshness;
   const headerState = assetHeaderState(a.staleStatus, result.data?.graphState.nodes.find((n) => n.key === a.key)?.state);
-  const counts = partitionStateCounts(a.partitionStatuses);
+  const status = <PartitionStatus a={a} keys={keys} range={range} onRange={setRange} onBackfill={(r) => setDialog({ range: r })} />;
   return (
     <div className="page asset-page">
       <header className="page-head">
@@ -99,45 +111,103 @@ export function AssetPage({ assetKey }: { assetKey: string }) {
       </header>
       {mat.error && <div className="banner banner-error">{errorText(mat.error)}</div>}
 
-      <section className="card">
-        <h2>Partitions</h2>
-        {def ? <p className="muted small">{def.description} · {num(def.count)} partitions</p> : <p className="muted small">Unpartitioned</p>}
-        <p className="stats small" data-testid="partition-counts" aria-label="Legend">
-          {PARTITION_LEGEND.map((state) => (
-            <span key={state} data-state={state}>
-              <i style={{ background: partitionColor(state) }} /> {num(counts[state] ?? 0)} {enumWords(state)}
-            </span>
-          ))}
-        </p>
-        <PartitionBar
-          ranges={a.partitionStatuses}
-          kind={def?.kind}
-          keys={staticKeys}
-          onSelect={def ? (start, end, count, indexes) => setRange({ start, end, count, indexes }) : undefined}
-          selection={range?.indexes ?? null}
-          testId="partition-bar"
-        />
-        <div className="bar-foot">
-          {def && (
-            <span className="small">
-              {range ? (
-                <>
-                  Selected <strong className="mono">{keyRange(range.start, range.end)}</strong> ({range.count}){' '}
-                  <button className="btn btn-small btn-primary" onClick={() => setDialog({ range })} data-testid="backfill-range">
-                    Backfill range…
-                  </button>{' '}
-                  <button className="btn btn-small" onClick={() => setRange(null)}>
-                    Clear
-                  </button>
-                </>
-              ) : (
-                <span className="muted">Drag over the bar to select partitions.</span>
-              )}
-            </span>
-          )}
-        </div>
-      </section>
+      <TabList tabs={tabs} active={view.tab} onSelect={(tab) => go({ tab })} label={`Asset ${a.key}`} />
+      <TabPanel tab={view.tab}>
+        {view.tab === 'overview' && <Overview a={a} status={status} />}
+        {view.tab === 'partitions' && def && (
+          <>
+            {status}
+            <PartitionTable assetKey={a.key} ranges={a.partitionStatuses} kind={def.kind} keys={keys} state={view.state} onState={(state) => go({ tab: 'partitions', state }, true)} />
+          </>
+        )}
+        {view.tab === 'events' && <AssetEvents key={view.partition ?? ''} assetKey={a.key} partitioned={!!def} partition={view.partition} onPartition={(partition) => go({ tab: 'events', partition }, true)} />}
+        {view.tab === 'checks' && (
+          <section className="card">
+            <h2>Checks</h2>
+            {a.checks.length === 0 ? <p className="muted">No asset checks.</p> : a.checks.map((c) => <CheckView key={c.name} check={c} />)}
+          </section>
+        )}
+        {view.tab === 'lineage' && <AssetLineage assetKey={a.key} />}
+      </TabPanel>
+      {dialog && <BackfillDialog selection={a.key} range={dialog.range} onClose={() => setDialog(null)} />}
+    </div>
+  );
+}
 
+/** The partition status bar with its counts (the legend), date ticks and the dragged range. */
+function PartitionStatus({
+  a,
+  keys,
+  range,
+  onRange,
+  onBackfill,
+}: {
+  a: Asset;
+  keys: readonly string[] | null;
+  range: BarRange | null;
+  onRange: (r: BarRange | null) => void;
+  onBackfill: (r: { start: string; end: string }) => void;
+}) {
+  const def = a.partitionsDefinition;
+  const counts = partitionStateCounts(a.partitionStatuses);
+  return (
+    <section className="card">
+      <h2>Partition status</h2>
+      {def ? <p className="muted small">{def.description} · {num(def.count)} partitions</p> : <p className="muted small">Unpartitioned</p>}
+      <p className="stats small" data-testid="partition-counts" aria-label="Legend">
+        {PARTITION_LEGEND.map((state) => (
+          <span key={state} data-state={state}>
+            <i style={{ background: partitionColor(state) }} /> {num(counts[state] ?? 0)} {enumWords(state)}
+          </span>
+        ))}
+      </p>
+      <PartitionBar
+        ranges={a.partitionStatuses}
+        kind={def?.kind}
+        keys={keys}
+        onSelect={def ? (start, end, count, indexes) => onRange({ start, end, count, indexes }) : undefined}
+        selection={range?.indexes ?? null}
+        testId="partition-bar"
+      />
+      {def && def.kind !== 'static' && <PartitionTicks kind={def.kind} firstKey={def.firstKey} count={def.count} timezone={def.timezone} />}
+      <div className="bar-foot">
+        {def && (
+          <span className="small">
+            {range ? (
+              <>
+                Selected <strong className="mono">{keyRange(range.start, range.end)}</strong> ({range.count}){' '}
+                <button className="btn btn-small btn-primary" onClick={() => onBackfill(range)} data-testid="backfill-range">
+                  Backfill range…
+                </button>{' '}
+                <button className="btn btn-small" onClick={() => onRange(null)}>
+                  Clear
+                </button>
+              </>
+            ) : (
+              <span className="muted">Drag over the bar to select partitions.</span>
+            )}
+          </span>
+        )}
+      </div>
+    </section>
+  );
+}
+
+/** The Overview tab: status, staleness and freshness, the latest materialization, checks and lineage in brief, the definition. */
+function Overview({ a, status }: { a: Asset; status: ReactNode }) {
+  const def = a.partitionsDefinition;
+  const fr = a.freshness;
+  const latest = a.latestMaterialization;
+  const passed = a.checks.reduce((n, c) => n + c.passed, 0);
+  const failed = a.checks.reduce((n, c) => n + c.failed, 0);
+  const tabLink = (view: Partial<AssetView> & { tab: AssetTab }, text: string, testId?: string) => (
+    <Link to={`${assetPath(a.key)}${assetViewSearch(view)}`} data-testid={testId}>
+      {text}
+    </Link>
+  );
+  return (
+    <>
+      {status}
       <div className="grid-2">
         <section className="card">
           <h2>Staleness</h2>
@@ -186,50 +256,49 @@ export function AssetPage({ assetKey }: { assetKey: string }) {
               )}
             </dl>
           ) : (
-            <p className="muted">
-              No freshness policy. Last materialization: {a.latestMaterialization ? `${dateTime(a.latestMaterialization.materializedAt)} (${timeAgo(a.latestMaterialization.materializedAt)})` : 'never'}.
-            </p>
+            <p className="muted">No freshness policy.</p>
           )}
         </section>
-        <section className="card">
-          <h2>Upstream</h2>
-          <KeyList keys={a.dependencyKeys} empty="No upstream assets." />
-          <h2>Downstream</h2>
-          <KeyList keys={a.dependedByKeys} empty="No downstream assets." />
+        <section className="card" data-testid="overview-summary">
+          <h2>Latest materialization</h2>
+          <p>
+            {latest ? (
+              <>
+                {dateTime(latest.materializedAt)} <span className="muted">({timeAgo(latest.materializedAt)})</span>
+                {latest.partition && (
+                  <>
+                    {' '}
+                    of <span className="mono">{latest.partition}</span>
+                  </>
+                )}{' '}
+                · {tabLink({ tab: 'events' }, 'events')}
+              </>
+            ) : (
+              <span className="muted">never</span>
+            )}
+          </p>
+          <h2>Checks</h2>
+          <p>
+            {a.checks.length === 0 ? (
+              <span className="muted">No asset checks.</span>
+            ) : (
+              <>
+                {plural(a.checks.length, 'asset check')}: {plural(passed, 'result')} passed, <span className={failed ? 'error-text' : undefined}>{plural(failed, 'result')} failed</span> ·{' '}
+                {tabLink({ tab: 'checks' }, 'checks', 'overview-checks')}
+              </>
+            )}
+          </p>
+          <h2>Lineage</h2>
+          <p>
+            {plural(a.dependencyKeys.length, 'upstream asset')}, {plural(a.dependedByKeys.length, 'downstream asset')} · {tabLink({ tab: 'lineage' }, 'lineage')}
+          </p>
         </section>
       </div>
-
       <section className="card">
         <h2>Definition</h2>
         <Definition def={a.definition} />
       </section>
-
-      <section className="card">
-        <h2>Checks</h2>
-        {a.checks.length === 0 ? <p className="muted">No asset checks.</p> : a.checks.map((c) => <CheckView key={c.name} check={c} />)}
-      </section>
-
-      <section className="card">
-        <h2>Materializations</h2>
-        <Materializations assetKey={a.key} />
-      </section>
-      {dialog && <BackfillDialog selection={a.key} range={dialog.range} onClose={() => setDialog(null)} />}
-    </div>
-  );
-}
-
-function KeyList({ keys, empty }: { keys: string[]; empty: string }) {
-  if (!keys.length) return <p className="muted">{empty}</p>;
-  return (
-    <ul className="key-list">
-      {keys.map((k) => (
-        <li key={k}>
-          <Link to={assetPath(k)} className="mono">
-            {k}
-          </Link>
-        </li>
-      ))}
-    </ul>
+    </>
   );
 }
 
@@ -306,7 +375,7 @@ function CheckView({ check }: { check: AssetQuery['asset']['checks'][number] }) 
                       {Array.isArray(r.sample) && r.sample.length > 0 && <SampleRows rows={r.sample as Record<string, unknown>[]} />}
                     </td>
                     <td className="small muted">
-                      {timeAgo(r.evaluatedAt)} · <Link to={`/runs/${r.runId}`}>run {r.runId}</Link>
+                      <span title={timeAgo(r.evaluatedAt)}>{dateTime(r.evaluatedAt)}</span> · <Link to={`/runs/${r.runId}`}>run {r.runId}</Link>
                     </td>
                   </tr>
                 ))}
@@ -340,91 +409,5 @@ function SampleRows({ rows }: { rows: Record<string, unknown>[] }) {
         ))}
       </tbody>
     </table>
-  );
-}
-
-function Materializations({ assetKey }: { assetKey: string }) {
-  const [after, setAfter] = useState<string | null>(null);
-  const [result] = useQuery<MaterializationsQuery, MaterializationsQueryVariables>({ query: MaterializationsDoc, variables: { key: assetKey, after } });
-  const conn = result.data?.asset.materializations;
-  if (result.error) return <ErrorState error={result.error} what="materializations" />;
-  if (!conn) return <Loading />;
-  if (!conn.nodes.length) return <Empty>Never materialized.</Empty>;
-  return (
-    <>
-      <table className="table">
-        <thead>
-          <tr>
-            <th>When</th>
-            <th>Partition</th>
-            <th>Run</th>
-            <th className="num">Rows</th>
-            <th className="num">Size</th>
-            <th className="num">Took</th>
-            <th>Data version</th>
-            <th>Inputs read (provenance)</th>
-          </tr>
-        </thead>
-        <tbody>
-          {conn.nodes.map((m) => (
-            <tr key={m.id}>
-              <td title={dateTime(m.materializedAt)}>{timeAgo(m.materializedAt)}</td>
-              <td className="mono">{m.partition ?? '—'}</td>
-              <td>
-                <Link to={`/runs/${m.runId}`}>{m.runId}</Link>
-              </td>
-              <td className="num">{num(m.rows)}</td>
-              <td className="num">{bytes(m.bytes)}</td>
-              <td className="num">{duration(m.durationMs)}</td>
-              <td className="mono small" title={`code version ${m.codeVersion}`}>
-                {m.dataVersion.slice(0, 12)}
-              </td>
-              <td className="small">
-                <Provenance inputs={m.inputs} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      <div className="pager">
-        {after && (
-          <button className="btn btn-small" onClick={() => setAfter(null)}>
-            Newest
-          </button>
-        )}
-        {conn.pageInfo.hasNextPage && (
-          <button className="btn btn-small" onClick={() => setAfter(conn.pageInfo.endCursor)}>
-            Older
-          </button>
-        )}
-      </div>
-    </>
-  );
-}
-
-/** The inputs a materialization read: one line per upstream asset, its partitions as ranges. */
-function Provenance({ inputs }: { inputs: readonly ProvenanceInput[] }) {
-  if (inputs.length === 0) return <span className="muted">—</span>;
-  return (
-    <>
-      {provenanceByAsset(inputs).map((up) => (
-        <div key={up.asset} className="provenance-line">
-          <Link to={assetPath(up.asset)} className="mono">
-            {up.asset}
-          </Link>
-          {up.runs.length > 0 && (
-            <span className="mono">
-              {' '}
-              [{up.runs.slice(0, 4).map(runText).join(', ')}
-              {up.runs.length > 4 ? `, … ${up.runs.length - 4} more` : ''}]
-            </span>
-          )}
-          {up.partitions > 1 && <span className="muted"> ({plural(up.partitions, 'partition')})</span>}{' '}
-          <span className="mono muted" title={up.dataVersions.join('\n')}>
-            {up.dataVersions.length === 1 ? `@${up.dataVersions[0].slice(0, 8)}` : plural(up.dataVersions.length, 'data version')}
-          </span>
-        </div>
-      ))}
-    </>
   );
 }
