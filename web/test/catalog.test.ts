@@ -6,6 +6,11 @@ import {
   catalogOptions,
   catalogToSearch,
   checkVerdict,
+  checkedAssets,
+  keysSelection,
+  shownSelectionState,
+  toggleKey,
+  toggleShown,
   filterCatalog,
   nextSort,
   sortCatalog,
@@ -181,5 +186,36 @@ describe('the URL keeps filters and sort', () => {
 
   test('unknown values fall back', () => {
     expect(catalogFromSearch(new URLSearchParams('sort=size&checks=maybe'))).toEqual({ filter: NO_CATALOG_FILTER, sort: DEFAULT_SORT });
+  });
+});
+
+describe('catalog multi-select', () => {
+  const keys = (s: Set<string>) => [...s].sort();
+  const rows = (...k: string[]) => k.map((key) => ({ key }));
+
+  test('a selection naming exactly the checked keys, slashes quoted, operator words kept as keys', () => {
+    expect(keysSelection(['raw/flights', 'flights_daily', 'raw/flights'])).toBe('key:flights_daily or key:"raw/flights"');
+    expect(keysSelection(['and'])).toBe('key:and');
+    expect(keysSelection([])).toBe('');
+  });
+
+  test('the header checkbox checks the rows shown, or unchecks them when all are checked; hidden checks stay', () => {
+    const hidden = new Set(['raw/weather']);
+    const shown = rows('flights_daily', 'delays_by_route');
+    expect(shownSelectionState(hidden, shown)).toBe('none');
+    const all = toggleShown(hidden, shown);
+    expect(keys(all)).toEqual(['delays_by_route', 'flights_daily', 'raw/weather']);
+    expect(shownSelectionState(all, shown)).toBe('all');
+    expect(keys(toggleShown(all, shown))).toEqual(['raw/weather']);
+    const some = toggleKey(hidden, 'flights_daily');
+    expect(shownSelectionState(some, shown)).toBe('some');
+    expect(keys(toggleShown(some, shown))).toEqual(['delays_by_route', 'flights_daily', 'raw/weather']);
+    expect(keys(toggleKey(some, 'flights_daily'))).toEqual(['raw/weather']);
+  });
+
+  test('checked assets: only keys that still exist, in the assets order, with how many the filters hide', () => {
+    const selected = new Set(['raw/weather', 'gone', 'flights_daily']);
+    expect(checkedAssets(selected, assets, rows('flights_daily'))).toEqual({ keys: ['raw/weather', 'flights_daily'], hidden: 1 });
+    expect(checkedAssets(new Set(), assets, assets)).toEqual({ keys: [], hidden: 0 });
   });
 });

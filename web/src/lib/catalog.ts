@@ -161,3 +161,53 @@ export function nextSort(current: CatalogSort, by: CatalogSortField): CatalogSor
   if (current.by === by) return { by, descending: !current.descending };
   return { by, descending: by === 'materialized' };
 }
+
+// Multi-select: the catalog's checked assets, named to the API as one
+// selection (`key:"raw/flights" or key:flights_daily`).
+
+/**
+ * The selection naming exactly these assets, in the selection grammar:
+ * `key:` so a key that is an operator word (`and`, `not`, `roots`) stays a
+ * key; quoted when it holds anything but letters, digits and `_` (a `/`),
+ * as README writes `key:"raw/flights"`; joined with `or`; sorted.
+ */
+export function keysSelection(keys: Iterable<string>): string {
+  return [...new Set(keys)]
+    .sort()
+    .map((k) => (/^[A-Za-z0-9_]+$/.test(k) ? `key:${k}` : `key:"${k}"`))
+    .join(' or ');
+}
+
+/** The header checkbox over the rows shown: all of them checked, some, or none. */
+export function shownSelectionState(selected: ReadonlySet<string>, shown: readonly { key: string }[]): 'all' | 'some' | 'none' {
+  let n = 0;
+  for (const a of shown) if (selected.has(a.key)) n++;
+  return n === 0 ? 'none' : n === shown.length ? 'all' : 'some';
+}
+
+/**
+ * A click on the header checkbox: when every row shown is checked, they are
+ * unchecked; otherwise every row shown is checked. Checked assets the
+ * filters hide stay checked either way.
+ */
+export function toggleShown(selected: ReadonlySet<string>, shown: readonly { key: string }[]): Set<string> {
+  const next = new Set(selected);
+  if (shownSelectionState(selected, shown) === 'all') for (const a of shown) next.delete(a.key);
+  else for (const a of shown) next.add(a.key);
+  return next;
+}
+
+/** One row's checkbox. */
+export function toggleKey(selected: ReadonlySet<string>, key: string): Set<string> {
+  const next = new Set(selected);
+  if (!next.delete(key)) next.add(key);
+  return next;
+}
+
+/** The checked keys that still name an asset (a reload may remove some), in the assets' order, and how many of them the filters hide. */
+export function checkedAssets(selected: ReadonlySet<string>, assets: readonly { key: string }[], shown: readonly { key: string }[]): { keys: string[]; hidden: number } {
+  const keys = assets.filter((a) => selected.has(a.key)).map((a) => a.key);
+  let visible = 0;
+  for (const a of shown) if (selected.has(a.key)) visible++;
+  return { keys, hidden: keys.length - visible };
+}

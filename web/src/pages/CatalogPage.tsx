@@ -1,11 +1,15 @@
 // The asset catalog: every asset in one table, searched by key as you type,
 // filtered by group, kind, state, tag, freshness and check verdict, sorted
 // by key or by last materialization. Filters and sort live in the URL
-// (`/catalog?q=delay&group=raw&sort=-materialized`).
-import { useDeferredValue, useEffect, useMemo, useState } from 'react';
-import { useQuery } from 'urql';
-import { CatalogDoc } from '../api/operations';
-import type { CatalogQuery } from '../api/generated';
+// (`/catalog?q=delay&group=raw&sort=-materialized`). Checked assets can be
+// materialized or backfilled together, as in Dagster's asset catalog.
+import { useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
+import { useMutation, useQuery } from 'urql';
+import { CatalogDoc, MaterializeDoc } from '../api/operations';
+import type { CatalogQuery, MaterializeMutation, MaterializeMutationVariables } from '../api/generated';
+import { errorText } from '../api/client';
+import { BackfillDialog } from '../components/BackfillDialog';
+import './CatalogPage.css';
 import { Empty, ErrorState, Loading, StatusBadge } from '../components/ui';
 import { dateTime, num, timeAgo } from '../format';
 import { useKept } from '../lib/kept';
@@ -17,11 +21,16 @@ import {
   catalogOptions,
   catalogToSearch,
   checkVerdict,
+  checkedAssets,
   filterCatalog,
   formatTag,
   isFiltering,
+  keysSelection,
   nextSort,
+  shownSelectionState,
   sortCatalog,
+  toggleKey,
+  toggleShown,
   type CatalogFilter,
   type CatalogSort,
   type CatalogSortField,
@@ -63,6 +72,9 @@ export function CatalogPage() {
   const sorted = useMemo(() => sortCatalog(rows, sort), [rows, sort]);
   const shown = useMemo(() => filterCatalog(sorted, { ...filter, text }), [sorted, filter, text]);
   const set = (patch: Partial<CatalogFilter>) => setFilter((f) => ({ ...f, ...patch }));
+  const drawn = useMemo(() => shown.slice(0, MAX_ROWS), [shown]);
+  const [selected, setSelected] = useState<ReadonlySet<string>>(() => new Set());
+  const checked = useMemo(() => checkedAssets(selected, rows, drawn), [selected, rows, drawn]);
 
   return (
     <div className="page catalog-page">
@@ -120,12 +132,16 @@ export function CatalogPage() {
               </button>
             )}
           </div>
+          <SelectionBar keys={checked.keys} hidden={checked.hidden} onClear={() => setSelected(new Set())} />
           {shown.length === 0 ? (
             <Empty>{rows.length === 0 ? 'The project has no assets.' : 'No asset matches these filters.'}</Empty>
           ) : (
             <table className={`table catalog-table ${kept.stale ? 'is-stale' : ''}`} data-testid="catalog-table">
               <thead>
                 <tr>
+                  <th className="catalog-check">
+                    <SelectShown state={shownSelectionState(selected, drawn)} onToggle={() => setSelected((s) => toggleShown(s, drawn))} />
+                  </th>
                   <SortHeader label="Key" by="key" sort={sort} onSort={setSort} />
                   <th>Group</th>
                   <th>Kind</th>
@@ -138,8 +154,8 @@ export function CatalogPage() {
                 </tr>
               </thead>
               <tbody>
-                {shown.slice(0, MAX_ROWS).map((a) => (
-                  <CatalogRow key={a.key} asset={a} />
+                {drawn.map((a) => (
+                  <CatalogRow key={a.key} asset={a} checked={selected.has(a.key)} onCheck={() => setSelected((s) => toggleKey(s, a.key))} />
                 ))}
               </tbody>
             </table>
@@ -186,12 +202,64 @@ function SortHeader({ label, by, sort, onSort }: { label: string; by: CatalogSor
   );
 }
 
-function CatalogRow({ asset: a }: { asset: Row }) {
+/** The header's checkbox: checks (or unchecks) every row shown; indeterminate when some are checked. */
+function SelectShown({ state, onToggle }: { state: 'all' | 'some' | 'none'; onToggle: () => void }) {
+  const ref = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (ref.current) ref.current.indeterminate = state === 'some';
+  }, [state]);
+  return <input ref={ref} type="checkbox" checked={state === 'all'} onChange={onToggle} aria-label="Select every asset shown" data-testid="select-shown" />;
+}
+
+/**
+ * What the checked assets can do: materialize (an ad-hoc run of their
+ * missing or stale partitions; partitioned assets need no partitions) or
+ * open the backfill dialog with them as its selection.
+ */
+function SelectionBar({ keys, hidden, onClear }: { keys: string[]; hidden: number; onClear: () => void }) {
+  const [mat, materialize] = useMutation<MaterializeMutation, MaterializeMutationVariables>(MaterializeDoc);
+  const [backfill, setBackfill] = useState<string | null>(null);
+  if (keys.length === 0) return null;
+  const selection = keysSelection(keys);
+  const onMaterialize = async () => {
+    const r = await materialize({ selection });
+    if (r.data) navigate(`/runs/${r.data.materialize.id}`);
+  };
+  return (
+    <>
+      <div className="catalog-selection-bar" role="region" aria-label="Selected assets" data-testid="selection-bar">
+        <strong data-testid="selected-count">{num(keys.length)} selected</strong>
+        {hidden > 0 && <span className="muted small">({num(hidden)} not shown by these filters)</span>}
+        <button className="btn btn-primary btn-small" onClick={() => void onMaterialize()} disabled={mat.fetching} title="Materialize the missing or stale partitions of the selected assets now" data-testid="materialize-selected">
+          {mat.fetching ? 'Starting…' : 'Materialize'}
+        </button>
+        <button className="btn btn-small" onClick={() => setBackfill(selection)} title="Backfill chosen partitions of the selected assets" data-testid="backfill-selected">
+          Backfill…
+        </button>
+        <button className="btn btn-small" onClick={onClear} data-testid="clear-selection">
+          Clear selection
+        </button>
+        {mat.error && (
+          <span className="error-text small" role="alert">
+            {errorText(mat.error)}
+          </span>
+        )}
+      </div>
+      {/* Outside the sticky bar, whose stacking context would hold the dialog under the top bar. */}
+      {backfill !== null && <BackfillDialog selection={backfill} onClose={() => setBackfill(null)} />}
+    </>
+  );
+}
+
+function CatalogRow({ asset: a, checked, onCheck }: { asset: Row; checked: boolean; onCheck: () => void }) {
   const stats = a.partitionStats;
   const verdict = checkVerdict(a.checks);
   const failed = a.checks.filter((c) => c.failed > 0).length;
   return (
-    <tr data-testid="catalog-row" data-key={a.key} data-state={a.state}>
+    <tr data-testid="catalog-row" data-key={a.key} data-state={a.state} className={checked ? 'is-checked' : undefined}>
+      <td className="catalog-check">
+        <input type="checkbox" checked={checked} onChange={onCheck} aria-label={`Select ${a.key}`} data-testid="select-row" />
+      </td>
       <td className="mono">
         <Link to={assetPath(a.key)}>{a.key}</Link>
       </td>
