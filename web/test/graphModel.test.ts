@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { visibleGraph, layoutInput, collapsibleGroups, adjacency, closure, worstState, searchKeys, groupAssets, disjointStats, downstreamSelection, withUpdates, type GraphAsset } from '../src/lib/graphModel';
+import { visibleGraph, layoutInput, collapsibleGroups, adjacency, closure, worstState, searchKeys, groupAssets, disjointStats, downstreamSelection, withUpdates, memberChecks, type GraphAsset } from '../src/lib/graphModel';
 
 const asset = (key: string, state = 'FRESH'): GraphAsset => ({ key, kind: 'SQL', group: key.includes('/') ? key.split('/')[0] : key, state });
 const assets = [asset('raw/a'), asset('raw/b'), asset('daily', 'STALE'), asset('mart/x', 'FAILED'), asset('mart/y'), asset('report')];
@@ -94,5 +94,18 @@ describe('live updates of a few nodes', () => {
     expect(updated[0]).toBe(nodes[0]);
     expect(updated).toHaveLength(3);
     expect(withUpdates(nodes, new Map([['elsewhere', asset('elsewhere')]]))).toBe(nodes);
+  });
+});
+
+describe('collapsed group checks', () => {
+  test("sums its members' failing error and warn checks; members without counts add nothing", () => {
+    const byKey = new Map<string, Partial<GraphAsset>>([
+      ['raw/a', { failingErrorChecks: 2, failingWarnChecks: 1 }],
+      ['raw/b', { failingErrorChecks: 0, failingWarnChecks: 3 }],
+      ['raw/c', {}],
+      ['other', { failingErrorChecks: 5, failingWarnChecks: 5 }],
+    ]);
+    expect(memberChecks(['raw/a', 'raw/b', 'raw/c', 'raw/gone'], byKey)).toEqual({ failingErrorChecks: 2, failingWarnChecks: 4 });
+    expect(memberChecks(['raw/c'], byKey)).toEqual({ failingErrorChecks: 0, failingWarnChecks: 0 });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { assetHeaderState, failingChecksMark, backfillStatus, checksSummary, keyRange, runOrigin, didYouMean, enumWords, missingText, partitionStateCounts, plural, shellQuote, spaceDurationUnits, tookMs } from '../src/lib/words';
+import { assetHeaderState, failingChecksMark, failingChecksMarks, backfillStatus, checksSummary, keyRange, runOrigin, didYouMean, enumWords, missingText, partitionStateCounts, plural, shellQuote, spaceDurationUnits, tookMs } from '../src/lib/words';
 import { bytes, dateTime, duration, logTime } from '../src/format';
 
 describe('words', () => {
@@ -133,5 +133,16 @@ describe('failing checks mark on a lineage node', () => {
   ];
   test.each(cases)('$name', ({ node, mark }) => {
     expect(failingChecksMark(node)).toEqual(mark);
+  });
+});
+
+describe('failing checks marks on a collapsed group', () => {
+  test('one mark per level that has failing checks, error first, each with its own count', () => {
+    expect(failingChecksMarks({ failingErrorChecks: 0, failingWarnChecks: 0 })).toEqual([]);
+    expect(failingChecksMarks({ failingErrorChecks: 0, failingWarnChecks: 2 })).toEqual([{ level: 'warn', count: 2, title: '2 warn checks failing' }]);
+    expect(failingChecksMarks({ failingErrorChecks: 3, failingWarnChecks: 1 })).toEqual([
+      { level: 'error', count: 3, title: '3 error checks failing' },
+      { level: 'warn', count: 1, title: '1 warn check failing' },
+    ]);
   });
 });

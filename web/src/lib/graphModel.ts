@@ -183,6 +183,18 @@ export function worstState(states: Iterable<string>): string {
   return STATE_RANK[best] ?? 'FRESH';
 }
 
+/** A group's failing checks: its members' failing error checks and failing warn checks, summed. */
+export function memberChecks(keys: readonly string[], byKey: ReadonlyMap<string, Pick<GraphAsset, 'failingErrorChecks' | 'failingWarnChecks'>>): { failingErrorChecks: number; failingWarnChecks: number } {
+  let failingErrorChecks = 0;
+  let failingWarnChecks = 0;
+  for (const k of keys) {
+    const a = byKey.get(k);
+    failingErrorChecks += a?.failingErrorChecks ?? 0;
+    failingWarnChecks += a?.failingWarnChecks ?? 0;
+  }
+  return { failingErrorChecks, failingWarnChecks };
+}
+
 /** Counts of assets per state. */
 export function stateCounts(states: Iterable<string>): Record<string, number> {
   const counts: Record<string, number> = {};

@@ -136,3 +136,14 @@ export function failingChecksMark(node: { failingErrorChecks?: number; failingWa
   const parts = [errors && `${plural(errors, 'error check')} failing`, warns && `${plural(warns, 'warn check')} failing`].filter(Boolean);
   return { level: errors ? 'error' : 'warn', count: errors || warns, title: parts.join(', ') };
 }
+
+/**
+ * A collapsed group's failing checks as marks, one per level that has any:
+ * the error mark (`✕ 3`, its members' failing error checks summed) first,
+ * then the warn mark (`⚠ 1`); each titled with its own count.
+ */
+export function failingChecksMarks(node: { failingErrorChecks?: number; failingWarnChecks?: number }): { level: 'error' | 'warn'; count: number; title: string }[] {
+  const error = failingChecksMark({ failingErrorChecks: node.failingErrorChecks });
+  const warn = failingChecksMark({ failingWarnChecks: node.failingWarnChecks });
+  return [error, warn].filter((m) => m !== null);
+}

@@ -21,7 +21,7 @@ import {
 } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import { AssetEventsDoc, LineageDoc } from '../api/operations';
-import { failingChecksMark } from '../lib/words';
+import { failingChecksMark, failingChecksMarks } from '../lib/words';
 import type { AssetEventsSubscription, LineageQuery, LineageQueryVariables } from '../api/generated';
 import {
   adjacency,
@@ -31,6 +31,7 @@ import {
   downstreamSelection,
   withUpdates,
   layoutInput,
+  memberChecks,
   searchKeys,
   stateCounts,
   visibleGraph,
@@ -100,7 +101,7 @@ const PARTIAL_REFRESH_LIMIT = 50;
 type LineageNode = LineageQuery['lineage']['nodes'][number];
 
 type AssetNodeData = { asset: GraphAsset };
-type GroupNodeData = { group: string; keys: string[]; state: string; counts: Record<string, number>; onToggle: (g: string) => void };
+type GroupNodeData = { group: string; keys: string[]; state: string; counts: Record<string, number>; checks: { failingErrorChecks: number; failingWarnChecks: number }; onToggle: (g: string) => void };
 type BoxNodeData = { group: string; count: number; onToggle: (g: string) => void };
 
 const zoomSelector = (s: { transform: [number, number, number] }) => s.transform[2] < 0.45;
@@ -132,11 +133,7 @@ const AssetNode = memo(function AssetNode({ data }: NodeProps<Node<AssetNodeData
           <span className="gnode-state" style={{ color: assetColor(asset.state) }}>
             {asset.state.toLowerCase()}
           </span>
-          {checks && (
-            <span className={`gnode-checks gnode-checks-${checks.level}`} title={checks.title} data-testid="node-checks" data-level={checks.level}>
-              {checks.level === 'error' ? '✕' : '⚠'} {checks.count}
-            </span>
-          )}
+          {checks && <ChecksMark mark={checks} />}
           {partitioned && (
             <span className="gnode-parts" title={`${stats.materialized} of ${stats.total} partitions materialized`}>
               {stats.materialized}/{stats.total}
@@ -157,20 +154,34 @@ const AssetNode = memo(function AssetNode({ data }: NodeProps<Node<AssetNodeData
   );
 });
 
+/** A node's failing checks: `✕ n` in the error colour or `⚠ n` in the warn colour. */
+function ChecksMark({ mark }: { mark: { level: 'error' | 'warn'; count: number; title: string } }) {
+  return (
+    <span className={`gnode-checks gnode-checks-${mark.level}`} title={mark.title} data-testid="node-checks" data-level={mark.level}>
+      {mark.level === 'error' ? '✕' : '⚠'} {mark.count}
+    </span>
+  );
+}
+
 const GroupNode = memo(function GroupNode({ data }: NodeProps<Node<GroupNodeData>>) {
   const highlight = useHighlight(data.keys);
+  const marks = failingChecksMarks(data.checks);
   return (
     <div
       className={`gnode gnode-group ${highlight === 'dim' ? 'dim' : ''}`}
       style={{ borderLeftColor: assetColor(data.state) }}
       data-group={data.group}
-      title={`${data.group}: ${data.keys.length} assets (click to expand)`}
+      title={`${data.group}: ${data.keys.length} assets${marks.length ? ` — ${marks.map((m) => m.title).join(', ')}` : ''} (click to expand)`}
     >
       <Handle type="target" position={Position.Left} isConnectable={false} />
       <div className="gnode-key">
         group:{data.group} <span className="muted">({data.keys.length})</span>
       </div>
       <div className="gnode-meta">
+        {/* First: the line is cut at the node's width, and the marks matter more than the counts. */}
+        {marks.map((m) => (
+          <ChecksMark key={m.level} mark={m} />
+        ))}
         {Object.entries(data.counts).map(([s, n]) => (
           <span key={s} style={{ color: assetColor(s) }}>
             {n} {s.toLowerCase()}
@@ -390,7 +401,7 @@ function GraphInner() {
           position: { x: p.x, y: p.y },
           width: p.width,
           height: p.height,
-          data: { group: n.group, keys: n.keys, state: worstState(states), counts: stateCounts(states), onToggle: toggleGroup },
+          data: { group: n.group, keys: n.keys, state: worstState(states), counts: stateCounts(states), checks: memberChecks(n.keys, byKey), onToggle: toggleGroup },
           draggable: false,
         });
       } else {
