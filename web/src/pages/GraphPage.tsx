@@ -44,6 +44,8 @@ import { layoutAsync } from '../lib/layoutClient';
 import { ASSET_STATES, assetColor } from '../theme';
 import { Link, assetPath, navigate, useLocation } from '../router';
 import { BackfillDialog } from '../components/BackfillDialog';
+import { SelectionHelp } from '../components/SelectionHelp';
+import { SELECTION_PLACEHOLDER } from '../lib/selectionSyntax';
 import { ErrorState } from '../components/ui';
 import { takePrefetchedLineage } from '../api/prefetched';
 import { CanvasMiniMap } from '../components/CanvasMiniMap';
@@ -589,11 +591,13 @@ function GraphInner() {
             className="selection-input"
             aria-label="Selection"
             name="selection"
-            placeholder="Selection: +key, key+, raw/* (empty: all)"
+            placeholder={SELECTION_PLACEHOLDER}
+            title={`Selection, e.g. ${SELECTION_PLACEHOLDER}`}
             value={selectionText}
             onChange={(e) => setSelectionText(e.target.value)}
             spellCheck={false}
           />
+          <SelectionHelp />
           <button className="btn" type="submit">
             Show
           </button>
