@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { DEFAULT_RUNS_PAGE_SIZE, isFilteringRuns, mergeRunPages, runFilterFromSearch, runFilterToSearch, runsVariables, type RunFilter } from '../src/lib/runFilter';
+import { DEFAULT_RUNS_PAGE_SIZE, isFilteringRuns, runFilterFromSearch, runFilterToSearch, runsVariables, type RunFilter } from '../src/lib/runFilter';
 
 describe('runs list filters', () => {
   test('read from the URL: known statuses only, a page size within bounds', () => {
@@ -20,9 +20,5 @@ describe('runs list filters', () => {
   test('query variables: null where nothing is filtered', () => {
     expect(runsVariables({ status: [], asset: '', origin: '', first: 2 }, 'c1')).toEqual({ first: 2, after: 'c1', status: null, asset: null, origin: null });
     expect(runsVariables({ status: ['FAILURE'], asset: 'a', origin: 'api', first: 5 }).status).toEqual(['FAILURE']);
-  });
-
-  test('pages merge without repeating a run', () => {
-    expect(mergeRunPages([[{ id: 'r-5' }, { id: 'r-4' }], [{ id: 'r-4' }, { id: 'r-3' }]]).map((r) => r.id)).toEqual(['r-5', 'r-4', 'r-3']);
   });
 });

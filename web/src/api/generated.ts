@@ -273,6 +273,7 @@ export type LaunchBackfillMutation = { launchBackfill: { id: string, status: Bac
 export type BackfillsQueryVariables = Exact<{
   first: number;
   after?: string | null | undefined;
+  status?: Array<BackfillStatus> | BackfillStatus | null | undefined;
 }>;
 
 

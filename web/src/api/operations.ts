@@ -144,8 +144,8 @@ export const LaunchBackfillDoc = gql`
 `;
 
 export const BackfillsDoc = gql`
-  query Backfills($first: Int!, $after: String) {
-    backfills(first: $first, after: $after) {
+  query Backfills($first: Int!, $after: String, $status: [BackfillStatus!]) {
+    backfills(first: $first, after: $after, status: $status) {
       nodes { ...BackfillFields }
       pageInfo { hasNextPage endCursor }
     }

@@ -17,13 +17,15 @@ import type {
   RetryBackfillMutationVariables,
 } from '../api/generated';
 import { errorText } from '../api/client';
-import { Link, assetPath, navigate } from '../router';
+import { Link, assetPath, navigate, useLocation } from '../router';
 import { PartitionBar, Legend } from '../components/PartitionBar';
-import { CountsBar, Empty, ErrorState, Loading, StatusBadge, countsText } from '../components/ui';
+import { CountsBar, ErrorState, Loading, StatusBadge, countsText } from '../components/ui';
 import { STEP_LEGEND, partitionColor } from '../theme';
 import { between, dateTime, duration, timeAgo } from '../format';
-import { backfillStatus, tookMs } from '../lib/words';
-import { useKept } from '../lib/kept';
+import { backfillStatus, enumWords, tookMs } from '../lib/words';
+import { BACKFILL_STATUSES, backfillFilterFromSearch, backfillFilterToSearch, backfillsVariables, isFilteringBackfills, type BackfillFilter } from '../lib/backfillFilter';
+import { LoadMore, PagedListStates, usePages } from '../components/PagedList';
+import { FilterSelect } from './CatalogPage';
 
 const ACTIVE = new Set(['REQUESTED', 'CANCELING']);
 
@@ -37,19 +39,49 @@ export function usePoll(refetch: (opts: { requestPolicy: 'network-only' }) => vo
 }
 
 export function BackfillsPage() {
-  const [result, refetch] = useQuery<BackfillsQuery, BackfillsQueryVariables>({ query: BackfillsDoc, variables: { first: 50 } });
-  const kept = useKept(result.data, !!result.error);
-  const nodes = kept.data?.backfills.nodes ?? [];
-  usePoll(refetch, true, nodes.some((b) => ACTIVE.has(b.status)) ? 1000 : 4000);
+  const { search } = useLocation();
+  const filter = backfillFilterFromSearch(search);
+  const setFilter = (f: BackfillFilter) => navigate(`/backfills${backfillFilterToSearch(f)}`, true);
   return (
     <div className="page">
       <header className="page-head">
         <h1>Backfills</h1>
       </header>
-      {result.error && !kept.data && <ErrorState error={result.error} what="backfills" />}
-      {kept.stale && <StaleBanner error={result.error!} receivedAt={kept.receivedAt} />}
-      {!kept.data && !result.error && <Loading />}
-      {kept.data && nodes.length === 0 && <Empty>No backfills yet. Launch one from an asset page or from a selection on the lineage graph.</Empty>}
+      <div className="catalog-filters" role="search" data-testid="backfill-filters">
+        <FilterSelect
+          label="Backfill status"
+          testId="filter-backfill-status"
+          value={filter.status.join(',')}
+          onChange={(status) => setFilter({ ...filter, status: BACKFILL_STATUSES.filter((s) => s === status) })}
+          options={BACKFILL_STATUSES.map((s) => [s, enumWords(s)])}
+        />
+        {isFilteringBackfills(filter) && (
+          <button className="btn btn-small" onClick={() => setFilter({ status: [], first: filter.first })} data-testid="clear-backfill-filters">
+            Clear filters
+          </button>
+        )}
+      </div>
+      <BackfillsList key={backfillFilterToSearch(filter)} filter={filter} />
+    </div>
+  );
+}
+
+/** The first page (polled) and the pages "Load more" fetched after it, one page of `filter.first` backfills each. */
+function BackfillsList({ filter }: { filter: BackfillFilter }) {
+  const pages = usePages<BackfillsQuery, BackfillsQueryVariables, BackfillsQuery['backfills']['nodes'][number]>(
+    BackfillsDoc,
+    (after) => backfillsVariables(filter, after),
+    (data) => data.backfills,
+    (items) => (items.some((b) => ACTIVE.has(b.status)) ? 1000 : 4000),
+  );
+  const { kept, nodes } = pages;
+  return (
+    <>
+      <PagedListStates
+        pages={pages}
+        what="backfills"
+        empty={isFilteringBackfills(filter) ? 'No backfill matches these filters.' : 'No backfills yet. Launch one from an asset page or from a selection on the lineage graph.'}
+      />
       {nodes.length > 0 && (
         <table className={`table ${kept.stale ? 'is-stale' : ''}`} data-testid="backfills-table">
           <thead>
@@ -65,7 +97,7 @@ export function BackfillsPage() {
           </thead>
           <tbody>
             {nodes.map((b) => (
-              <tr key={b.id} className="clickable" onClick={() => navigate(`/backfills/${b.id}`)}>
+              <tr key={b.id} className="clickable" onClick={() => navigate(`/backfills/${b.id}`)} data-testid="backfill-row" data-status={b.status}>
                 <td>
                   <Link to={`/backfills/${b.id}`}>{b.id}</Link>
                 </td>
@@ -88,7 +120,8 @@ export function BackfillsPage() {
           </tbody>
         </table>
       )}
-    </div>
+      <LoadMore pages={pages} testId="load-more-backfills" />
+    </>
   );
 }
 

@@ -1,7 +1,7 @@
 // Runs: the list (polled) and one run: its steps and its log lines,
 // streamed through the `runEvents` subscription.
 import { useLayoutEffect, useMemo, useRef, useState } from 'react';
-import { useClient, useMutation, useQuery, useSubscription } from 'urql';
+import { useMutation, useQuery, useSubscription } from 'urql';
 import { CancelRunDoc, PaletteAssetsDoc, RunDoc, RunEventsDoc, RunsDoc } from '../api/operations';
 import type {
   CancelRunMutation,
@@ -16,18 +16,18 @@ import type {
 } from '../api/generated';
 import { errorText } from '../api/client';
 import { Link, assetPath, navigate, useLocation } from '../router';
-import { CountsBar, Empty, ErrorState, Loading, StatusBadge } from '../components/ui';
+import { CountsBar, ErrorState, Loading, StatusBadge } from '../components/ui';
 import { dateTime, duration, isoMillis, logTime, timeAgo } from '../format';
-import { StaleBanner, usePoll } from './BackfillPages';
-import { useKept } from '../lib/kept';
+import { usePoll } from './BackfillPages';
 import { followsAfterScroll } from '../lib/logFollow';
 import { enumWords, runOrigin, tookMs } from '../lib/words';
-import { RUN_ORIGINS, RUN_STATUSES, isFilteringRuns, mergeRunPages, runFilterFromSearch, runFilterToSearch, runsVariables, type RunFilter } from '../lib/runFilter';
+import { RUN_ORIGINS, RUN_STATUSES, isFilteringRuns, runFilterFromSearch, runFilterToSearch, runsVariables, type RunFilter } from '../lib/runFilter';
 import { FilterSelect } from './CatalogPage';
 import { LogFilters } from '../components/LogFilters';
 import { displayLevel, filterFromSearch, filterLog, filterToSearch, type LogFilter } from '../lib/logFilter';
 import { appendEvent } from '../lib/runLog';
 import { RunTimeline } from '../components/RunTimeline';
+import { LoadMore, PagedListStates, usePages } from '../components/PagedList';
 
 const ACTIVE = new Set(['QUEUED', 'STARTED', 'CANCELING']);
 
@@ -96,40 +96,18 @@ function RunFilters({ filter, onChange }: { filter: RunFilter; onChange: (f: Run
   );
 }
 
-type RunRow = RunsQuery['runs']['nodes'][number];
-type RunsPageInfo = RunsQuery['runs']['pageInfo'];
-
 /** The first page (polled) and the pages "Load more" fetched after it, one page of `filter.first` runs each. */
 function RunsList({ filter }: { filter: RunFilter }) {
-  const client = useClient();
-  const [result, refetch] = useQuery<RunsQuery, RunsQueryVariables>({ query: RunsDoc, variables: runsVariables(filter) });
-  const kept = useKept(result.data, !!result.error);
-  const [more, setMore] = useState<{ pages: RunRow[][]; pageInfo: RunsPageInfo } | null>(null);
-  const [loadingMore, setLoadingMore] = useState(false);
-  const [moreError, setMoreError] = useState<string | null>(null);
-  const first = kept.data?.runs.nodes ?? [];
-  const nodes = useMemo(() => mergeRunPages([first, ...(more?.pages ?? [])]), [first, more]);
-  const pageInfo = more?.pageInfo ?? kept.data?.runs.pageInfo;
-  usePoll(refetch, true, nodes.some((r) => ACTIVE.has(r.status)) ? 1000 : 4000);
-  const loadMore = async () => {
-    if (!pageInfo?.endCursor) return;
-    setLoadingMore(true);
-    const next = await client.query<RunsQuery, RunsQueryVariables>(RunsDoc, runsVariables(filter, pageInfo.endCursor), { requestPolicy: 'network-only' }).toPromise();
-    setLoadingMore(false);
-    if (next.error || !next.data) {
-      setMoreError(next.error ? errorText(next.error) : 'no data');
-      return;
-    }
-    const page = next.data.runs;
-    setMoreError(null);
-    setMore((m) => ({ pages: [...(m?.pages ?? []), page.nodes], pageInfo: page.pageInfo }));
-  };
+  const pages = usePages<RunsQuery, RunsQueryVariables, RunsQuery['runs']['nodes'][number]>(
+    RunsDoc,
+    (after) => runsVariables(filter, after),
+    (data) => data.runs,
+    (items) => (items.some((r) => ACTIVE.has(r.status)) ? 1000 : 4000),
+  );
+  const { kept, nodes } = pages;
   return (
     <>
-      {result.error && !kept.data && <ErrorState error={result.error} what="runs" />}
-      {kept.stale && <StaleBanner error={result.error!} receivedAt={kept.receivedAt} />}
-      {!kept.data && !result.error && <Loading />}
-      {kept.data && nodes.length === 0 && <Empty>{isFilteringRuns(filter) ? 'No run matches these filters.' : 'No runs yet.'}</Empty>}
+      <PagedListStates pages={pages} what="runs" empty={isFilteringRuns(filter) ? 'No run matches these filters.' : 'No runs yet.'} />
       {nodes.length > 0 && (
         <table className={`table ${kept.stale ? 'is-stale' : ''}`} data-testid="runs-table">
           <thead>
@@ -170,14 +148,7 @@ function RunsList({ filter }: { filter: RunFilter }) {
           </tbody>
         </table>
       )}
-      {pageInfo?.hasNextPage && (
-        <div className="row">
-          <button className="btn" onClick={() => void loadMore()} disabled={loadingMore} data-testid="load-more-runs">
-            {loadingMore ? 'Loading…' : 'Load more'}
-          </button>
-          {moreError && <span className="error-text small">{moreError}</span>}
-        </div>
-      )}
+      <LoadMore pages={pages} testId="load-more-runs" />
     </>
   );
 }
