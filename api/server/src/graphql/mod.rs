@@ -103,6 +103,12 @@ fn decode_cursor(cursor: &str) -> Result<i64, ApiError> {
     cursor.parse().map_err(|_| ApiError::BadInput(format!("`{cursor}` is not a cursor of this list")))
 }
 
+/// A list filter's asset key, checked as [`cairn_core::AssetKey::new`]
+/// checks it (an unknown but well-formed key matches nothing).
+fn asset_key(key: Option<&str>) -> Result<Option<cairn_core::AssetKey>, ApiError> {
+    key.map(cairn_core::AssetKey::new).transpose().map_err(|e| ApiError::BadInput(e.to_string()))
+}
+
 fn page_size(first: i32) -> Result<u64, ApiError> {
     if !(1..=MAX_PAGE).contains(&first) {
         return Err(ApiError::BadInput(format!("`first` must be between 1 and {MAX_PAGE}, not {first}")));

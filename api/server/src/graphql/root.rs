@@ -17,7 +17,7 @@ use super::backfills::{
 };
 use super::deployment::Deployment;
 use super::runs::{AssetEvent, Event, Run, RunConnection, RunStatus, RunTransition, run_id};
-use super::{PageInfo, decode_cursor, encode_cursor, page_size, require_token, state};
+use super::{PageInfo, asset_key, decode_cursor, encode_cursor, page_size, require_token, state};
 use crate::error::ApiError;
 
 /// The queries.
@@ -54,13 +54,19 @@ impl QueryRoot {
         Ok(lineage(&view, selection.as_deref(), depth.clamp(0, 100) as usize)?)
     }
 
-    /// Runs, newest first.
+    /// Runs, newest first: with one of `status`, with a step of `asset`,
+    /// of `origin` (`cli`, `api`, `backfill:<id>`), created at or after
+    /// `createdAfter` and before `createdBefore` (UTC); `first` (1 to
+    /// 1,000) per page, `after` the previous page's `endCursor`.
+    #[allow(clippy::too_many_arguments)]
     async fn runs(
         &self,
         ctx: &Context<'_>,
         status: Option<Vec<RunStatus>>,
         asset: Option<String>,
         origin: Option<String>,
+        created_after: Option<DateTime<Utc>>,
+        created_before: Option<DateTime<Utc>>,
         #[graphql(default = 20)] first: i32,
         after: Option<String>,
     ) -> Result<RunConnection> {
@@ -69,11 +75,9 @@ impl QueryRoot {
         let filter = RunFilter {
             statuses: status.map(|list| list.into_iter().map(Into::into).collect()),
             origin: origin.as_deref().map(str::parse::<RunOrigin>).transpose().map_err(ApiError::BadInput)?,
-            asset: asset
-                .as_deref()
-                .map(cairn_core::AssetKey::new)
-                .transpose()
-                .map_err(|e| ApiError::BadInput(e.to_string()))?,
+            asset: asset_key(asset.as_deref())?,
+            created_after,
+            created_before,
             before: after.as_deref().map(decode_cursor).transpose()?.map(cairn_store::RunId),
         };
         let mut runs = store.runs(&filter, limit + 1).await.map_err(ApiError::from)?;
@@ -93,21 +97,30 @@ impl QueryRoot {
         Ok(Run { record, store })
     }
 
-    /// Backfills, newest first.
+    /// Backfills, newest first: with one of `status`, whose run has a step
+    /// of `asset` (a backfill not launched yet has none), requested at or
+    /// after `createdAfter` and before `createdBefore` (UTC); `first` (1 to
+    /// 1,000) per page, `after` the previous page's `endCursor`.
     async fn backfills(
         &self,
         ctx: &Context<'_>,
         status: Option<Vec<BackfillStatus>>,
+        asset: Option<String>,
+        created_after: Option<DateTime<Utc>>,
+        created_before: Option<DateTime<Utc>>,
         #[graphql(default = 20)] first: i32,
         after: Option<String>,
     ) -> Result<BackfillConnection> {
         let limit = page_size(first)?;
         let instance = state(ctx).instance();
-        let statuses: Option<Vec<cairn_store::BackfillStatus>> =
-            status.map(|list| list.into_iter().map(Into::into).collect());
-        let before = after.as_deref().map(decode_cursor).transpose()?.map(cairn_store::BackfillId);
-        let mut records =
-            instance.store().backfills(statuses.as_deref(), before, limit + 1).await.map_err(ApiError::from)?;
+        let filter = cairn_store::BackfillFilter {
+            statuses: status.map(|list| list.into_iter().map(Into::into).collect()),
+            asset: asset_key(asset.as_deref())?,
+            created_after,
+            created_before,
+            before: after.as_deref().map(decode_cursor).transpose()?.map(cairn_store::BackfillId),
+        };
+        let mut records = instance.store().backfills(&filter, limit + 1).await.map_err(ApiError::from)?;
         let has_next_page = records.len() as u64 > limit;
         records.truncate(limit as usize);
         let end_cursor = records.last().map(|b| encode_cursor(b.id.0));
