@@ -1,5 +1,5 @@
-// End-to-end: the backfills list's status filter (kept in the URL) and
-// paging ("Load more") on a real `cairn serve` of examples/flights in
+// End-to-end: the backfills list's filters (backfill status, asset,
+// creation date; kept in the URL) and paging ("Load more") on a real `cairn serve` of examples/flights in
 // headless Chromium. Run with CAIRN_BIN=/path/to/cairn npm run e2e.
 import { describe, expect, test } from 'vitest';
 import { join } from 'node:path';
@@ -87,6 +87,38 @@ describe('backfills list', () => {
     await waitForRows(page, 2);
     expect(await rowIds(page)).toEqual([ids[1], ids[0]]);
     await page.waitForSelector('[data-testid="load-more-backfills"]', { state: 'detached' });
+    expect(pageErrors).toEqual([]);
+  });
+
+  test('filters by asset (a backfill whose run has a step of it) and by creation date (UTC, ISO)', async () => {
+    const { cairn, page, shots, pageErrors } = session();
+    const { backfills } = await gql(cairn.url, '{ backfills(asset: "flights_daily", first: 50) { nodes { id } } }');
+    const withDaily: string[] = backfills.nodes.map((b: { id: string }) => b.id);
+    expect(withDaily).toContain(ids[0]);
+    expect(withDaily).toContain(ids[1]);
+    await page.goto(`${cairn.url}/backfills`);
+    await waitForRows(page, 3);
+    await page.fill('[data-testid="filter-backfill-asset"]', 'flights_daily');
+    await page.waitForURL(/\/backfills\?asset=flights_daily$/);
+    await waitForRows(page, withDaily.length);
+    expect(await rowIds(page)).toEqual(withDaily);
+    // No backfill has a step of a source.
+    await page.fill('[data-testid="filter-backfill-asset"]', 'raw/planes');
+    await page.waitForSelector('text=No backfill matches these filters.');
+    await page.fill('[data-testid="filter-backfill-asset"]', '');
+
+    const today = new Date().toISOString().slice(0, 10);
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    await page.fill('[data-testid="filter-backfill-created-from"]', today);
+    await page.waitForURL(new RegExp(`/backfills\\?from=${today}$`));
+    await waitForRows(page, 3);
+    await page.screenshot({ path: join(shots, 'backfills-dates.png') });
+    await page.goto(`${cairn.url}/backfills?status=COMPLETED&to=${yesterday}`);
+    await page.waitForSelector('text=No backfill matches these filters.');
+    expect(await page.inputValue('[data-testid="filter-backfill-created-to"]')).toBe(yesterday);
+    await page.fill('[data-testid="filter-backfill-created-to"]', today);
+    await page.waitForURL(new RegExp(`/backfills\\?status=COMPLETED&to=${today}$`));
+    await waitForRows(page, 2);
     expect(pageErrors).toEqual([]);
   });
 });

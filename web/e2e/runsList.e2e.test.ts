@@ -1,5 +1,5 @@
-// End-to-end: the runs list's filters (run status, asset, origin, kept in
-// the URL) and paging ("Load more") on a real `cairn serve` of
+// End-to-end: the runs list's filters (run status, asset, origin, creation
+// date; kept in the URL) and paging ("Load more") on a real `cairn serve` of
 // examples/flights in headless Chromium. Run with CAIRN_BIN=/path/to/cairn npm run e2e.
 import { describe, expect, test } from 'vitest';
 import { join } from 'node:path';
@@ -66,6 +66,37 @@ describe('runs list', () => {
     expect(await rowIds(page)).toEqual([ids[2], ids[1], ids[0]]);
     await page.waitForSelector('[data-testid="load-more-runs"]', { state: 'detached' });
     await page.screenshot({ path: join(shots, 'runs-paged.png') });
+    expect(pageErrors).toEqual([]);
+  });
+
+  test('filters by creation date (UTC, ISO): from today keeps the runs, to yesterday none; an invalid date is marked, not applied', async () => {
+    const { cairn, page, shots, pageErrors } = session();
+    const today = new Date().toISOString().slice(0, 10);
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    await page.goto(`${cairn.url}/runs`);
+    await waitForRows(page, 3);
+    await page.fill('[data-testid="filter-run-created-from"]', today);
+    await page.waitForURL(new RegExp(`/runs\\?from=${today}$`));
+    await waitForRows(page, 3);
+    await page.fill('[data-testid="filter-run-created-to"]', yesterday);
+    await page.waitForURL(new RegExp(`/runs\\?from=${today}&to=${yesterday}$`));
+    await page.waitForSelector('text=No run matches these filters.');
+    await page.fill('[data-testid="filter-run-created-to"]', '2026-13-01');
+    expect(await page.getAttribute('[data-testid="filter-run-created-to"]', 'aria-invalid')).toBe('true');
+    await page.screenshot({ path: join(shots, 'runs-dates.png') });
+    expect(page.url()).toMatch(new RegExp(`to=${yesterday}$`));
+    // "to" a day includes that day: to today keeps them.
+    await page.fill('[data-testid="filter-run-created-to"]', today);
+    await page.waitForURL(new RegExp(`/runs\\?from=${today}&to=${today}$`));
+    await waitForRows(page, 3);
+    expect(await page.getAttribute('[data-testid="filter-run-created-to"]', 'aria-invalid')).toBe('false');
+    // From the URL.
+    await page.goto(`${cairn.url}/runs?to=${yesterday}`);
+    await page.waitForSelector('text=No run matches these filters.');
+    expect(await page.inputValue('[data-testid="filter-run-created-to"]')).toBe(yesterday);
+    await page.click('[data-testid="clear-run-filters"]');
+    await page.waitForURL(/\/runs$/);
+    await waitForRows(page, 3);
     expect(pageErrors).toEqual([]);
   });
 });

@@ -274,6 +274,9 @@ export type BackfillsQueryVariables = Exact<{
   first: number;
   after?: string | null | undefined;
   status?: Array<BackfillStatus> | BackfillStatus | null | undefined;
+  asset?: string | null | undefined;
+  createdAfter?: string | null | undefined;
+  createdBefore?: string | null | undefined;
 }>;
 
 
@@ -317,6 +320,8 @@ export type RunsQueryVariables = Exact<{
   status?: Array<RunStatus> | RunStatus | null | undefined;
   asset?: string | null | undefined;
   origin?: string | null | undefined;
+  createdAfter?: string | null | undefined;
+  createdBefore?: string | null | undefined;
 }>;
 
 

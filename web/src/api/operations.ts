@@ -144,8 +144,8 @@ export const LaunchBackfillDoc = gql`
 `;
 
 export const BackfillsDoc = gql`
-  query Backfills($first: Int!, $after: String, $status: [BackfillStatus!]) {
-    backfills(first: $first, after: $after, status: $status) {
+  query Backfills($first: Int!, $after: String, $status: [BackfillStatus!], $asset: String, $createdAfter: DateTime, $createdBefore: DateTime) {
+    backfills(first: $first, after: $after, status: $status, asset: $asset, createdAfter: $createdAfter, createdBefore: $createdBefore) {
       nodes { ...BackfillFields }
       pageInfo { hasNextPage endCursor }
     }
@@ -212,8 +212,8 @@ const RunFields = gql`
 `;
 
 export const RunsDoc = gql`
-  query Runs($first: Int!, $after: String, $status: [RunStatus!], $asset: String, $origin: String) {
-    runs(first: $first, after: $after, status: $status, asset: $asset, origin: $origin) {
+  query Runs($first: Int!, $after: String, $status: [RunStatus!], $asset: String, $origin: String, $createdAfter: DateTime, $createdBefore: DateTime) {
+    runs(first: $first, after: $after, status: $status, asset: $asset, origin: $origin, createdAfter: $createdAfter, createdBefore: $createdBefore) {
       nodes { ...RunFields }
       pageInfo { hasNextPage endCursor }
     }

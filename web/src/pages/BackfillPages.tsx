@@ -23,8 +23,9 @@ import { CountsBar, ErrorState, Loading, StatusBadge, countsText } from '../comp
 import { STEP_LEGEND, partitionColor } from '../theme';
 import { between, dateTime, duration, timeAgo } from '../format';
 import { backfillStatus, enumWords, tookMs } from '../lib/words';
-import { BACKFILL_STATUSES, backfillFilterFromSearch, backfillFilterToSearch, backfillsVariables, isFilteringBackfills, type BackfillFilter } from '../lib/backfillFilter';
+import { BACKFILL_STATUSES, NO_BACKFILL_FILTER, backfillFilterFromSearch, backfillFilterToSearch, backfillsVariables, isFilteringBackfills, type BackfillFilter } from '../lib/backfillFilter';
 import { LoadMore, PagedListStates, usePages } from '../components/PagedList';
+import { AssetFilter, CreatedFilterInputs } from '../components/ListFilters';
 import { FilterSelect } from './CatalogPage';
 
 const ACTIVE = new Set(['REQUESTED', 'CANCELING']);
@@ -55,8 +56,10 @@ export function BackfillsPage() {
           onChange={(status) => setFilter({ ...filter, status: BACKFILL_STATUSES.filter((s) => s === status) })}
           options={BACKFILL_STATUSES.map((s) => [s, enumWords(s)])}
         />
+        <AssetFilter value={filter.asset} onChange={(asset) => setFilter({ ...filter, asset })} testId="filter-backfill-asset" />
+        <CreatedFilterInputs value={filter} onChange={({ from, to }) => setFilter({ ...filter, from, to })} testId="filter-backfill-created" />
         {isFilteringBackfills(filter) && (
-          <button className="btn btn-small" onClick={() => setFilter({ status: [], first: filter.first })} data-testid="clear-backfill-filters">
+          <button className="btn btn-small" onClick={() => setFilter({ ...NO_BACKFILL_FILTER, first: filter.first })} data-testid="clear-backfill-filters">
             Clear filters
           </button>
         )}

@@ -2,11 +2,10 @@
 // streamed through the `runEvents` subscription.
 import { useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useMutation, useQuery, useSubscription } from 'urql';
-import { CancelRunDoc, PaletteAssetsDoc, RunDoc, RunEventsDoc, RunsDoc } from '../api/operations';
+import { CancelRunDoc, RunDoc, RunEventsDoc, RunsDoc } from '../api/operations';
 import type {
   CancelRunMutation,
   CancelRunMutationVariables,
-  PaletteAssetsQuery,
   RunEventsSubscription,
   RunEventsSubscriptionVariables,
   RunQuery,
@@ -21,13 +20,14 @@ import { dateTime, duration, isoMillis, logTime, timeAgo } from '../format';
 import { usePoll } from './BackfillPages';
 import { followsAfterScroll } from '../lib/logFollow';
 import { enumWords, runOrigin, tookMs } from '../lib/words';
-import { RUN_ORIGINS, RUN_STATUSES, isFilteringRuns, runFilterFromSearch, runFilterToSearch, runsVariables, type RunFilter } from '../lib/runFilter';
+import { NO_RUN_FILTER, RUN_ORIGINS, RUN_STATUSES, isFilteringRuns, runFilterFromSearch, runFilterToSearch, runsVariables, type RunFilter } from '../lib/runFilter';
 import { FilterSelect } from './CatalogPage';
 import { LogFilters } from '../components/LogFilters';
 import { displayLevel, filterFromSearch, filterLog, filterToSearch, type LogFilter } from '../lib/logFilter';
 import { appendEvent } from '../lib/runLog';
 import { RunTimeline } from '../components/RunTimeline';
 import { LoadMore, PagedListStates, usePages } from '../components/PagedList';
+import { AssetFilter, CreatedFilterInputs } from '../components/ListFilters';
 
 const ACTIVE = new Set(['QUEUED', 'STARTED', 'CANCELING']);
 
@@ -62,7 +62,6 @@ export function RunsPage() {
 
 /** Status, asset and origin; each change replaces the URL's query. */
 function RunFilters({ filter, onChange }: { filter: RunFilter; onChange: (f: RunFilter) => void }) {
-  const [assets] = useQuery<PaletteAssetsQuery>({ query: PaletteAssetsDoc });
   const set = (patch: Partial<RunFilter>) => onChange({ ...filter, ...patch });
   return (
     <div className="catalog-filters" role="search" data-testid="run-filters">
@@ -73,13 +72,7 @@ function RunFilters({ filter, onChange }: { filter: RunFilter; onChange: (f: Run
         onChange={(status) => set({ status: RUN_STATUSES.filter((s) => s === status) })}
         options={RUN_STATUSES.map((s) => [s, enumWords(s)])}
       />
-      <label className="catalog-filter small">
-        <span className="muted">Asset</span>
-        <input type="search" list="run-filter-assets" placeholder="Asset key" value={filter.asset} onChange={(e) => set({ asset: e.target.value.trim() })} data-testid="filter-run-asset" />
-        <datalist id="run-filter-assets">
-          {assets.data?.assets.map((a) => <option key={a.key} value={a.key} />)}
-        </datalist>
-      </label>
+      <AssetFilter value={filter.asset} onChange={(asset) => set({ asset })} testId="filter-run-asset" />
       <label className="catalog-filter small">
         <span className="muted">Origin</span>
         <input type="search" list="run-filter-origins" placeholder="cli, api, backfill:<id>" value={filter.origin} onChange={(e) => set({ origin: e.target.value.trim() })} data-testid="filter-run-origin" />
@@ -87,8 +80,9 @@ function RunFilters({ filter, onChange }: { filter: RunFilter; onChange: (f: Run
           {RUN_ORIGINS.map((o) => <option key={o} value={o} />)}
         </datalist>
       </label>
+      <CreatedFilterInputs value={filter} onChange={({ from, to }) => set({ from, to })} testId="filter-run-created" />
       {isFilteringRuns(filter) && (
-        <button className="btn btn-small" onClick={() => onChange({ status: [], asset: '', origin: '', first: filter.first })} data-testid="clear-run-filters">
+        <button className="btn btn-small" onClick={() => onChange({ ...NO_RUN_FILTER, first: filter.first })} data-testid="clear-run-filters">
           Clear filters
         </button>
       )}
