@@ -19,14 +19,17 @@
 //
 // Latencies are measured inside the page, from the input event's own
 // timestamp to the end of the main thread's work (style, layout, paint) on
-// the first frame that shows the result. "Settled" waits also for React to have nothing left to render
-// (a commit with no pending lanes, seen through the DevTools hook React
-// calls on every commit): a keystroke whose result equals the previous one
-// still counts its deferred render. A pan or zoom step's frame time is the
-// main thread's work for it: from its handler's start to the end of the
-// frame's style, layout and paint (headless Chromium keeps vsync at 60 Hz
-// whatever the flags, so the interval between frames cannot go below
-// 16.7 ms: the intervals are reported as jank, above 20 ms a dropped frame).
+// the first frame that shows the result. A catalog keystroke is "settled":
+// it waits also for React to have nothing left to render (a commit with no
+// pending lanes, seen through the DevTools hook React calls on every
+// commit), so a keystroke whose result equals the previous one still
+// counts its deferred render. A pan or zoom step's frame time is the main
+// thread's work for it: from its handler's start to the end of the frame's
+// style, layout and paint (headless Chromium keeps vsync at 60 Hz whatever
+// the flags, so the interval between frames cannot go below 16.7 ms: the
+// intervals are reported as jank, above 20 ms a dropped frame).
+// The run log's memory: CDP's JSHeapUsedSize for the tab, VmRSS and RssAnon
+// (/proc) of the renderer process CDP's SystemInfo names, sampled every 0.5 s.
 import { readFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
