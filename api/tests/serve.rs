@@ -572,6 +572,32 @@ async fn a_backfill_survives_sigkill_of_the_server_and_no_partition_is_redone() 
         let redone: Vec<_> = per_partition.iter().filter(|(_, n)| **n > 1).collect();
         assert!(redone.is_empty(), "{asset}: materialized more than once: {redone:?}");
     }
+    // The restarted server's asset-state index (loaded from the store's
+    // current state, then advanced from the event log) agrees with a
+    // recomputation from scratch: `cairn status` of the same store.
+    let lineage = server
+        .query("{ lineage { nodes { key staleStatus partitionStats { total materialized missing } } } }", json!({}))
+        .await;
+    let status = project.json(&["status", "--json"]);
+    let recomputed: BTreeMap<&str, &Value> =
+        status.as_array().unwrap().iter().map(|a| (a["asset"].as_str().unwrap(), a)).collect();
+    let nodes = lineage["lineage"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), recomputed.len(), "{lineage}");
+    for node in nodes {
+        let key = node["key"].as_str().unwrap();
+        let expected = recomputed[key];
+        assert_eq!(
+            node["staleStatus"].as_str().unwrap().to_lowercase(),
+            expected["state"],
+            "{key}: {node} vs {expected}"
+        );
+        if let Some(partitions) = expected["partitions"].as_object() {
+            let stats = &node["partitionStats"];
+            for field in ["total", "materialized", "missing"] {
+                assert_eq!(stats[field], partitions[field], "{key} {field}: {node} vs {expected}");
+            }
+        }
+    }
     // No partition is half-written: every recorded file exists (what the
     // killed server had staged is `cairn gc`'s, tested in runs.rs).
     for file in project.files("flights_daily").values() {
@@ -773,11 +799,33 @@ async fn an_ad_hoc_run_is_followed_over_run_events_and_asset_events() {
     };
     assert_eq!(materialized["partition"], "2013-01-02");
     assert_eq!(materialized["runId"], run.as_str());
+    // A query issued right after the message already reflects it.
+    let statuses =
+        server.query(r#"{ asset(key: "flights_daily") { partitionStatuses { start end state } } }"#, json!({})).await;
+    let day = statuses["asset"]["partitionStatuses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["start"].as_str().unwrap() <= "2013-01-02" && r["end"].as_str().unwrap() >= "2013-01-02")
+        .cloned()
+        .unwrap_or_else(|| panic!("no range holds 2013-01-02: {statuses}"));
+    assert!(["MATERIALIZED", "STALE"].contains(&day["state"].as_str().unwrap()), "{day}");
 
     let listed = server.query("{ runs(status: [SUCCESS]) { nodes { id status } } }", json!({})).await;
     assert!(listed["runs"]["nodes"].as_array().unwrap().iter().any(|r| r["id"] == run.as_str()), "{listed}");
     let none = server.query("{ runs(status: [FAILURE]) { nodes { id } } }", json!({})).await;
     assert_eq!(none["runs"]["nodes"], json!([]));
+    let dated = server
+        .query(
+            r#"{ before: runs(asset: "flights_daily", createdBefore: "2100-01-01T00:00:00Z") { nodes { id } }
+                 after: runs(createdAfter: "2100-01-01T00:00:00Z") { nodes { id } }
+                 other: runs(asset: "flights_monthly") { nodes { id } } }"#,
+            json!({}),
+        )
+        .await;
+    assert!(dated["before"]["nodes"].as_array().unwrap().iter().any(|r| r["id"] == run.as_str()), "{dated}");
+    assert_eq!(dated["after"]["nodes"], json!([]), "{dated}");
+    assert!(!dated["other"]["nodes"].as_array().unwrap().iter().any(|r| r["id"] == run.as_str()), "{dated}");
     let answer = server
         .query("mutation($id: ID!) { cancelRun(id: $id) { changed message run { status } } }", json!({ "id": run }))
         .await;

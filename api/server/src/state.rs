@@ -1,8 +1,10 @@
 //! What the server keeps between requests: the engine's [`Instance`]
-//! (replaced on reload), the definitions' diagnostics, the latest
-//! [`ProjectSummary`] (recomputed in the background when the event log
-//! moves, never per request), and the event log's head, which
-//! subscriptions wait on instead of polling the store themselves.
+//! (replaced on reload), the definitions' diagnostics, the asset-state
+//! index ([`StateIndex`], loaded once from current state and advanced from
+//! the event log), the latest [`ProjectSummary`] computed from it (in the
+//! background when the event log moves, never per request, on the blocking
+//! pool), and the event log's head, which subscriptions wait on instead of
+//! polling the store themselves.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -14,7 +16,7 @@ use cairn_assets::{Diagnostics, Project};
 use cairn_core::AssetKey;
 use cairn_core::freshness::FreshnessStatus;
 use cairn_engine::{CancellationToken, ExecutorOptions, Instance, ProjectSummary};
-use cairn_store::{EventKind, EventLevel, NewEvent};
+use cairn_store::{EventKind, EventLevel, NewEvent, StateIndex};
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
@@ -50,6 +52,9 @@ pub struct AppState {
     instance: RwLock<Instance>,
     definitions: RwLock<Definitions>,
     summary: RwLock<Option<Arc<ProjectSummary>>>,
+    /// The asset-state index the summaries are computed from, advanced
+    /// from the event log (kept across reloads: it is the store's state).
+    index: tokio::sync::Mutex<Option<Arc<StateIndex>>>,
     observations: RwLock<Vec<SourceObservation>>,
     head: watch::Sender<i64>,
     /// `Some(token)`: mutations and subscriptions need `Bearer <token>`.
@@ -89,6 +94,7 @@ impl AppState {
             instance: RwLock::new(instance),
             definitions: RwLock::new(definitions),
             summary: RwLock::new(None),
+            index: tokio::sync::Mutex::new(None),
             observations: RwLock::new(Vec::new()),
             head,
             token,
@@ -156,7 +162,6 @@ impl AppState {
     /// The engine's error.
     pub async fn refresh_summary(&self, observe: bool) -> Result<Arc<ProjectSummary>, cairn_engine::EngineError> {
         let instance = self.instance();
-        let head = instance.store().last_event_seq().await?;
         let observations = {
             let cached = self.observations.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
             if observe || cached.is_empty() {
@@ -167,9 +172,25 @@ impl AppState {
                 cached
             }
         };
-        let snapshot = instance.snapshot_with(observations).await?;
-        let mut summary = instance.summarize_state(&snapshot).await?;
-        summary.seq = head;
+        let index = {
+            let mut kept = self.index.lock().await;
+            let index = match kept.take() {
+                // Advanced from its cursor: reads what changed since.
+                Some(mut index) => {
+                    instance.store().advance_index(Arc::make_mut(&mut index)).await?;
+                    index
+                }
+                // Loaded from current state, never the history.
+                None => Arc::new(instance.store().load_index().await?),
+            };
+            *kept = Some(index.clone());
+            index
+        };
+        let now = instance.clock().now();
+        // The staleness pass is CPU work: off the runtime that answers HTTP.
+        let summary = tokio::task::spawn_blocking(move || instance.summarize_index(&index, &observations, now))
+            .await
+            .map_err(|e| cairn_engine::EngineError::RunState(format!("the state summary stopped: {e}")))??;
         let summary = Arc::new(summary);
         *self.summary.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(summary.clone());
         Ok(summary)

@@ -211,9 +211,11 @@ async fn retry(global: &GlobalArgs, id: BackfillId) -> Result<(), Failure> {
 /// Lists backfills, newest first, with their progress.
 pub async fn list(global: &GlobalArgs, args: &BackfillsArgs) -> Result<(), Failure> {
     let instance = open(global).await?;
-    let statuses = (!args.statuses.is_empty()).then_some(args.statuses.as_slice());
-    let records =
-        instance.store().backfills(statuses, None, args.limit).await.map_err(|e| Failure::Unexpected(e.into()))?;
+    let filter = cairn_store::BackfillFilter {
+        statuses: (!args.statuses.is_empty()).then(|| args.statuses.clone()),
+        ..Default::default()
+    };
+    let records = instance.store().backfills(&filter, args.limit).await.map_err(|e| Failure::Unexpected(e.into()))?;
     let mut listed = Vec::new();
     for record in records {
         let progress = instance.backfill_progress(&record).await.map_err(|e| failure(global, e))?;

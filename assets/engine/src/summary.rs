@@ -1,7 +1,9 @@
 //! The state of every asset and every partition at one moment, computed in
 //! one pass: what the API's lineage graph, asset pages and partition bars
-//! read (the server computes it again when the event log moves, not per
-//! request).
+//! read. The server computes it from its asset-state index
+//! ([`Instance::summarize_index`], no store or file-system reads) when the
+//! event log moves, not per request; `cairn status` and `cairn lineage`
+//! from a snapshot ([`Instance::summarize_state`]).
 //!
 //! Each partition has one [`PartitionState`], by precedence:
 //! `MATERIALIZING` (a step is running it now), `FAILED` (its latest attempt
@@ -16,7 +18,7 @@ use cairn_core::AssetKey;
 use cairn_core::partitions::PartitionKey;
 use cairn_core::planner::PlanReason;
 use cairn_core::staleness::{StaleStatus, Staleness};
-use cairn_core::state::AssetPartition;
+use cairn_core::state::{AssetPartition, StoredState};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -87,6 +89,13 @@ pub struct FailingChecks {
     pub warn: usize,
 }
 
+/// The asset partitions whose latest attempt failed, and those running.
+#[derive(Clone, Copy)]
+struct Attempts<'a> {
+    failed: &'a HashSet<AssetPartition>,
+    running: &'a HashSet<AssetPartition>,
+}
+
 /// Every asset's state at one moment.
 #[derive(Debug, Clone)]
 pub struct ProjectSummary {
@@ -109,21 +118,55 @@ impl Instance {
         let (failed, running) = self.store().attempt_states().await?;
         let failed: HashSet<AssetPartition> = failed.into_iter().collect();
         let running: HashSet<AssetPartition> = running.into_iter().collect();
+        let checks = self.store().latest_check_results().await?;
+        let attempts = Attempts { failed: &failed, running: &running };
+        self.summarize_project(&snapshot.state, snapshot.now, seq, attempts, checks.iter())
+    }
+
+    /// Summarises every asset from `index` (advanced by the caller), with
+    /// the sources as `observations` saw them, at `now` (UTC). Reads
+    /// nothing from the store or the file system: a materialization whose
+    /// file is gone is found by the step that reads it, and by `cairn gc
+    /// --verify`, not here.
+    ///
+    /// # Errors
+    /// [`EngineError::RunState`] if the definitions and state disagree.
+    pub fn summarize_index(
+        &self,
+        index: &cairn_store::StateIndex,
+        observations: &[cairn_assets::observe::SourceObservation],
+        now: DateTime<Utc>,
+    ) -> Result<ProjectSummary, EngineError> {
+        let mut state = index.state().clone();
+        cairn_assets::observe::apply_observations(&mut state, observations, now);
+        let attempts = Attempts { failed: index.failed(), running: index.running() };
+        self.summarize_project(&state, now, index.cursor(), attempts, index.check_results())
+    }
+
+    fn summarize_project<'c>(
+        &self,
+        state: &StoredState,
+        now: DateTime<Utc>,
+        seq: i64,
+        attempts: Attempts<'_>,
+        checks: impl Iterator<Item = &'c cairn_store::CheckResult>,
+    ) -> Result<ProjectSummary, EngineError> {
+        let Attempts { failed, running } = attempts;
         let mut failing_checks: HashMap<AssetKey, FailingChecks> = HashMap::new();
         // Only the checks still defined count.
         let defined = |c: &cairn_store::CheckResult| {
             self.project().asset(&c.asset).is_some_and(|a| a.checks.iter().any(|k| k.name == c.check_name))
         };
-        for check in self.store().latest_check_results().await?.into_iter().filter(|c| !c.passed && defined(c)) {
-            let counts = failing_checks.entry(check.asset).or_default();
+        for check in checks.filter(|c| !c.passed && defined(c)) {
+            let counts = failing_checks.entry(check.asset.clone()).or_default();
             match check.severity {
                 cairn_store::CheckSeverity::Error => counts.error += 1,
                 cairn_store::CheckSeverity::Warn => counts.warn += 1,
             }
         }
         let project = self.project();
-        let staleness = Staleness::new(project.specs(), &snapshot.state, snapshot.now)
-            .map_err(|e| EngineError::RunState(e.to_string()))?;
+        let staleness =
+            Staleness::new(project.specs(), state, now).map_err(|e| EngineError::RunState(e.to_string()))?;
         let statuses = staleness.all_statuses();
         let mut assets = HashMap::with_capacity(project.specs().len());
         for (position, spec) in project.specs().iter().enumerate() {
@@ -133,7 +176,7 @@ impl Instance {
             let mut causes = Vec::new();
             let mut states = Vec::with_capacity(row.len());
             let materialized_at: Vec<Option<DateTime<Utc>>> = (0..row.len())
-                .map(|slot| snapshot.state.materialization(&spec.key, keys.get(slot)).map(|r| r.materialized_at))
+                .map(|slot| state.materialization(&spec.key, keys.get(slot)).map(|r| r.materialized_at))
                 .collect();
             for (slot, status) in row.iter().enumerate() {
                 let target = AssetPartition::new(spec.key.clone(), keys.get(slot).cloned());
@@ -171,9 +214,9 @@ impl Instance {
                 "fresh"
             };
             let last_updated = if spec.is_materializable() {
-                snapshot.state.materializations_of(&spec.key).map(|(_, r)| r.materialized_at).max()
+                state.materializations_of(&spec.key).map(|(_, r)| r.materialized_at).max()
             } else {
-                snapshot.state.observation(&spec.key).map(|o| o.observed_at)
+                state.observation(&spec.key).map(|o| o.observed_at)
             };
             assets.insert(
                 spec.key.clone(),
@@ -189,19 +232,7 @@ impl Instance {
                 },
             );
         }
-        Ok(ProjectSummary { at: snapshot.now, seq, assets })
-    }
-
-    /// As [`Instance::snapshot`], with sources observed earlier (hashing
-    /// every source on each request would cost more than the rest).
-    ///
-    /// # Errors
-    /// [`EngineError::Store`].
-    pub async fn snapshot_with(
-        &self,
-        observations: Vec<cairn_assets::observe::SourceObservation>,
-    ) -> Result<Snapshot, EngineError> {
-        self.snapshot_from(observations).await
+        Ok(ProjectSummary { at: now, seq, assets })
     }
 }
 

@@ -12,8 +12,8 @@ use crate::MetadataStore;
 use crate::entities::backfills;
 use crate::events::append_in;
 use crate::records::{
-    BackfillId, BackfillRecord, BackfillStatus, BackfillTransition, EventKind, EventLevel, NewBackfill, NewEvent,
-    NewRun, RunId, RunStatus, StepStatus, StoreError,
+    BackfillFilter, BackfillId, BackfillRecord, BackfillStatus, BackfillTransition, EventKind, EventLevel, NewBackfill,
+    NewEvent, NewRun, RunId, RunStatus, StepStatus, StoreError,
 };
 use crate::rows::{During, Keys, corrupt, json, stored_time, to_json};
 use crate::runs::insert_run;
@@ -100,24 +100,27 @@ impl MetadataStore {
         row.map(backfill_record).transpose()
     }
 
-    /// Up to `limit` backfills with one of `statuses` (all when `None`) and
-    /// an id below `before`, newest first.
+    /// Up to `limit` backfills matching `filter`, newest first.
     ///
     /// # Errors
     /// [`StoreError::Query`] or [`StoreError::Corrupt`].
-    pub async fn backfills(
-        &self,
-        statuses: Option<&[BackfillStatus]>,
-        before: Option<BackfillId>,
-        limit: u64,
-    ) -> Result<Vec<BackfillRecord>, StoreError> {
+    pub async fn backfills(&self, filter: &BackfillFilter, limit: u64) -> Result<Vec<BackfillRecord>, StoreError> {
         use backfills::Column;
         let mut query = backfills::Entity::find();
-        if let Some(statuses) = statuses {
+        if let Some(statuses) = &filter.statuses {
             query = query.filter(Column::Status.is_in(statuses.iter().map(|s| s.as_str())));
         }
-        if let Some(before) = before {
+        if let Some(before) = filter.before {
             query = query.filter(Column::Id.lt(before.0));
+        }
+        if let Some(after) = filter.created_after {
+            query = query.filter(Column::CreatedAt.gte(stored_time(after)));
+        }
+        if let Some(before) = filter.created_before {
+            query = query.filter(Column::CreatedAt.lt(stored_time(before)));
+        }
+        if let Some(asset) = &filter.asset {
+            query = query.filter(Column::RunId.in_subquery(crate::runs::runs_with_asset(asset)));
         }
         let rows =
             query.order_by_desc(Column::Id).limit(limit).all(&self.db).await.during(|| "list backfills".to_owned())?;
@@ -290,36 +293,19 @@ impl MetadataStore {
             .collect()
     }
 
-    /// The asset partitions whose latest materialization attempt failed
-    /// (a failed step more recent than any materializing one), and those
-    /// being materialized now.
+    /// The asset partitions whose latest ended materialization attempt
+    /// failed (a failed step more recent than any that materialized it)
+    /// and none is running now, and those being materialized now. Reads
+    /// current state only: the running steps (indexed by status) and the
+    /// failed rows of `asset_partitions`.
     ///
     /// # Errors
     /// [`StoreError::Query`] or [`StoreError::Corrupt`].
     pub async fn attempt_states(&self) -> Result<(Vec<AssetPartition>, Vec<AssetPartition>), StoreError> {
-        let action = || "read the latest materialization attempts".to_owned();
-        let rows = self
-            .db
-            .query_all_raw(statement(
-                self.backend(),
-                "SELECT asset_key, partition_key, status FROM run_steps WHERE id IN \
-                 (SELECT MAX(id) FROM run_steps WHERE status IN ('MATERIALIZED', 'FAILED', 'RUNNING') \
-                  GROUP BY asset_key, partition_key) AND status IN ('FAILED', 'RUNNING')",
-                vec![],
-            ))
-            .await
-            .during(action)?;
-        let (mut failed, mut running) = (Vec::new(), Vec::new());
-        let mut keys = Keys::default();
-        for row in &rows {
-            let asset: String = row.try_get("", "asset_key").during(action)?;
-            let partition: Option<String> = row.try_get("", "partition_key").during(action)?;
-            let status: String = row.try_get("", "status").during(action)?;
-            let target =
-                AssetPartition::new(keys.asset(&asset, action)?, keys.partition(partition.as_deref(), action)?);
-            if status == StepStatus::Failed.as_str() { failed.push(target) } else { running.push(target) }
-        }
-        Ok((failed, running))
+        let running = crate::index::running_targets_in(&self.db).await?;
+        let mut failed = crate::index::failed_targets_in(&self.db, None).await?;
+        failed.retain(|target| !running.contains(target));
+        Ok((failed.into_iter().collect(), running.into_iter().collect()))
     }
 }
 

@@ -22,14 +22,11 @@ use crate::records::{
 use crate::rows::{During, Keys, json, partition_text, step_record, stored_time, to_json};
 use crate::runs::{CountDelta, count_and_finish};
 use crate::sql::{placeholders, statement};
-use crate::{MetadataStore, pauses};
+use crate::{MetadataStore, current, pauses};
 
 /// Inputs inserted per statement: 5 parameters each, well under SQLite's
 /// 32,766 and PostgreSQL's 65,535 bind parameters.
 const INPUT_BATCH: usize = 1_000;
-
-/// Check results inserted per statement (11 parameters each).
-const CHECK_BATCH: usize = 500;
 
 /// Ids per `IN (...)` list.
 const ID_BATCH: usize = 1_000;
@@ -387,6 +384,15 @@ async fn finish_in(
     if updated.rows_affected() == 0 {
         return Err(lease_lost());
     }
+    match (outcome, materialization_id) {
+        (StepOutcome::Materialized { .. }, Some(id)) => {
+            current::record_end(txn, lease, target, current::Ended::Materialized(id)).await.during(action)?;
+        }
+        (StepOutcome::Failed { .. }, _) => {
+            current::record_end(txn, lease, target, current::Ended::Failed).await.during(action)?;
+        }
+        _ => {}
+    }
     pauses::point("finish: step updated").await;
     let mut events: Vec<NewEvent> = logs.to_vec();
     let checks = match outcome {
@@ -687,6 +693,8 @@ async fn insert_materialization(
     Ok(id)
 }
 
+/// Inserts a step's check results, one statement each (a step has few:
+/// the ids make them current), and makes them the latest of their checks.
 async fn insert_check_results(
     txn: &DatabaseTransaction,
     lease: &Lease,
@@ -694,27 +702,26 @@ async fn insert_check_results(
     materialization_id: Option<i64>,
     results: &[NewCheckResult],
 ) -> Result<(), DbErr> {
-    for batch in results.chunks(CHECK_BATCH) {
-        let rows: Vec<check_results::ActiveModel> = batch
-            .iter()
-            .map(|result| check_results::ActiveModel {
-                id: NotSet,
-                run_id: Set(lease.run.0),
-                materialization_id: Set(materialization_id),
-                asset_key: Set(target.asset.as_str().to_owned()),
-                partition_key: Set(partition_text(target.partition.as_ref())),
-                check_name: Set(result.check_name.clone()),
-                severity: Set(result.severity.as_str().to_owned()),
-                passed: Set(result.passed),
-                violations: Set(result.violations),
-                sample: Set(result.sample.to_string()),
-                error: Set(result.error.clone()),
-                evaluated_at: Set(stored_time(result.evaluated_at)),
-            })
-            .collect();
-        check_results::Entity::insert_many(rows).exec_without_returning(txn).await?;
+    let mut inserted = Vec::with_capacity(results.len());
+    for result in results {
+        let row = check_results::ActiveModel {
+            id: NotSet,
+            run_id: Set(lease.run.0),
+            materialization_id: Set(materialization_id),
+            asset_key: Set(target.asset.as_str().to_owned()),
+            partition_key: Set(partition_text(target.partition.as_ref())),
+            check_name: Set(result.check_name.clone()),
+            severity: Set(result.severity.as_str().to_owned()),
+            passed: Set(result.passed),
+            violations: Set(result.violations),
+            sample: Set(result.sample.to_string()),
+            error: Set(result.error.clone()),
+            evaluated_at: Set(stored_time(result.evaluated_at)),
+        };
+        let id = check_results::Entity::insert(row).exec(txn).await?.last_insert_id;
+        inserted.push((id, result.check_name.as_str()));
     }
-    Ok(())
+    current::record_check_results(txn, target, &inserted).await
 }
 
 /// The positions of the steps waiting for the leased one.

@@ -25,6 +25,12 @@
 //!   and data versions, rows, bytes, duration (ms), the data file's path.
 //! * `materialization_inputs` (→ `materializations`): the upstream asset,
 //!   partition and data version of every input read (provenance).
+//! * `asset_partitions`: current state, one row per asset partition ever
+//!   materialized or attempted: its current materialization and how its
+//!   latest ended attempt ended. The step-end transaction keeps it current,
+//!   so readers of current state ([`MetadataStore::load_state`],
+//!   [`MetadataStore::attempt_states`]) never group the whole history; an
+//!   unpartitioned asset's partition is stored as `''`.
 //! * `observations`: data versions of source assets.
 //! * `check_results` (→ `runs`, → `materializations` optional).
 //! * `event_log`: every change, with a gap-free sequence number.
@@ -58,8 +64,9 @@
 //! for at most [`WRITE_IDLE_TIMEOUT`]: the server then ends its session
 //! (`idle_in_transaction_session_timeout`, set per write transaction).
 //! Recording the materialization is the commit point of a step: it is the
-//! same transaction as the step's new status, the check results, the
-//! events and the bookkeeping of the steps that wait for it. An executor
+//! same transaction as the step's new status, the asset partition's
+//! current-state row, the check results, the events and the bookkeeping of
+//! the steps that wait for it. An executor
 //! can claim its next step in that same transaction
 //! ([`MetadataStore::finish_step_and_claim`]): one commit per step, which
 //! on SQLite means one disk sync per step instead of two.
@@ -86,11 +93,13 @@
 mod backfills;
 mod claims;
 mod connect;
+mod current;
 mod db_error;
 mod db_url;
 mod entities;
 mod events;
 mod executors;
+mod index;
 mod migration;
 #[cfg_attr(not(feature = "test-support"), allow(dead_code))]
 mod pauses;
@@ -109,9 +118,10 @@ use std::sync::Arc;
 
 pub use backfills::StepState;
 pub use executors::{ExecutorRecord, ExecutorStatus, NewExecutor};
+pub use index::{IndexChanges, StateIndex};
 pub use records::{
-    BackfillId, BackfillRecord, BackfillStatus, BackfillTransition, Cancellation, CheckResult, CheckSeverity,
-    ClaimRequest, ClaimedStep, CurrentData, EventFilter, EventKind, EventLevel, Finished, Lease,
+    BackfillFilter, BackfillId, BackfillRecord, BackfillStatus, BackfillTransition, Cancellation, CheckResult,
+    CheckSeverity, ClaimRequest, ClaimedStep, CurrentData, EventFilter, EventKind, EventLevel, Finished, Lease,
     MaterializationDetails, NewBackfill, NewCheckResult, NewEvent, NewMaterialization, NewObservation, NewRun, NewStep,
     Renewal, RunFilter, RunId, RunOrigin, RunRecord, RunStatus, RunTarget, SkipReason, StepId, StepOutcome, StepRecord,
     StepStatus, StoreError, StoredEvent,

@@ -562,8 +562,28 @@ pub struct RunFilter {
     pub origin: Option<RunOrigin>,
     /// Only runs with a step of this asset.
     pub asset: Option<AssetKey>,
+    /// Only runs created at or after this time (UTC).
+    pub created_after: Option<DateTime<Utc>>,
+    /// Only runs created before this time (UTC).
+    pub created_before: Option<DateTime<Utc>>,
     /// Only runs with an id below this one (paging, newest first).
     pub before: Option<RunId>,
+}
+
+/// Which backfills to list (every field `None`: all of them).
+#[derive(Debug, Clone, Default)]
+pub struct BackfillFilter {
+    /// Only backfills with one of these statuses.
+    pub statuses: Option<Vec<BackfillStatus>>,
+    /// Only backfills whose run has a step of this asset (a backfill whose
+    /// run is not launched yet has no steps and is left out).
+    pub asset: Option<AssetKey>,
+    /// Only backfills requested at or after this time (UTC).
+    pub created_after: Option<DateTime<Utc>>,
+    /// Only backfills requested before this time (UTC).
+    pub created_before: Option<DateTime<Utc>>,
+    /// Only backfills with an id below this one (paging, newest first).
+    pub before: Option<BackfillId>,
 }
 
 /// A backfill to store.

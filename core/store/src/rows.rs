@@ -5,8 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::SelectStatement;
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, QuerySelect, QueryTrait};
+use sea_orm::DbErr;
 
 use cairn_core::partitions::PartitionKey;
 use cairn_core::{AssetKey, CodeVersion, DataVersion};
@@ -16,18 +15,6 @@ use super::records::{
     CheckResult, CheckSeverity, EventKind, EventLevel, MaterializationDetails, NewEvent, RunId, RunOrigin, RunRecord,
     RunStatus, StepId, StepRecord, StepStatus, StoreError, StoredEvent,
 };
-
-/// `SELECT max(id) FROM materializations GROUP BY asset_key, partition_key`:
-/// the ids of the latest materialization of every asset partition.
-pub(super) fn latest_materialization_ids() -> SelectStatement {
-    use materializations::Column;
-    materializations::Entity::find()
-        .select_only()
-        .expr(Column::Id.max())
-        .group_by(Column::AssetKey)
-        .group_by(Column::PartitionKey)
-        .into_query()
-}
 
 /// Adds what was being done to a driver error.
 pub(super) trait During<T> {

@@ -69,13 +69,14 @@ impl MetadataStore {
         if let Some(before) = filter.before {
             query = query.filter(Column::Id.lt(before.0));
         }
+        if let Some(after) = filter.created_after {
+            query = query.filter(Column::CreatedAt.gte(stored_time(after)));
+        }
+        if let Some(before) = filter.created_before {
+            query = query.filter(Column::CreatedAt.lt(stored_time(before)));
+        }
         if let Some(asset) = &filter.asset {
-            let with_asset = run_steps::Entity::find()
-                .select_only()
-                .column(run_steps::Column::RunId)
-                .filter(run_steps::Column::AssetKey.eq(asset.as_str()))
-                .into_query();
-            query = query.filter(Column::Id.in_subquery(with_asset));
+            query = query.filter(Column::Id.in_subquery(runs_with_asset(asset)));
         }
         let rows =
             query.order_by_desc(Column::Id).limit(limit).all(&self.db).await.during(|| "list runs".to_owned())?;
@@ -420,4 +421,14 @@ pub(crate) async fn finish_run_if_done(
         crate::backfills::finish_backfill(txn, BackfillId(backfill), last, now, events).await?;
     }
     Ok(Some(last))
+}
+
+/// `SELECT run_id FROM run_steps WHERE asset_key = ?`: the runs with a step
+/// of `asset`.
+pub(crate) fn runs_with_asset(asset: &cairn_core::AssetKey) -> sea_orm::sea_query::SelectStatement {
+    run_steps::Entity::find()
+        .select_only()
+        .column(run_steps::Column::RunId)
+        .filter(run_steps::Column::AssetKey.eq(asset.as_str()))
+        .into_query()
 }

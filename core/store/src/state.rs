@@ -12,13 +12,14 @@ use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Value};
 
 use crate::MetadataStore;
+use crate::current::{current_check_result_ids, current_materialization_ids};
 use crate::entities::{check_results, materialization_inputs, materializations, observations};
 use crate::events::append_in;
 use crate::records::{
     CheckResult, CurrentData, EventKind, EventLevel, MaterializationDetails, NewEvent, NewObservation, RunId,
     StoreError,
 };
-use crate::rows::{During, Keys, check_result, latest_materialization_ids, materialization_details, stored_time};
+use crate::rows::{During, Keys, check_result, materialization_details, stored_time};
 use crate::sql::{placeholders, statement};
 
 /// Partitions per `IN (...)` list.
@@ -70,51 +71,21 @@ impl MetadataStore {
     /// The latest materialization (highest id) of every asset partition,
     /// with the inputs it read, and the latest observation of every source.
     ///
-    /// Three set-based queries from one snapshot, whatever the number of
-    /// materializations: the latest rows (`id IN (SELECT max(id) ... GROUP
-    /// BY asset_key, partition_key)`, where NULL partitions form their own
-    /// group on both databases), their inputs (same subquery, no id list),
-    /// and the latest observations.
+    /// Three set-based queries from one snapshot, reading current state
+    /// only (one `asset_partitions` row per asset partition, see
+    /// `crate::current`), whatever the length of the history: the current
+    /// materializations, their inputs, and the latest observations.
     ///
     /// # Errors
     /// [`StoreError::Query`] if a query fails, [`StoreError::Corrupt`] if a
     /// stored key cannot be read back.
     pub async fn load_state(&self) -> Result<StoredState, StoreError> {
-        use materialization_inputs::Column as Input;
-        use materializations::Column as Materialization;
         use observations::Column as Observation;
-
-        type HeadRow = (i64, i64, String, Option<String>, String, String, DateTime<Utc>, String);
-        type InputRow = (i64, String, Option<String>, String);
         type ObservationRow = (i64, String, String, DateTime<Utc>);
 
         let txn = self.begin_snapshot().await.during(|| "load state: begin a read transaction".to_owned())?;
-        let heads: Vec<HeadRow> = materializations::Entity::find()
-            .select_only()
-            .columns([
-                Materialization::Id,
-                Materialization::RunId,
-                Materialization::AssetKey,
-                Materialization::PartitionKey,
-                Materialization::CodeVersion,
-                Materialization::DataVersion,
-                Materialization::MaterializedAt,
-                Materialization::Path,
-            ])
-            .filter(Materialization::Id.in_subquery(latest_materialization_ids()))
-            .into_tuple()
-            .all(&txn)
-            .await
-            .during(|| "load state: read the latest materializations".to_owned())?;
-        let inputs: Vec<InputRow> = materialization_inputs::Entity::find()
-            .select_only()
-            .columns([Input::MaterializationId, Input::AssetKey, Input::PartitionKey, Input::DataVersion])
-            .filter(Input::MaterializationId.in_subquery(latest_materialization_ids()))
-            // No ORDER BY: StoredState sorts every record's inputs.
-            .into_tuple()
-            .all(&txn)
-            .await
-            .during(|| "load state: read the inputs of the latest materializations".to_owned())?;
+        let mut keys = Keys::default();
+        let current = materialization_records(&txn, current_materialization_ids(), &mut keys).await?;
         let latest_observations = observations::Entity::find()
             .select_only()
             .expr(Observation::Id.max())
@@ -131,39 +102,8 @@ impl MetadataStore {
             .during(|| "load state: read the latest observations".to_owned())?;
         txn.commit().await.during(|| "load state: end the read transaction".to_owned())?;
 
-        let mut keys = Keys::default();
-        let mut latest: HashMap<i64, (AssetKey, Option<PartitionKey>, MaterializationRecord)> =
-            HashMap::with_capacity(heads.len());
-        for (id, run_id, asset, partition, code_version, data_version, materialized_at, path) in heads {
-            let what = || format!("materialization {id}");
-            let asset = keys.asset(&asset, what)?;
-            let partition = keys.partition(partition.as_deref(), what)?;
-            let record = MaterializationRecord {
-                id,
-                run_id,
-                code_version: CodeVersion::from_stored(&code_version),
-                data_version: DataVersion::from_stored(&data_version),
-                inputs: Vec::new(),
-                materialized_at,
-                path,
-            };
-            latest.insert(id, (asset, partition, record));
-        }
-        for (materialization_id, asset, partition, data_version) in inputs {
-            // Always found: both queries read the same snapshot.
-            let Some((_, _, record)) = latest.get_mut(&materialization_id) else {
-                continue;
-            };
-            let what = || format!("input of materialization {materialization_id}");
-            record.inputs.push(InputVersion {
-                asset: keys.asset(&asset, what)?,
-                partition: keys.partition(partition.as_deref(), what)?,
-                data_version: keys.data_version(&data_version),
-            });
-        }
-
         let mut state = StoredState::new();
-        for (asset, partition, record) in latest.into_values() {
+        for (asset, partition, record) in current {
             state.insert_materialization(asset, partition, record);
         }
         for (id, asset, data_version, observed_at) in observation_rows {
@@ -285,18 +225,7 @@ impl MetadataStore {
     /// # Errors
     /// [`StoreError::Query`] if the query fails.
     pub async fn latest_observation(&self, asset: &AssetKey) -> Result<Option<ObservationRecord>, StoreError> {
-        use observations::Column;
-        let row = observations::Entity::find()
-            .filter(Column::AssetKey.eq(asset.as_str()))
-            .filter(Column::PartitionKey.is_null())
-            .order_by_desc(Column::Id)
-            .one(&self.db)
-            .await
-            .during(|| format!("read the latest observation of `{asset}`"))?;
-        Ok(row.map(|row| ObservationRecord {
-            data_version: DataVersion::from_stored(&row.data_version),
-            observed_at: row.observed_at,
-        }))
+        latest_observation_in(&self.db, asset).await
     }
 
     /// The latest result (highest id) of every check on every asset
@@ -308,15 +237,8 @@ impl MetadataStore {
     /// a row cannot be read back.
     pub async fn latest_check_results(&self) -> Result<Vec<CheckResult>, StoreError> {
         use check_results::Column;
-        let latest = check_results::Entity::find()
-            .select_only()
-            .expr(Column::Id.max())
-            .group_by(Column::AssetKey)
-            .group_by(Column::PartitionKey)
-            .group_by(Column::CheckName)
-            .into_query();
         let rows = check_results::Entity::find()
-            .filter(Column::Id.in_subquery(latest))
+            .filter(Column::Id.in_subquery(current_check_result_ids(None)))
             .all(&self.db)
             .await
             .during(|| "load the latest check results".to_owned())?;
@@ -448,15 +370,8 @@ impl MetadataStore {
     /// [`StoreError::Query`] or [`StoreError::Corrupt`].
     pub async fn latest_check_results_of(&self, asset: &AssetKey) -> Result<Vec<CheckResult>, StoreError> {
         use check_results::Column;
-        let latest = check_results::Entity::find()
-            .select_only()
-            .expr(Column::Id.max())
-            .filter(Column::AssetKey.eq(asset.as_str()))
-            .group_by(Column::PartitionKey)
-            .group_by(Column::CheckName)
-            .into_query();
         let rows = check_results::Entity::find()
-            .filter(Column::Id.in_subquery(latest))
+            .filter(Column::Id.in_subquery(current_check_result_ids(Some(asset))))
             .order_by_asc(Column::Id)
             .all(&self.db)
             .await
@@ -505,7 +420,7 @@ impl MetadataStore {
         let rows: Vec<String> = materializations::Entity::find()
             .select_only()
             .column(materializations::Column::Path)
-            .filter(materializations::Column::Id.in_subquery(latest_materialization_ids()))
+            .filter(materializations::Column::Id.in_subquery(current_materialization_ids()))
             .into_tuple()
             .all(&self.db)
             .await
@@ -573,4 +488,97 @@ fn superseded_rows(
             })
         })
         .collect()
+}
+
+/// The materializations whose ids `ids` selects, with the inputs each read
+/// (unsorted: [`StoredState::insert_materialization`] sorts them). Two
+/// set-based queries, whatever the number of ids; `db` must be a snapshot
+/// transaction ([`MetadataStore::begin_snapshot`]) so both read the same
+/// current state.
+pub(crate) async fn materialization_records(
+    db: &impl ConnectionTrait,
+    ids: sea_orm::sea_query::SelectStatement,
+    keys: &mut Keys,
+) -> Result<Vec<(AssetKey, Option<PartitionKey>, MaterializationRecord)>, StoreError> {
+    use materialization_inputs::Column as Input;
+    use materializations::Column as Materialization;
+
+    type HeadRow = (i64, i64, String, Option<String>, String, String, DateTime<Utc>, String);
+    type InputRow = (i64, String, Option<String>, String);
+
+    let heads: Vec<HeadRow> = materializations::Entity::find()
+        .select_only()
+        .columns([
+            Materialization::Id,
+            Materialization::RunId,
+            Materialization::AssetKey,
+            Materialization::PartitionKey,
+            Materialization::CodeVersion,
+            Materialization::DataVersion,
+            Materialization::MaterializedAt,
+            Materialization::Path,
+        ])
+        .filter(Materialization::Id.in_subquery(ids.clone()))
+        .into_tuple()
+        .all(db)
+        .await
+        .during(|| "read the current materializations".to_owned())?;
+    let inputs: Vec<InputRow> = materialization_inputs::Entity::find()
+        .select_only()
+        .columns([Input::MaterializationId, Input::AssetKey, Input::PartitionKey, Input::DataVersion])
+        .filter(Input::MaterializationId.in_subquery(ids))
+        .into_tuple()
+        .all(db)
+        .await
+        .during(|| "read the inputs of the current materializations".to_owned())?;
+
+    let mut records: HashMap<i64, (AssetKey, Option<PartitionKey>, MaterializationRecord)> =
+        HashMap::with_capacity(heads.len());
+    for (id, run_id, asset, partition, code_version, data_version, materialized_at, path) in heads {
+        let what = || format!("materialization {id}");
+        let asset = keys.asset(&asset, what)?;
+        let partition = keys.partition(partition.as_deref(), what)?;
+        let record = MaterializationRecord {
+            id,
+            run_id,
+            code_version: CodeVersion::from_stored(&code_version),
+            data_version: DataVersion::from_stored(&data_version),
+            inputs: Vec::new(),
+            materialized_at,
+            path,
+        };
+        records.insert(id, (asset, partition, record));
+    }
+    for (materialization_id, asset, partition, data_version) in inputs {
+        // Always found: both queries read the same snapshot.
+        let Some((_, _, record)) = records.get_mut(&materialization_id) else {
+            continue;
+        };
+        let what = || format!("input of materialization {materialization_id}");
+        record.inputs.push(InputVersion {
+            asset: keys.asset(&asset, what)?,
+            partition: keys.partition(partition.as_deref(), what)?,
+            data_version: keys.data_version(&data_version),
+        });
+    }
+    Ok(records.into_values().collect())
+}
+
+/// See [`MetadataStore::latest_observation`].
+pub(crate) async fn latest_observation_in(
+    db: &impl ConnectionTrait,
+    asset: &AssetKey,
+) -> Result<Option<ObservationRecord>, StoreError> {
+    use observations::Column;
+    let row = observations::Entity::find()
+        .filter(Column::AssetKey.eq(asset.as_str()))
+        .filter(Column::PartitionKey.is_null())
+        .order_by_desc(Column::Id)
+        .one(db)
+        .await
+        .during(|| format!("read the latest observation of `{asset}`"))?;
+    Ok(row.map(|row| ObservationRecord {
+        data_version: DataVersion::from_stored(&row.data_version),
+        observed_at: row.observed_at,
+    }))
 }

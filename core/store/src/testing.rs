@@ -229,6 +229,16 @@ async fn connect(url: &str) -> Result<PgConnection, String> {
     }
 }
 
+/// Makes the materializations of `run` that were written straight into the
+/// `materializations` table (raw SQL, in tests) current where they are the
+/// latest of their asset partition, as recording them through a step would.
+///
+/// # Panics
+/// If the store refuses the statement.
+pub async fn adopt_materializations(store: &crate::MetadataStore, run: crate::RunId) {
+    crate::current::adopt_materializations_of(&store.db, run).await.expect("make materializations current");
+}
+
 /// A materialization written straight into the store by
 /// [`insert_materializations`], without running anything.
 #[derive(Debug, Clone)]
@@ -295,6 +305,7 @@ pub async fn insert_materializations(store: &crate::MetadataStore, project: &str
         });
         materializations::Entity::insert_many(models).exec(&txn).await.expect("insert synthetic materializations");
     }
+    crate::current::adopt_materializations_of(&txn, run).await.expect("make synthetic materializations current");
     txn.commit().await.expect("commit synthetic materializations");
 }
 

@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 
 use cairn_core::run::{PartitionScope, RunTarget};
 use cairn_store::{
-    BackfillStatus, BackfillTransition, Cancellation, NewBackfill, RunOrigin, RunStatus, StepOutcome, StepStatus,
+    BackfillFilter, BackfillStatus, BackfillTransition, Cancellation, NewBackfill, RunOrigin, RunStatus, StepOutcome,
+    StepStatus,
 };
 use common::*;
 
@@ -77,9 +78,22 @@ async fn a_backfill_is_launched_once_and_ends_with_its_run(db: &TestDb) {
     let statuses = store.step_statuses(run).await.unwrap();
     assert_eq!(statuses.len(), 2);
     assert!(statuses.iter().all(|s| s.status == StepStatus::Materialized && s.skip_reason.is_none()));
-    let listed = store.backfills(Some(&[BackfillStatus::Completed]), None, 10).await.unwrap();
+    let filter = |statuses: Option<Vec<BackfillStatus>>| BackfillFilter { statuses, ..BackfillFilter::default() };
+    let listed = store.backfills(&filter(Some(vec![BackfillStatus::Completed])), 10).await.unwrap();
     assert_eq!(listed.iter().map(|b| b.id).collect::<Vec<_>>(), [id]);
-    assert!(store.backfills(Some(&[BackfillStatus::Failed]), None, 10).await.unwrap().is_empty());
+    assert!(store.backfills(&filter(Some(vec![BackfillStatus::Failed])), 10).await.unwrap().is_empty());
+    let later = store.create_backfill(&NewBackfill { created_at: at(100), ..new_backfill() }).await.unwrap();
+    let ids = |list: Vec<cairn_store::BackfillRecord>| list.iter().map(|b| b.id).collect::<Vec<_>>();
+    let of_daily = BackfillFilter { asset: Some(asset("flights_daily")), ..BackfillFilter::default() };
+    assert_eq!(ids(store.backfills(&of_daily, 10).await.unwrap()), [id], "only a launched run has steps");
+    let of_other = BackfillFilter { asset: Some(asset("flights_monthly")), ..BackfillFilter::default() };
+    assert!(store.backfills(&of_other, 10).await.unwrap().is_empty());
+    let since = BackfillFilter { created_after: Some(at(100)), ..BackfillFilter::default() };
+    assert_eq!(ids(store.backfills(&since, 10).await.unwrap()), [later]);
+    let until = BackfillFilter { created_before: Some(at(100)), ..BackfillFilter::default() };
+    assert_eq!(ids(store.backfills(&until, 10).await.unwrap()), [id]);
+    let page = BackfillFilter { before: Some(later), ..BackfillFilter::default() };
+    assert_eq!(ids(store.backfills(&page, 10).await.unwrap()), [id]);
     let kinds: Vec<String> = store
         .events_after(0, &Default::default(), 1_000)
         .await

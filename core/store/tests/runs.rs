@@ -75,7 +75,7 @@ async fn runs_round_trip(db: &TestDb) {
     assert!(steps[1].conditional);
     assert_eq!(steps[1].attempt, 0);
 
-    let second = store.create_run(&new_run(&[("a", None, &[])])).await.unwrap();
+    let second = store.create_run(&NewRun { created_at: at(100), ..new_run(&[("a", None, &[])]) }).await.unwrap();
     assert!(second > id);
     let all = store.runs(&RunFilter::default(), 10).await.unwrap();
     assert_eq!(all.iter().map(|r| r.id).collect::<Vec<_>>(), [second, id], "newest first");
@@ -85,6 +85,14 @@ async fn runs_round_trip(db: &TestDb) {
     assert_eq!(store.runs(&backfills, 10).await.unwrap().len(), 1);
     let of_monthly = RunFilter { asset: Some(asset("monthly")), ..RunFilter::default() };
     assert_eq!(store.runs(&of_monthly, 10).await.unwrap()[0].id, id);
+    let since = RunFilter { created_after: Some(at(100)), ..RunFilter::default() };
+    assert_eq!(store.runs(&since, 10).await.unwrap().iter().map(|r| r.id).collect::<Vec<_>>(), [second], "at or after");
+    let until = RunFilter { created_before: Some(at(100)), ..RunFilter::default() };
+    assert_eq!(
+        store.runs(&until, 10).await.unwrap().iter().map(|r| r.id).collect::<Vec<_>>(),
+        [id],
+        "before, exclusive"
+    );
     let queued = RunFilter { statuses: Some(vec![RunStatus::Success]), ..RunFilter::default() };
     assert!(store.runs(&queued, 10).await.unwrap().is_empty());
     assert!(store.run(RunId(second.0 + 1_000)).await.unwrap().is_none());

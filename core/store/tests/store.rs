@@ -410,7 +410,7 @@ async fn reopening_keeps_data_and_skips_applied_migrations(db: &TestDb) {
     let versions: Vec<String> = rows.iter().map(|row| row.try_get("", "version").unwrap()).collect();
     assert_eq!(
         versions,
-        ["m0001_initial_schema", "m0002_durable_runs", "m0003_backfills", "m0004_executors"],
+        ["m0001_initial_schema", "m0002_durable_runs", "m0003_backfills", "m0004_executors", "m0005_asset_partitions"],
         "each migration applied once"
     );
 
@@ -602,6 +602,7 @@ async fn load_state_at_scale(db: &TestDb, postgres: bool) {
     )
     .await
     .unwrap();
+    cairn_store::testing::adopt_materializations(&store, run).await;
     if postgres {
         raw.execute_unprepared("ANALYZE").await.unwrap();
     }

@@ -20,6 +20,7 @@ mod m0001_initial_schema;
 mod m0002_durable_runs;
 mod m0003_backfills;
 mod m0004_executors;
+mod m0005_asset_partitions;
 
 use sea_orm_migration::prelude::*;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_durable_runs::DurableRuns),
             Box::new(m0003_backfills::Backfills0003),
             Box::new(m0004_executors::Executors0004),
+            Box::new(m0005_asset_partitions::AssetPartitions0005),
         ]
     }
 
