@@ -203,12 +203,12 @@ async fn current_state_equals_history_after_every_operation(db: &TestDb) {
     // earlier ones left, so later cases start from a long, mixed history.
     let mut runner = TestRunner::new(Config { cases: 24, failure_persistence: None, ..Config::default() });
     let shared_clock = std::cell::Cell::new(0);
-    let shared_index = std::cell::RefCell::new(store.load_index().await.unwrap());
+    let shared_index = tokio::sync::Mutex::new(store.load_index().await.unwrap());
     let result = runner.run(&proptest::collection::vec(op(), 1..30), |ops| {
         tokio::task::block_in_place(|| {
             handle.block_on(async {
                 let mut clock = shared_clock.get();
-                let mut index = shared_index.borrow_mut();
+                let mut index = shared_index.lock().await;
                 let mut held = Vec::new();
                 for (i, op) in ops.iter().enumerate() {
                     apply(&store, &mut held, op, &mut clock).await;

@@ -101,6 +101,7 @@ impl QueryRoot {
     /// of `asset` (a backfill not launched yet has none), requested at or
     /// after `createdAfter` and before `createdBefore` (UTC); `first` (1 to
     /// 1,000) per page, `after` the previous page's `endCursor`.
+    #[allow(clippy::too_many_arguments)]
     async fn backfills(
         &self,
         ctx: &Context<'_>,
