@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { visibleGraph, layoutInput, collapsibleGroups, adjacency, closure, worstState, searchKeys, groupAssets, disjointStats, downstreamSelection, withUpdates, memberChecks, type GraphAsset } from '../src/lib/graphModel';
+import { visibleGraph, layoutInput, collapsibleGroups, adjacency, closure, worstState, searchKeys, groupAssets, disjointStats, downstreamSelection, withUpdates, memberChecks, highlightOf, litEdgeIds, type GraphAsset } from '../src/lib/graphModel';
 
 const asset = (key: string, state = 'FRESH'): GraphAsset => ({ key, kind: 'SQL', group: key.includes('/') ? key.split('/')[0] : key, state });
 const assets = [asset('raw/a'), asset('raw/b'), asset('daily', 'STALE'), asset('mart/x', 'FAILED'), asset('mart/y'), asset('report')];
@@ -107,5 +107,46 @@ describe('collapsed group checks', () => {
     ]);
     expect(memberChecks(['raw/a', 'raw/b', 'raw/c', 'raw/gone'], byKey)).toEqual({ failingErrorChecks: 2, failingWarnChecks: 4 });
     expect(memberChecks(['raw/c'], byKey)).toEqual({ failingErrorChecks: 0, failingWarnChecks: 0 });
+  });
+});
+
+describe('focus highlighting', () => {
+  const adj = adjacency(edges);
+  const related = { up: closure('mart/x', adj.up), down: closure('mart/x', adj.down) };
+
+  test('the focused asset, its lineage, the rest dim; nothing without a focus', () => {
+    expect(highlightOf(['mart/x'], 'mart/x', related)).toBe('focus');
+    expect(highlightOf(['raw/a'], 'mart/x', related)).toBe('related');
+    expect(highlightOf(['report'], 'mart/x', related)).toBe('related');
+    // mart/y reads mart/x: downstream.
+    expect(highlightOf(['mart/y'], 'mart/x', related)).toBe('related');
+    expect(highlightOf(['raw/b'], 'report', { up: closure('report', adj.up), down: new Set() })).toBe('related');
+    expect(highlightOf(['raw/a'], 'report', { up: new Set(['mart/y']), down: new Set() })).toBe('dim');
+    expect(highlightOf(['raw/a'], null, null)).toBe('');
+    // A collapsed group: lit when one of its assets is.
+    expect(highlightOf(['mart/x', 'mart/y'], 'daily', { up: new Set(['raw/a']), down: new Set(['mart/y']) })).toBe('related');
+    expect(highlightOf(['raw/a', 'raw/b'], 'report', { up: new Set(['mart/y']), down: new Set() })).toBe('dim');
+  });
+
+  test('only edges between lit nodes are lit; the others keep their objects', () => {
+    const graph = visibleGraph(assets, edges, new Set(), false);
+    const lit = litEdgeIds(graph.edges, 'mart/x', related);
+    const byEnds = (id: string) => graph.edges.find((e) => e.id === id)!;
+    expect([...lit].map((id) => `${byEnds(id).from}>${byEnds(id).to}`).sort()).toEqual(['daily>mart/x', 'daily>mart/y', 'mart/x>mart/y', 'mart/y>report', 'raw/a>daily', 'raw/b>daily']);
+    // raw/a's lineage is downstream only: raw/b's edge is not lit.
+    const leaf = litEdgeIds(graph.edges, 'raw/a', { up: new Set(), down: closure('raw/a', adj.down) });
+    expect([...leaf].map((id) => byEnds(id).from).includes('raw/b')).toBe(false);
+    expect(leaf.size).toBe(5);
+    expect(litEdgeIds(graph.edges, null, null).size).toBe(0);
+  });
+
+  test('edges to a collapsed group are never lit', () => {
+    const graph = visibleGraph(assets, edges, new Set(['mart']), false);
+    const lit = litEdgeIds(graph.edges, 'daily', { up: closure('daily', adj.up), down: closure('daily', adj.down) });
+    for (const id of lit) {
+      const e = graph.edges.find((x) => x.id === id)!;
+      expect(e.from.startsWith('group:') || e.to.startsWith('group:')).toBe(false);
+    }
+    expect(lit.size).toBe(2);
   });
 });

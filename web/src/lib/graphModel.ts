@@ -171,6 +171,39 @@ export function closure(key: string, next: Map<string, string[]>): Set<string> {
   return seen;
 }
 
+/** The focused asset and everything upstream and downstream of it. */
+export interface Related {
+  up: Set<string>;
+  down: Set<string>;
+}
+
+/**
+ * How a node showing `keys` is highlighted while `focus` is focused: the
+ * focused asset, one of its upstream or downstream (`related`), or neither
+ * (`dim`); '' when nothing is focused. The graph dims through a class on
+ * its container, so only nodes whose highlight is not `dim` are marked.
+ */
+export function highlightOf(keys: readonly string[], focus: string | null, related: Related | null): '' | 'focus' | 'related' | 'dim' {
+  if (!focus || !related) return '';
+  if (keys.includes(focus)) return 'focus';
+  if (keys.some((k) => related.up.has(k) || related.down.has(k))) return 'related';
+  return 'dim';
+}
+
+/**
+ * The edges drawn highlighted while `focus` is focused: both ends the
+ * focused asset or among its upstream and downstream (a collapsed group's
+ * node never is). Every other edge keeps its object, dimmed by the
+ * container's class.
+ */
+export function litEdgeIds(edges: readonly VisibleEdge[], focus: string | null, related: Related | null): Set<string> {
+  const lit = new Set<string>();
+  if (!focus || !related) return lit;
+  const on = (id: string) => id === focus || related.up.has(id) || related.down.has(id);
+  for (const e of edges) if (on(e.from) && on(e.to)) lit.add(e.id);
+  return lit;
+}
+
 /** Worst state first: how a collapsed group is coloured. */
 const STATE_RANK = ['FAILED', 'OVERDUE', 'MATERIALIZING', 'STALE', 'MISSING', 'FRESH'];
 

@@ -2,19 +2,19 @@
 // project or of a selection, coloured by asset state, with search, focus
 // (upstream/downstream highlighting), collapsible groups, minimap and
 // live updates from `assetEvents`.
-import { memo, useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore, type KeyboardEvent as ReactKeyboardEvent } from 'react';
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore, type KeyboardEvent as ReactKeyboardEvent } from 'react';
 import { useClient, useQuery, useSubscription } from 'urql';
 import {
   Background,
   ControlButton,
   Controls,
   Handle,
-  MarkerType,
   Position,
   ReactFlow,
   ReactFlowProvider,
   useReactFlow,
   useStore,
+  ViewportPortal,
   type Edge,
   type Node,
   type NodeProps,
@@ -29,6 +29,8 @@ import {
   collapsibleGroups,
   disjointStats,
   downstreamSelection,
+  highlightOf,
+  litEdgeIds,
   withUpdates,
   layoutInput,
   memberChecks,
@@ -37,6 +39,7 @@ import {
   visibleGraph,
   worstState,
   type GraphAsset,
+  type Related,
   type VisibleGraph,
 } from '../lib/graphModel';
 import { DAGRE_LIMIT, type LayoutResult } from '../lib/layout';
@@ -52,19 +55,23 @@ import { CanvasMiniMap } from '../components/CanvasMiniMap';
 import { FocusChecks } from '../components/FocusChecks';
 import { errorText } from '../api/client';
 import { useKept } from '../lib/kept';
-import { fitBounds } from '../lib/viewport';
+import { fitBounds, jumpViewports, sameCells, unionCells, windowCells, type Cells, type Viewport } from '../lib/viewport';
+import './GraphPage.css';
 
 /**
  * Focus highlighting lives outside the node objects: changing the focus
  * re-renders only the nodes whose highlight changes, and xyflow keeps its
- * measurements (rebuilding 2,000 node objects costs seconds).
+ * measurements (rebuilding 2,000 node objects costs seconds). Dimming is a
+ * class on the canvas (`graph-focused`), so a node left dim is not
+ * re-rendered: only the focused asset and its upstream and downstream are.
  */
-type Highlight = '' | 'focus' | 'related' | 'dim';
+type Highlight = '' | 'focus' | 'related';
 const focusStore = {
   focus: null as string | null,
-  related: null as { up: Set<string>; down: Set<string> } | null,
+  related: null as Related | null,
   listeners: new Set<() => void>(),
-  set(focus: string | null, related: { up: Set<string>; down: Set<string> } | null) {
+  set(focus: string | null, related: Related | null) {
+    if (focus === this.focus && related === this.related) return;
     this.focus = focus;
     this.related = related;
     this.listeners.forEach((l) => l());
@@ -74,11 +81,8 @@ const focusStore = {
     return () => void focusStore.listeners.delete(l);
   },
   of(keys: string[]): Highlight {
-    const { focus, related } = focusStore;
-    if (!focus || !related) return '';
-    if (keys.includes(focus)) return 'focus';
-    if (keys.some((k) => related.up.has(k) || related.down.has(k))) return 'related';
-    return 'dim';
+    const h = highlightOf(keys, focusStore.focus, focusStore.related);
+    return h === 'dim' ? '' : h;
   },
 };
 
@@ -89,6 +93,39 @@ function useHighlight(keys: string[]): Highlight {
 /** Above this many assets, groups start collapsed. */
 export const COLLAPSE_ABOVE = 3000;
 const WINDOW_CELL = 800;
+/**
+ * Edges' arrowheads: ids of markers the page defines once (EdgeMarkers),
+ * not marker objects, which xyflow turns into ids edge by edge whenever the
+ * edges it is given change (a pan to new cells, a focus).
+ */
+const EDGE_MARKER = 'cairn-arrow';
+const LIT_EDGE_MARKER = 'cairn-arrow-lit';
+const MARKERS = [
+  { id: EDGE_MARKER, color: '#9aa4b5' },
+  { id: LIT_EDGE_MARKER, color: '#2453c7' },
+];
+
+/** The arrowheads EDGE_MARKER and LIT_EDGE_MARKER: xyflow's closed arrow, 14 px. */
+function EdgeMarkers() {
+  return (
+    <svg className="graph-markers" aria-hidden="true" width="0" height="0">
+      <defs>
+        {MARKERS.map((m) => (
+          <marker key={m.id} id={m.id} className="react-flow__arrowhead" markerWidth="14" markerHeight="14" viewBox="-10 -10 20 20" markerUnits="strokeWidth" orient="auto-start-reverse" refX="0" refY="0">
+            <polyline style={{ stroke: m.color, fill: m.color, strokeWidth: 1 }} strokeLinecap="round" strokeLinejoin="round" points="-5,-4 0,0 -5,4 -5,-4" />
+          </marker>
+        ))}
+      </defs>
+    </svg>
+  );
+}
+/** The least zoom a jump to an asset ends at (its labels readable). */
+const JUMP_ZOOM = 0.9;
+const JUMP_MS = 300;
+/** How far the focus's veil reaches beyond the layout (flow px). */
+const DIM_MARGIN = 4000;
+const PRO_OPTIONS = { hideAttribution: true };
+const DEFAULT_EDGE_OPTIONS = { type: 'default' };
 /** Below this zoom, labels are unreadable: start zoomed in instead of fitting. */
 const MIN_FIT_ZOOM = 0.4;
 /** Above this many drawn nodes, the first view is the top-left corner, not the whole graph. */
@@ -112,7 +149,6 @@ const AssetNode = memo(function AssetNode({ data }: NodeProps<Node<AssetNodeData
   const { asset } = data;
   const far = useStore(zoomSelector);
   const highlight = useHighlight(useMemo(() => [asset.key], [asset.key]));
-  const dim = highlight === 'dim';
   const focus = highlight === 'focus';
   const related = highlight === 'related';
   const stats = asset.partitionStats;
@@ -121,7 +157,7 @@ const AssetNode = memo(function AssetNode({ data }: NodeProps<Node<AssetNodeData
   const checks = failingChecksMark(asset);
   return (
     <div
-      className={`gnode ${dim ? 'dim' : ''} ${focus ? 'focus' : ''} ${related ? 'related' : ''}`}
+      className={`gnode${focus ? ' focus' : ''}${related ? ' related' : ''}`}
       style={{ borderLeftColor: assetColor(asset.state) }}
       data-key={asset.key}
       data-state={asset.state}
@@ -170,7 +206,7 @@ const GroupNode = memo(function GroupNode({ data }: NodeProps<Node<GroupNodeData
   const marks = failingChecksMarks(data.checks);
   return (
     <div
-      className={`gnode gnode-group ${highlight === 'dim' ? 'dim' : ''}`}
+      className={`gnode gnode-group${highlight ? ' lit' : ''}`}
       style={{ borderLeftColor: assetColor(data.state) }}
       data-group={data.group}
       title={`${data.group}: ${data.keys.length} assets${marks.length ? ` — ${marks.map((m) => m.title).join(', ')}` : ''} (click to expand)`}
@@ -422,41 +458,42 @@ function GraphInner() {
     lastNodes.current = nodes;
     return nodes;
   }, [layout, visible, structure, byKey, toggleGroup]);
-  useEffect(() => focusStore.set(focus, related), [focus, related]);
+  // Before the frame is painted: the canvas's class dims at the same time.
+  useLayoutEffect(() => focusStore.set(focus, related), [focus, related]);
 
-  const rfEdges: Edge[] = useMemo(() => {
+  // Edges are built once per layout. Focusing replaces only the lit ones
+  // (xyflow re-renders an edge whose object changed); the canvas's class
+  // dims the others.
+  const baseEdges: Edge[] = useMemo(() => {
     if (!visible || !layout || layout.structure !== structure) return visible && visible.nodes.length === 0 ? [] : lastEdges.current;
-    const lit = (id: string) => !related || id === focus || related.up.has(id) || related.down.has(id) || (id.startsWith('group:') && false);
-    return (lastEdges.current = visible.edges.map((e) => {
-      const on = related ? lit(e.from) && lit(e.to) : false;
-      return {
-        id: e.id,
-        source: e.from,
-        target: e.to,
-        className: related ? (on ? 'edge-lit' : 'edge-dim') : undefined,
-        label: e.count > 1 ? String(e.count) : undefined,
-        markerEnd: { type: MarkerType.ArrowClosed, width: 14, height: 14, color: on ? '#2453c7' : '#9aa4b5' },
-      };
-    }));
-  }, [visible, layout, structure, related, focus]);
+    return (lastEdges.current = visible.edges.map((e) => ({
+      id: e.id,
+      source: e.from,
+      target: e.to,
+      label: e.count > 1 ? String(e.count) : undefined,
+      markerEnd: EDGE_MARKER,
+    })));
+  }, [visible, layout, structure]);
+  const lit = useMemo(() => (visible && related ? litEdgeIds(visible.edges, focus, related) : null), [visible, focus, related]);
+  const rfEdges: Edge[] = useMemo(() => (lit?.size ? baseEdges.map((e) => (lit.has(e.id) ? { ...e, className: 'edge-lit', markerEnd: LIT_EDGE_MARKER } : e)) : baseEdges), [baseEdges, lit]);
 
   // Windowing: xyflow's cost grows with the nodes it is given, even with
   // onlyRenderVisibleElements, so big graphs get the nodes near the
   // viewport only (in cells of WINDOW_CELL px, with a margin), and the
   // edges touching them.
-  const [cell, setCell] = useState<{ x0: number; y0: number; x1: number; y1: number } | null>(null);
+  const [cell, setCell] = useState<Cells | null>(null);
   const canvasRef = useRef<HTMLDivElement>(null);
-  const updateWindow = useCallback((vp: { x: number; y: number; zoom: number }) => {
-    const el = canvasRef.current;
-    const w = el?.clientWidth ?? 1400;
-    const h = el?.clientHeight ?? 900;
-    const left = -vp.x / vp.zoom;
-    const top = -vp.y / vp.zoom;
-    const margin = Math.max(w, h) / vp.zoom / 2;
-    const q = (v: number) => Math.floor(v / WINDOW_CELL);
-    const next = { x0: q(left - margin), y0: q(top - margin), x1: q(left + w / vp.zoom + margin), y1: q(top + h / vp.zoom + margin) };
-    setCell((c) => (c && c.x0 === next.x0 && c.y0 === next.y0 && c.x1 === next.x1 && c.y1 === next.y1 ? c : next));
-  }, []);
+  const viewSize = useCallback(() => ({ width: canvasRef.current?.clientWidth ?? 1400, height: canvasRef.current?.clientHeight ?? 900 }), []);
+  // While a jump animates, the drawn window stays the one around its end.
+  const jumping = useRef(0);
+  const updateWindow = useCallback(
+    (vp: Viewport, force = false) => {
+      if (jumping.current && !force) return;
+      const next = windowCells(vp, viewSize(), WINDOW_CELL);
+      setCell((c) => (sameCells(c, next) ? c : next));
+    },
+    [viewSize],
+  );
   const windowed = rfNodes.length > BIG_GRAPH;
   const shownNodes = useMemo(() => {
     if (!windowed) return rfNodes;
@@ -473,12 +510,12 @@ function GraphInner() {
     }
     // Keep the far ends of edges leaving the window, so edges stay drawn.
     const keep = new Set(inside);
-    for (const e of rfEdges) {
+    for (const e of baseEdges) {
       if (inside.has(e.source)) keep.add(e.target);
       else if (inside.has(e.target)) keep.add(e.source);
     }
     return rfNodes.filter((n) => keep.has(n.id) || n.type === 'box');
-  }, [windowed, rfNodes, rfEdges, cell]);
+  }, [windowed, rfNodes, baseEdges, cell]);
   const shownEdges = useMemo(() => {
     if (!windowed) return rfEdges;
     const ids = new Set(shownNodes.map((n) => n.id));
@@ -538,34 +575,71 @@ function GraphInner() {
     });
   }, [rfNodes, layout, structure, flow, focus, bigGraph]);
 
-  // Jumping to an asset: expand its group, focus it, centre on it.
+  // Jumping to an asset: expand its group, focus it, centre on it. An
+  // asset out of view is shown at once, off-centre, then glided to the
+  // centre (lib/viewport.ts, jumpViewports); the drawn window is the one
+  // around the jump's end for the whole animation.
+  const jumpSeq = useRef(0);
+  const moveTo = useCallback(
+    (key: string, positions: LayoutResult['positions']) => {
+      const p = positions[key];
+      if (!p) return false;
+      const current = flow.getViewport();
+      const view = viewSize();
+      const { start, end } = jumpViewports(current, view, p, JUMP_ZOOM);
+      const id = ++jumpSeq.current;
+      jumping.current = id;
+      const endCells = windowCells(end, view, WINDOW_CELL);
+      // A glide from the current view (the target in it) keeps what it shows drawn too.
+      const cells = start ? endCells : unionCells(endCells, windowCells(current, view, WINDOW_CELL));
+      setCell((c) => (sameCells(c, cells) ? c : cells));
+      if (start) void flow.setViewport(start);
+      void flow.setViewport(end, { duration: JUMP_MS });
+      // Not the animation's promise: a pan during the animation interrupts it, and it never settles.
+      setTimeout(() => {
+        if (jumping.current !== id) return;
+        jumping.current = 0;
+        updateWindow(flow.getViewport());
+      }, JUMP_MS + 50);
+      return true;
+    },
+    [flow, viewSize, updateWindow],
+  );
   const [pendingJump, setPendingJump] = useState<string | null>(null);
   const jumpTo = useCallback(
     (key: string) => {
       const a = byKey.get(key);
       if (!a) return;
-      if (collapsed?.has(a.group)) toggleGroup(a.group);
       setFocus(key);
+      if (collapsed?.has(a.group)) toggleGroup(a.group);
+      // At once when the asset is drawn in the current layout; else once its layout is.
+      else if (layout && layout.structure === structure && moveTo(key, layout.result.positions)) return;
       setPendingJump(key);
     },
-    [byKey, collapsed, toggleGroup],
+    [byKey, collapsed, toggleGroup, layout, structure, moveTo],
   );
   useEffect(() => {
     if (!pendingJump || !layout || layout.structure !== structure) return;
-    const p = layout.result.positions[pendingJump];
-    if (!p) return;
-    const zoom = Math.max(flow.getZoom(), 0.9);
-    const cx = p.x + p.width / 2;
-    const cy = p.y + p.height / 2;
-    // Draw the target's surroundings at once (windowing), then move there.
-    const el = canvasRef.current;
-    updateWindow({ x: (el?.clientWidth ?? 1400) / 2 - cx * zoom, y: (el?.clientHeight ?? 800) / 2 - cy * zoom, zoom });
-    void flow.setCenter(cx, cy, { zoom, duration: 300 });
-    setPendingJump(null);
-  }, [pendingJump, layout, structure, flow, updateWindow]);
+    if (moveTo(pendingJump, layout.result.positions)) setPendingJump(null);
+  }, [pendingJump, layout, structure, moveTo]);
 
   const [backfill, setBackfill] = useState<string | null>(null);
   const focused = focus ? byKey.get(focus) : undefined;
+  const assetKeys = useMemo(() => assets.map((a) => a.key), [assets]);
+  // ReactFlow's handlers keep their identity: a new one re-renders every
+  // drawn node's wrapper (a new defaultEdgeOptions, every drawn edge).
+  const onMove = useCallback((_: unknown, vp: Viewport) => updateWindow(vp), [updateWindow]);
+  const onInit = useCallback((instance: { getViewport: () => Viewport }) => updateWindow(instance.getViewport()), [updateWindow]);
+  const onNodeClick = useCallback(
+    (_: unknown, node: Node) => {
+      if (node.type === 'asset') setFocus((f) => (node.id === f ? null : node.id));
+      else if (node.type === 'assetgroup') toggleGroup((node.data as GroupNodeData).group);
+    },
+    [toggleGroup],
+  );
+  const onNodeDoubleClick = useCallback((_: unknown, node: Node) => node.type === 'asset' && navigate(assetPath(node.id)), []);
+  const onPaneClick = useCallback(() => setFocus(null), []);
+  const nodeCount = useMemo(() => rfNodes.filter((n) => n.type !== 'box').length, [rfNodes]);
 
   const applySelection = (text: string) => {
     const q = text.trim();
@@ -577,9 +651,9 @@ function GraphInner() {
   };
 
   return (
-    <div className="graph-page" ref={readyRef} data-testid="graph" data-node-count={rfNodes.filter((n) => n.type !== 'box').length}>
+    <div className="graph-page" ref={readyRef} data-testid="graph" data-node-count={nodeCount}>
       <div className="graph-toolbar">
-        <SearchBox keys={assets.map((a) => a.key)} onPick={jumpTo} />
+        <SearchBox keys={assetKeys} onPick={jumpTo} />
         <form
           className="selection-form"
           onSubmit={(e) => {
@@ -621,17 +695,18 @@ function GraphInner() {
           </div>
         )}
       </div>
-      <div className="graph-canvas" ref={canvasRef}>
+      <div className={`graph-canvas${related ? ' graph-focused' : ''}`} ref={canvasRef}>
         {result.error && !result.data && <ErrorState error={result.error} what="the lineage" />}
         {result.error && result.data && <div className="banner banner-warn">{errorText(result.error)}</div>}
         {layoutError && <div className="banner banner-error">Layout failed: {layoutError}</div>}
         {result.data && assets.length === 0 && <div className="empty">No assets{selectionParam ? ` in \`${selectionParam}\`` : ''}.</div>}
         {!result.data && !result.error && <div className="loading">Loading the lineage…</div>}
+        <EdgeMarkers />
         {rfNodes.length > 0 && <ReactFlow
           nodes={shownNodes}
           edges={shownEdges}
-          onMove={(_, vp) => updateWindow(vp)}
-          onInit={(instance) => updateWindow(instance.getViewport())}
+          onMove={onMove}
+          onInit={onInit}
           fitView={!bigGraph}
           fitViewOptions={FIT_OPTIONS}
           defaultViewport={bigGraph ? CORNER_VIEW : undefined}
@@ -642,14 +717,11 @@ function GraphInner() {
           elementsSelectable
           minZoom={0.01}
           maxZoom={2}
-          proOptions={{ hideAttribution: true }}
-          onNodeClick={(_, node) => {
-            if (node.type === 'asset') setFocus(node.id === focus ? null : node.id);
-            else if (node.type === 'assetgroup') toggleGroup((node.data as GroupNodeData).group);
-          }}
-          onNodeDoubleClick={(_, node) => node.type === 'asset' && navigate(assetPath(node.id))}
-          onPaneClick={() => setFocus(null)}
-          defaultEdgeOptions={{ type: 'default' }}
+          proOptions={PRO_OPTIONS}
+          onNodeClick={onNodeClick}
+          onNodeDoubleClick={onNodeDoubleClick}
+          onPaneClick={onPaneClick}
+          defaultEdgeOptions={DEFAULT_EDGE_OPTIONS}
         >
           <Background gap={24} size={1} color="#e5e8ee" />
           <Controls showInteractive={false} showFitView={false}>
@@ -660,6 +732,11 @@ function GraphInner() {
             </ControlButton>
           </Controls>
           {layout && <CanvasMiniMap items={minimapItems} bounds={layout.result} />}
+          {layout && (
+            <ViewportPortal>
+              <div className="graph-dim" style={{ left: -DIM_MARGIN, top: -DIM_MARGIN, width: layout.result.width + 2 * DIM_MARGIN, height: layout.result.height + 2 * DIM_MARGIN }} />
+            </ViewportPortal>
+          )}
         </ReactFlow>}
         <div className="graph-legend" aria-label="Legend">
           {ASSET_STATES.map((s) => (
