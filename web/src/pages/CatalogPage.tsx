@@ -3,7 +3,8 @@
 // by key or by last materialization. Filters and sort live in the URL
 // (`/catalog?q=delay&group=raw&sort=-materialized`). Checked assets can be
 // materialized or backfilled together, as in Dagster's asset catalog.
-import { useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
+import { memo, useCallback, useDeferredValue, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { useWindowVirtualizer } from '@tanstack/react-virtual';
 import { useMutation, useQuery } from 'urql';
 import { CatalogDoc, MaterializeDoc } from '../api/operations';
 import type { CatalogQuery, MaterializeMutation, MaterializeMutationVariables } from '../api/generated';
@@ -36,12 +37,16 @@ import {
   type CatalogSortField,
 } from '../lib/catalog';
 import { enumWords } from '../lib/words';
+import { spacerHeights } from '../lib/virtualRows';
 import { ASSET_STATES, assetColor } from '../theme';
 import { Link, assetPath, navigate, useLocation } from '../router';
 import { StaleBanner, usePoll } from './BackfillPages';
 
-/** Rows drawn at most; a narrower search shows the rest. */
-const MAX_ROWS = 500;
+/** A row's height before it is measured (one line). */
+const ROW_HEIGHT = 34;
+/** Rows drawn beyond the viewport, above and below. */
+const OVERSCAN = 12;
+const COLUMNS = 10;
 const STATE_LABEL = Object.fromEntries(ASSET_STATES.map((s) => [s.state, s.label]));
 const FRESHNESS = ['PASS', 'WARN', 'FAIL', 'UNKNOWN', NO_FRESHNESS_POLICY];
 
@@ -72,9 +77,9 @@ export function CatalogPage() {
   const sorted = useMemo(() => sortCatalog(rows, sort), [rows, sort]);
   const shown = useMemo(() => filterCatalog(sorted, { ...filter, text }), [sorted, filter, text]);
   const set = (patch: Partial<CatalogFilter>) => setFilter((f) => ({ ...f, ...patch }));
-  const drawn = useMemo(() => shown.slice(0, MAX_ROWS), [shown]);
   const [selected, setSelected] = useState<ReadonlySet<string>>(() => new Set());
-  const checked = useMemo(() => checkedAssets(selected, rows, drawn), [selected, rows, drawn]);
+  const checked = useMemo(() => checkedAssets(selected, rows, shown), [selected, rows, shown]);
+  const onCheck = useCallback((key: string) => setSelected((s) => toggleKey(s, key)), []);
 
   return (
     <div className="page catalog-page">
@@ -136,38 +141,109 @@ export function CatalogPage() {
           {shown.length === 0 ? (
             <Empty>{rows.length === 0 ? 'The project has no assets.' : 'No asset matches these filters.'}</Empty>
           ) : (
-            <table className={`table catalog-table ${kept.stale ? 'is-stale' : ''}`} data-testid="catalog-table">
-              <thead>
-                <tr>
-                  <th className="catalog-check">
-                    <SelectShown state={shownSelectionState(selected, drawn)} onToggle={() => setSelected((s) => toggleShown(s, drawn))} />
-                  </th>
-                  <SortHeader label="Key" by="key" sort={sort} onSort={setSort} />
-                  <th>Group</th>
-                  <th>Kind</th>
-                  <th>State</th>
-                  <th className="num">Partitions</th>
-                  <SortHeader label="Last materialization" by="materialized" sort={sort} onSort={setSort} />
-                  <th>Freshness</th>
-                  <th>Checks</th>
-                  <th>Tags</th>
-                </tr>
-              </thead>
-              <tbody>
-                {drawn.map((a) => (
-                  <CatalogRow key={a.key} asset={a} checked={selected.has(a.key)} onCheck={() => setSelected((s) => toggleKey(s, a.key))} />
-                ))}
-              </tbody>
-            </table>
-          )}
-          {shown.length > MAX_ROWS && (
-            <p className="muted small" data-testid="catalog-more">
-              Showing the first {num(MAX_ROWS)} of {num(shown.length)} matching assets: narrow the search to see the others.
-            </p>
+            <CatalogTable shown={shown} selected={selected} sort={sort} onSort={setSort} stale={kept.stale} onCheck={onCheck} onToggleShown={() => setSelected((s) => toggleShown(s, shown))} />
           )}
         </>
       )}
     </div>
+  );
+}
+
+/**
+ * The table of the assets shown, virtualised: only the rows near the
+ * viewport are in the DOM (the page scrolls; spacer rows keep its height),
+ * so a keystroke lays out a screenful of rows, not thousands. Fixed column
+ * widths: the drawn rows change as the page scrolls, the columns do not.
+ */
+function CatalogTable({
+  shown,
+  selected,
+  sort,
+  onSort,
+  stale,
+  onCheck,
+  onToggleShown,
+}: {
+  shown: readonly Row[];
+  selected: ReadonlySet<string>;
+  sort: CatalogSort;
+  onSort: (s: CatalogSort) => void;
+  stale: boolean;
+  onCheck: (key: string) => void;
+  onToggleShown: () => void;
+}) {
+  const body = useRef<HTMLTableSectionElement>(null);
+  // Where the rows start on the page (filters and the selection bar above them move it).
+  const [scrollMargin, setScrollMargin] = useState(0);
+  useLayoutEffect(() => {
+    const el = body.current;
+    if (!el) return;
+    const measure = () => {
+      const top = el.getBoundingClientRect().top + window.scrollY;
+      setScrollMargin((m) => (Math.abs(m - top) < 0.5 ? m : top));
+    };
+    measure();
+    const observer = new ResizeObserver(measure);
+    // The page above the rows: the table's head and whatever precedes the table.
+    observer.observe(el.closest('.catalog-page') ?? document.body);
+    return () => observer.disconnect();
+  }, []);
+  const virtualizer = useWindowVirtualizer({
+    count: shown.length,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: OVERSCAN,
+    scrollMargin,
+    getItemKey: (i) => shown[i].key,
+  });
+  const items = virtualizer.getVirtualItems();
+  const pad = spacerHeights(items, virtualizer.getTotalSize(), scrollMargin);
+  return (
+    <table className={`table catalog-table ${stale ? 'is-stale' : ''}`} data-testid="catalog-table" aria-rowcount={shown.length + 1}>
+      <colgroup>
+        <col className="col-check" />
+        <col className="col-key" />
+        <col className="col-group" />
+        <col className="col-kind" />
+        <col className="col-state" />
+        <col className="col-partitions" />
+        <col className="col-materialized" />
+        <col className="col-freshness" />
+        <col className="col-checks" />
+        <col className="col-tags" />
+      </colgroup>
+      <thead>
+        <tr>
+          <th className="catalog-check">
+            <SelectShown state={shownSelectionState(selected, shown)} onToggle={onToggleShown} />
+          </th>
+          <SortHeader label="Key" by="key" sort={sort} onSort={onSort} />
+          <th>Group</th>
+          <th>Kind</th>
+          <th>State</th>
+          <th className="num">Partitions</th>
+          <SortHeader label="Last materialization" by="materialized" sort={sort} onSort={onSort} />
+          <th>Freshness</th>
+          <th>Checks</th>
+          <th>Tags</th>
+        </tr>
+      </thead>
+      <tbody ref={body}>
+        {pad.top > 0 && (
+          <tr className="catalog-spacer" aria-hidden="true">
+            <td colSpan={COLUMNS} style={{ height: pad.top }} />
+          </tr>
+        )}
+        {items.map((v) => {
+          const a = shown[v.index];
+          return <CatalogRow key={a.key} index={v.index} measure={virtualizer.measureElement} asset={a} checked={selected.has(a.key)} onCheck={onCheck} />;
+        })}
+        {pad.bottom > 0 && (
+          <tr className="catalog-spacer" aria-hidden="true">
+            <td colSpan={COLUMNS} style={{ height: pad.bottom }} />
+          </tr>
+        )}
+      </tbody>
+    </table>
   );
 }
 
@@ -251,14 +327,26 @@ function SelectionBar({ keys, hidden, onClear }: { keys: string[]; hidden: numbe
   );
 }
 
-function CatalogRow({ asset: a, checked, onCheck }: { asset: Row; checked: boolean; onCheck: () => void }) {
+const CatalogRow = memo(function CatalogRow({
+  asset: a,
+  index,
+  measure,
+  checked,
+  onCheck,
+}: {
+  asset: Row;
+  index: number;
+  measure: (el: Element | null) => void;
+  checked: boolean;
+  onCheck: (key: string) => void;
+}) {
   const stats = a.partitionStats;
   const verdict = checkVerdict(a.checks);
   const failed = a.checks.filter((c) => c.failed > 0).length;
   return (
-    <tr data-testid="catalog-row" data-key={a.key} data-state={a.state} className={checked ? 'is-checked' : undefined}>
+    <tr ref={measure} data-index={index} aria-rowindex={index + 2} data-testid="catalog-row" data-key={a.key} data-state={a.state} className={checked ? 'is-checked' : undefined}>
       <td className="catalog-check">
-        <input type="checkbox" checked={checked} onChange={onCheck} aria-label={`Select ${a.key}`} data-testid="select-row" />
+        <input type="checkbox" checked={checked} onChange={() => onCheck(a.key)} aria-label={`Select ${a.key}`} data-testid="select-row" />
       </td>
       <td className="mono">
         <Link to={assetPath(a.key)}>{a.key}</Link>
@@ -300,4 +388,4 @@ function CatalogRow({ asset: a, checked, onCheck }: { asset: Row; checked: boole
       </td>
     </tr>
   );
-}
+});
