@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { centreOn, fitBounds, GLIDE_SHARE, jumpViewports, sameCells, shows, unionCells, windowCells } from '../src/lib/viewport';
+import { cellsOf, centreOn, fitBounds, GLIDE_SHARE, jumpViewports, sameCells, shows, unionCells, windowCells } from '../src/lib/viewport';
 
 describe('fit view', () => {
   test('the whole graph fits in the view, centred', () => {
@@ -41,6 +41,9 @@ describe('drawn window', () => {
     expect(sameCells(windowCells({ x: -10, y: -10, zoom: 1 }, view, 800), windowCells({ x: -20, y: 0, zoom: 1 }, view, 800))).toBe(true);
     expect(sameCells(windowCells({ x: -900, y: 0, zoom: 1 }, view, 800), windowCells({ x: 0, y: 0, zoom: 1 }, view, 800))).toBe(false);
     expect(sameCells(null, { x0: 0, y0: 0, x1: 0, y1: 0 })).toBe(false);
+    // A node's own cells: one, or those it straddles.
+    expect(cellsOf({ x: 810, y: 100, width: 232, height: 68 }, 800)).toEqual({ x0: 1, y0: 0, x1: 1, y1: 0 });
+    expect(cellsOf({ x: 700, y: 780, width: 232, height: 68 }, 800)).toEqual({ x0: 0, y0: 0, x1: 1, y1: 1 });
     expect(unionCells({ x0: 0, y0: 2, x1: 3, y1: 4 }, { x0: -1, y0: 3, x1: 2, y1: 9 })).toEqual({ x0: -1, y0: 2, x1: 3, y1: 9 });
   });
 });

@@ -57,6 +57,12 @@ export function sameCells(a: Cells | null, b: Cells | null): boolean {
   return !!a && !!b && a.x0 === b.x0 && a.y0 === b.y0 && a.x1 === b.x1 && a.y1 === b.y1;
 }
 
+/** The cells a box (flow coordinates) lies in. */
+export function cellsOf(box: { x: number; y: number; width: number; height: number }, cell: number): Cells {
+  const q = (v: number) => Math.floor(v / cell);
+  return { x0: q(box.x), y0: q(box.y), x1: q(box.x + box.width), y1: q(box.y + box.height) };
+}
+
 /** The cells of both windows. */
 export function unionCells(a: Cells, b: Cells): Cells {
   return { x0: Math.min(a.x0, b.x0), y0: Math.min(a.y0, b.y0), x1: Math.max(a.x1, b.x1), y1: Math.max(a.y1, b.y1) };

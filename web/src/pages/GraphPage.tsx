@@ -55,7 +55,7 @@ import { CanvasMiniMap } from '../components/CanvasMiniMap';
 import { FocusChecks } from '../components/FocusChecks';
 import { errorText } from '../api/client';
 import { useKept } from '../lib/kept';
-import { fitBounds, jumpViewports, sameCells, unionCells, windowCells, type Cells, type Viewport } from '../lib/viewport';
+import { cellsOf, fitBounds, jumpViewports, sameCells, unionCells, windowCells, type Cells, type Viewport } from '../lib/viewport';
 import './GraphPage.css';
 
 /**
@@ -589,11 +589,19 @@ function GraphInner() {
       const { start, end } = jumpViewports(current, view, p, JUMP_ZOOM);
       const id = ++jumpSeq.current;
       jumping.current = id;
-      const endCells = windowCells(end, view, WINDOW_CELL);
-      // A glide from the current view (the target in it) keeps what it shows drawn too.
-      const cells = start ? endCells : unionCells(endCells, windowCells(current, view, WINDOW_CELL));
-      setCell((c) => (sameCells(c, cells) ? c : cells));
-      if (start) void flow.setViewport(start);
+      if (start) {
+        // The target first, with what shares its cell (and its edges' far
+        // ends): the frame after Enter mounts a few nodes, not a screenful,
+        // and the glide's frames stay light; the rest of the window is
+        // drawn when the glide ends.
+        const first = cellsOf(p, WINDOW_CELL);
+        setCell((c) => (sameCells(c, first) ? c : first));
+        void flow.setViewport(start);
+      } else {
+        // A glide from the current view (the target in it): what it shows stays drawn too.
+        const cells = unionCells(windowCells(end, view, WINDOW_CELL), windowCells(current, view, WINDOW_CELL));
+        setCell((c) => (sameCells(c, cells) ? c : cells));
+      }
       void flow.setViewport(end, { duration: JUMP_MS });
       // Not the animation's promise: a pan during the animation interrupts it, and it never settles.
       setTimeout(() => {
