@@ -47,6 +47,7 @@ const ROW_HEIGHT = 34;
 /** Rows drawn beyond the viewport, above and below. */
 const OVERSCAN = 12;
 const COLUMNS = 10;
+const estimateSize = () => ROW_HEIGHT;
 const STATE_LABEL = Object.fromEntries(ASSET_STATES.map((s) => [s.state, s.label]));
 const FRESHNESS = ['PASS', 'WARN', 'FAIL', 'UNKNOWN', NO_FRESHNESS_POLICY];
 
@@ -188,12 +189,14 @@ function CatalogTable({
     observer.observe(el.closest('.catalog-page') ?? document.body);
     return () => observer.disconnect();
   }, []);
+  // Rows are measured once per key (a search that shows them again reuses the size).
+  const getItemKey = useCallback((i: number) => shown[i].key, [shown]);
   const virtualizer = useWindowVirtualizer({
     count: shown.length,
-    estimateSize: () => ROW_HEIGHT,
+    estimateSize,
     overscan: OVERSCAN,
     scrollMargin,
-    getItemKey: (i) => shown[i].key,
+    getItemKey,
   });
   const items = virtualizer.getVirtualItems();
   const pad = spacerHeights(items, virtualizer.getTotalSize(), scrollMargin);
