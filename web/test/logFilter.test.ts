@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { NO_FILTER, displayLevel, facets, filterFromSearch, filterLog, filterToSearch, toggled, type LogLine } from '../src/lib/logFilter';
+import { IncrementalFacets, IncrementalFilter, NO_FILTER, displayLevel, facets, filterFromSearch, filterLog, filterToSearch, toggled, type LogFilter, type LogLine } from '../src/lib/logFilter';
 
 const line = (cursor: string, kind: string, level: string, asset: string | null, partition: string | null, message: string): LogLine => ({ cursor, kind, level, asset, partition, message });
 const lines = [
@@ -67,5 +67,86 @@ describe('log filters in the URL', () => {
   test('no filter is no search string; unknown levels are dropped', () => {
     expect(filterToSearch(NO_FILTER)).toBe('');
     expect(filterFromSearch(new URLSearchParams('?level=error,loud')).levels).toEqual(new Set(['ERROR']));
+  });
+});
+
+describe('incremental filter and facets of a growing log', () => {
+  const kinds = ['RUN_START', 'STEP_START', 'STEP_FAILURE', 'STEP_SKIPPED', 'ASSET_CHECK_EVALUATION', 'LOG'];
+  const levels = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
+  const make = (i: number): LogLine => ({
+    cursor: String(i),
+    kind: kinds[(i * 7) % kinds.length],
+    level: levels[(i * 5) % levels.length],
+    asset: i % 5 === 0 ? null : `leaf_${i % 4}`,
+    partition: i % 3 === 0 ? null : `2020-01-0${(i % 9) + 1}`,
+    message: `message ${i} ${i % 11 === 0 ? 'Exit Status 1' : 'ok'}`,
+    data: kinds[(i * 7) % kinds.length] === 'ASSET_CHECK_EVALUATION' ? { passed: i % 2 === 0, severity: i % 4 === 0 ? 'ERROR' : 'WARN' } : null,
+  });
+  const filters: LogFilter[] = [
+    NO_FILTER,
+    { ...NO_FILTER, levels: new Set(['ERROR']) },
+    { ...NO_FILTER, kinds: new Set(['STEP_SKIPPED', 'LOG']) },
+    { ...NO_FILTER, asset: 'leaf_1' },
+    { ...NO_FILTER, asset: 'leaf_2', partition: '2020-01-03' },
+    { ...NO_FILTER, text: ' exit status ' },
+    { ...NO_FILTER, levels: new Set(['WARN', 'ERROR']), text: 'leaf_3' },
+  ];
+
+  test('equals a full filter after every append and every filter change', () => {
+    const lines: LogLine[] = [];
+    const inc = new IncrementalFilter<LogLine>();
+    let n = 0;
+    for (let step = 0; step < 60; step++) {
+      for (let i = 0; i < (step * 13) % 17; i++) lines.push(make(n++));
+      const f = filters[Math.floor(step / 4) % filters.length];
+      const got = inc.update(lines, f);
+      expect(got.map((l) => l.cursor)).toEqual(filterLog(lines, f).map((l) => l.cursor));
+    }
+    expect(n).toBeGreaterThan(300);
+    // Not filtering: the lines themselves.
+    expect(inc.update(lines, NO_FILTER)).toBe(lines);
+  });
+
+  test('only the added lines are tested, until the filter changes', () => {
+    const backing: LogLine[] = Array.from({ length: 100 }, (_, i) => make(i));
+    const read: number[] = [];
+    const lines = new Proxy(backing, {
+      get(target, prop, receiver) {
+        if (typeof prop === 'string' && /^\d+$/.test(prop)) read.push(Number(prop));
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+    const inc = new IncrementalFilter<LogLine>();
+    const f: LogFilter = { ...NO_FILTER, levels: new Set(['ERROR']) };
+    inc.update(lines, f);
+    expect(read).toHaveLength(100);
+    read.length = 0;
+    backing.push(make(100), make(101));
+    // The same filter, as another object (the URL parsed again): only the two new lines.
+    const got = inc.update(lines, { ...NO_FILTER, levels: new Set(['ERROR']) });
+    expect(read).toEqual([100, 101]);
+    expect(got.map((l) => l.cursor)).toEqual(filterLog(backing, f).map((l) => l.cursor));
+    read.length = 0;
+    // Another filter: every line again.
+    const warn = inc.update(lines, { ...NO_FILTER, levels: new Set(['WARN']) });
+    expect(read).toHaveLength(102);
+    expect(warn.map((l) => l.cursor)).toEqual(filterLog(backing, { ...NO_FILTER, levels: new Set(['WARN']) }).map((l) => l.cursor));
+  });
+
+  test('facets counted incrementally equal facets counted at once, also for one asset’s partitions', () => {
+    const lines: LogLine[] = [];
+    const all = new IncrementalFacets();
+    const one = new IncrementalFacets();
+    let n = 0;
+    for (let step = 0; step < 30; step++) {
+      for (let i = 0; i < (step * 5) % 11; i++) lines.push(make(n++));
+      expect(all.update(lines)).toEqual(facets(lines));
+      const asset = `leaf_${step % 4}`;
+      expect(one.update(lines, asset).partitions).toEqual(facets(lines.filter((l) => l.asset === asset)).partitions);
+    }
+    // Nothing added: the same answer.
+    expect(all.update(lines)).toBe(all.update(lines));
+    const total = all.update(lines).levels.reduce((s, [, c]) => s + c, 0);
+    expect(total).toBe(lines.length);
   });
 });

@@ -1,11 +1,23 @@
 import { describe, expect, test } from 'vitest';
-import { appendEvent } from '../src/lib/runLog';
+import { RunLogStore } from '../src/lib/runLog';
 
 type Line = { cursor: string; kind: string };
 
-describe('appendEvent', () => {
+/** A store whose frames are run by hand. */
+function manual() {
+  const frames: (() => void)[] = [];
+  const store = new RunLogStore<Line>((flush) => frames.push(flush));
+  const frame = () => {
+    const run = frames.splice(0);
+    for (const f of run) f();
+    return run.length;
+  };
+  return { store, frames, frame };
+}
+
+describe('RunLogStore', () => {
   test('an event delivered again is kept once, in first-arrival order', () => {
-    let lines: readonly Line[] = [];
+    const { store, frame } = manual();
     const deliveries = [
       { cursor: '1', kind: 'RUN_START' },
       { cursor: '2', kind: 'STEP_START' },
@@ -14,22 +26,86 @@ describe('appendEvent', () => {
       { cursor: '1', kind: 'RUN_START' }, // a reconnect replaying from the start
       { cursor: '2', kind: 'STEP_START' },
     ];
-    for (const event of deliveries) lines = appendEvent(lines, event);
-    expect(lines.map((l) => l.cursor)).toEqual(['1', '2', '3']);
-    expect(lines.filter((l) => l.kind === 'RUN_SUCCESS')).toHaveLength(1);
+    for (const event of deliveries) store.push(event);
+    frame();
+    expect(store.lines.map((l) => l.cursor)).toEqual(['1', '2', '3']);
+    expect(store.lines.filter((l) => l.kind === 'RUN_SUCCESS')).toHaveLength(1);
+    // Delivered again in a later frame: still once.
+    store.push({ cursor: '3', kind: 'RUN_SUCCESS' });
+    frame();
+    expect(store.lines.map((l) => l.cursor)).toEqual(['1', '2', '3']);
   });
 
-  test('a repeated event returns the same array, so nothing re-renders', () => {
-    const once = appendEvent([], { cursor: '7' });
-    expect(appendEvent(once, { cursor: '7' })).toBe(once);
+  test('events are batched: one flush (and one notice) a frame, in arrival order, the log one array grown in place', () => {
+    const { store, frames, frame } = manual();
+    let notices = 0;
+    store.subscribe(() => notices++);
+    const lines = store.lines;
+    for (let i = 0; i < 1000; i++) store.push({ cursor: String(i), kind: 'LOG' });
+    // Queued, not yet in the log; one frame asked for.
+    expect(store.lines).toHaveLength(0);
+    expect(frames).toHaveLength(1);
+    const before = store.version();
+    expect(frame()).toBe(1);
+    expect(notices).toBe(1);
+    expect(store.version()).toBeGreaterThan(before);
+    expect(store.lines).toBe(lines);
+    expect(store.lines.map((l) => Number(l.cursor))).toEqual([...Array(1000).keys()]);
+    for (let i = 1000; i < 1500; i++) store.push({ cursor: String(i), kind: 'LOG' });
+    expect(frame()).toBe(1);
+    expect(notices).toBe(2);
+    expect(store.lines).toBe(lines);
+    expect(store.lines).toHaveLength(1500);
+    expect(store.lines[1499].cursor).toBe('1499');
+    // Nothing queued: no frame asked for.
+    expect(frame()).toBe(0);
   });
 
-  test('called twice on the same lines (as React may call a state updater) it gives the same log', () => {
-    const start = appendEvent(appendEvent([], { cursor: 'a' }), { cursor: 'b' });
-    const first = appendEvent(start, { cursor: 'c' });
-    const second = appendEvent(start, { cursor: 'c' });
-    expect(second).toEqual(first);
-    expect(second.map((l) => l.cursor)).toEqual(['a', 'b', 'c']);
-    expect(appendEvent(second, { cursor: 'c' })).toBe(second);
+  test('interleaved pushes and frames keep every event once, in order', () => {
+    const { store, frame } = manual();
+    const expected: string[] = [];
+    let n = 0;
+    for (let round = 0; round < 50; round++) {
+      for (let i = 0; i < round % 7; i++) {
+        const cursor = `c${n++}`;
+        store.push({ cursor, kind: 'LOG' });
+        expected.push(cursor);
+        if (i % 3 === 0 && expected.length > 2) store.push({ cursor: expected[expected.length - 3], kind: 'LOG' });
+      }
+      if (round % 2) frame();
+    }
+    frame();
+    expect(store.lines.map((l) => l.cursor)).toEqual(expected);
+  });
+
+  test('the end and an error reach readers at the next frame, after the events before them', () => {
+    const { store, frame } = manual();
+    let seen: [number, boolean, unknown][] = [];
+    store.subscribe(() => seen.push([store.lines.length, store.ended, store.error]));
+    store.push({ cursor: 'a', kind: 'RUN_START' });
+    store.end();
+    expect(store.lines).toHaveLength(0);
+    frame();
+    expect(seen).toEqual([[1, true, null]]);
+    seen = [];
+    const error = new Error('socket closed');
+    store.setError(error);
+    frame();
+    expect(seen).toEqual([[1, true, error]]);
+    store.setError(null);
+    frame();
+    expect(store.error).toBeNull();
+  });
+
+  test('appending is amortised O(1): 100,000 events in small batches take well under a second', () => {
+    const { store, frame } = manual();
+    const started = performance.now();
+    for (let i = 0; i < 100_000; i++) {
+      store.push({ cursor: String(i), kind: 'LOG' });
+      if (i % 50 === 49) frame();
+    }
+    frame();
+    expect(store.lines).toHaveLength(100_000);
+    expect(performance.now() - started).toBeLessThan(1000);
   });
 });

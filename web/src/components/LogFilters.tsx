@@ -1,12 +1,16 @@
 // The run log's structured filters: levels (toggles with counts), event
-// type, asset, partition and free text (see lib/logFilter).
-import { useMemo } from 'react';
-import { LEVELS, NO_FILTER, facets, isFiltering, toggled, type LogFilter, type LogLine } from '../lib/logFilter';
+// type, asset, partition and free text (see lib/logFilter). The counts are
+// kept incrementally: `lines` only grows (lib/runLog), and each render
+// counts only the lines added since the last one.
+import { useState } from 'react';
+import { IncrementalFacets, LEVELS, NO_FILTER, isFiltering, toggled, type LogFilter, type LogLine } from '../lib/logFilter';
 import { enumWords } from '../lib/words';
 
 export function LogFilters({ lines, filter, onChange }: { lines: readonly LogLine[]; filter: LogFilter; onChange: (f: LogFilter) => void }) {
-  const f = useMemo(() => facets(lines), [lines]);
-  const partitions = useMemo(() => (filter.asset ? facets(lines.filter((l) => l.asset === filter.asset)).partitions : f.partitions), [lines, filter.asset, f.partitions]);
+  const [all] = useState(() => new IncrementalFacets());
+  const [ofAsset] = useState(() => new IncrementalFacets());
+  const f = all.update(lines);
+  const partitions = filter.asset ? ofAsset.update(lines, filter.asset).partitions : f.partitions;
   const levelCount = new Map(f.levels);
   const kind = filter.kinds.size === 1 ? [...filter.kinds][0] : '';
   return (

@@ -46,29 +46,123 @@ export function isFiltering(f: LogFilter): boolean {
   return f.levels.size > 0 || f.kinds.size > 0 || !!f.asset || !!f.partition || !!f.text.trim();
 }
 
-export function matchesFilter(line: LogLine, f: LogFilter): boolean {
-  if (f.levels.size && !f.levels.has(displayLevel(line))) return false;
-  if (f.kinds.size && !f.kinds.has(line.kind)) return false;
-  if (f.asset && line.asset !== f.asset) return false;
-  if (f.partition && line.partition !== f.partition) return false;
+/** A test of one line against `f`, with the filter's text lowered once. */
+export function lineMatcher(f: LogFilter): (line: LogLine) => boolean {
   const text = f.text.trim().toLowerCase();
-  if (text && !`${line.asset ?? ''} ${line.partition ?? ''} ${line.kind} ${line.message}`.toLowerCase().includes(text)) return false;
-  return true;
+  return (line) => {
+    if (f.levels.size && !f.levels.has(displayLevel(line))) return false;
+    if (f.kinds.size && !f.kinds.has(line.kind)) return false;
+    if (f.asset && line.asset !== f.asset) return false;
+    if (f.partition && line.partition !== f.partition) return false;
+    if (text && !`${line.asset ?? ''} ${line.partition ?? ''} ${line.kind} ${line.message}`.toLowerCase().includes(text)) return false;
+    return true;
+  };
+}
+
+export function matchesFilter(line: LogLine, f: LogFilter): boolean {
+  return lineMatcher(f)(line);
 }
 
 export function filterLog<T extends LogLine>(lines: readonly T[], f: LogFilter): readonly T[] {
-  return isFiltering(f) ? lines.filter((l) => matchesFilter(l, f)) : lines;
+  if (!isFiltering(f)) return lines;
+  const matches = lineMatcher(f);
+  return lines.filter((l) => matches(l));
+}
+
+/**
+ * `filterLog` of a log that only grows (lib/runLog's lines: one array,
+ * appended to in place): each `update` tests only the lines added since the
+ * last one, and starts over when the filter or the array changes. Not
+ * filtering, it answers the lines themselves. The answer is one array,
+ * grown in place while the filter holds.
+ */
+export class IncrementalFilter<T extends LogLine> {
+  private source: readonly T[] | null = null;
+  private key: string | null = null;
+  private matches: (line: LogLine) => boolean = () => true;
+  private scanned = 0;
+  private shown: T[] = [];
+
+  update(lines: readonly T[], f: LogFilter): readonly T[] {
+    if (!isFiltering(f)) {
+      this.source = null;
+      this.key = null;
+      this.shown = [];
+      return lines;
+    }
+    const key = filterToSearch(f);
+    if (lines !== this.source || key !== this.key || lines.length < this.scanned) {
+      this.source = lines;
+      this.key = key;
+      this.matches = lineMatcher(f);
+      this.scanned = 0;
+      this.shown = [];
+    }
+    for (; this.scanned < lines.length; this.scanned++) {
+      const line = lines[this.scanned];
+      if (this.matches(line)) this.shown.push(line);
+    }
+    return this.shown;
+  }
+}
+
+export interface Facets {
+  kinds: [string, number][];
+  assets: [string, number][];
+  partitions: [string, number][];
+  levels: [string, number][];
+}
+
+const sortedCounts = (m: Map<string, number>): [string, number][] => [...m].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+const bump = (m: Map<string, number>, v: string | null | undefined) => {
+  if (v) m.set(v, (m.get(v) ?? 0) + 1);
+};
+
+/**
+ * `facets` of a log that only grows, counted incrementally: each `update`
+ * counts only the lines added since the last one (partitions of `asset`
+ * only, when one is given) and answers the same object while nothing was
+ * added.
+ */
+export class IncrementalFacets {
+  private source: readonly LogLine[] | null = null;
+  private asset = '';
+  private scanned = 0;
+  private counts = { kinds: new Map<string, number>(), assets: new Map<string, number>(), partitions: new Map<string, number>(), levels: new Map<string, number>() };
+  private answer: Facets | null = null;
+
+  update(lines: readonly LogLine[], asset = ''): Facets {
+    if (lines !== this.source || asset !== this.asset || lines.length < this.scanned) {
+      this.source = lines;
+      this.asset = asset;
+      this.scanned = 0;
+      this.counts = { kinds: new Map(), assets: new Map(), partitions: new Map(), levels: new Map() };
+      this.answer = null;
+    }
+    const c = this.counts;
+    if (this.scanned < lines.length) this.answer = null;
+    for (; this.scanned < lines.length; this.scanned++) {
+      const line = lines[this.scanned];
+      bump(c.kinds, line.kind);
+      bump(c.assets, line.asset);
+      bump(c.levels, displayLevel(line));
+      if (!asset || line.asset === asset) bump(c.partitions, line.partition);
+    }
+    if (!this.answer) {
+      this.answer = {
+        kinds: sortedCounts(c.kinds),
+        assets: sortedCounts(c.assets),
+        partitions: sortedCounts(c.partitions),
+        levels: sortedCounts(c.levels).sort((a, b) => LEVELS.indexOf(a[0]) - LEVELS.indexOf(b[0])),
+      };
+    }
+    return this.answer;
+  }
 }
 
 /** The values each filter can take in these lines, sorted, with their counts. */
-export function facets(lines: readonly LogLine[]): { kinds: [string, number][]; assets: [string, number][]; partitions: [string, number][]; levels: [string, number][] } {
-  const count = (values: (string | null | undefined)[]) => {
-    const m = new Map<string, number>();
-    for (const v of values) if (v) m.set(v, (m.get(v) ?? 0) + 1);
-    return [...m].sort((a, b) => (a[0] < b[0] ? -1 : 1));
-  };
-  const levels = count(lines.map(displayLevel)).sort((a, b) => LEVELS.indexOf(a[0]) - LEVELS.indexOf(b[0]));
-  return { kinds: count(lines.map((l) => l.kind)), assets: count(lines.map((l) => l.asset)), partitions: count(lines.map((l) => l.partition)), levels };
+export function facets(lines: readonly LogLine[]): Facets {
+  return new IncrementalFacets().update(lines);
 }
 
 /** A set with `value` toggled. */

@@ -5,28 +5,98 @@
 // client that reconnects subscribes from the start again. Each event is
 // kept once, by its cursor, in the order it first arrived.
 //
-// `appendEvent` runs inside a React state updater, which React may call
-// twice with the same lines: it is pure in effect. The cursor -> position
-// index is shared along one chain of logs (O(1) per event) and only counts
-// a cursor as present when the given lines hold it at that position.
+// A run's log can hold 100,000 events, which may all arrive within a few
+// seconds (a finished run replays from its start). An event is only queued
+// (O(1)); the queue is appended to the log once per animation frame, in
+// place (amortised O(1) an event, no copy of the log), and the log's
+// readers are told once per frame. The lines array is the same array for
+// the store's whole life: readers key on `version`, which grows with it.
 
 export interface Cursored {
   cursor: string;
 }
 
-const positions = new WeakMap<readonly Cursored[], Map<string, number>>();
+/** Runs `flush` once, later (the next animation frame in the page). */
+export type Schedule = (flush: () => void) => void;
 
-/** The log after `event`: `lines` itself when it already holds the event's cursor. */
-export function appendEvent<T extends Cursored>(lines: readonly T[], event: T): readonly T[] {
-  let at = positions.get(lines);
-  if (!at) {
-    at = new Map(lines.map((line, i) => [line.cursor, i]));
-    positions.set(lines, at);
+export const nextFrame: Schedule = (flush) => {
+  requestAnimationFrame(() => flush());
+};
+
+export class RunLogStore<T extends Cursored> {
+  private readonly all: T[] = [];
+  private readonly seen = new Set<string>();
+  private pending: T[] = [];
+  private scheduled = false;
+  private listeners = new Set<() => void>();
+  private versionNumber = 0;
+  private endedFlag = false;
+  private errorValue: unknown = null;
+
+  constructor(private readonly schedule: Schedule = nextFrame) {}
+
+  /** Queues an event; the log holds it from the next flush on. */
+  push(event: T): void {
+    this.pending.push(event);
+    this.request();
   }
-  const i = at.get(event.cursor);
-  if (i !== undefined && i < lines.length && lines[i].cursor === event.cursor) return lines;
-  const next = [...lines, event];
-  at.set(event.cursor, lines.length);
-  positions.set(next, at);
-  return next;
+
+  /** The stream ended: said to readers at the next flush, after the events queued before it. */
+  end(): void {
+    this.endedFlag = true;
+    this.request();
+  }
+
+  /** The stream's error (null: none, or it recovered), said to readers at the next flush. */
+  setError(error: unknown): void {
+    if (error === this.errorValue) return;
+    this.errorValue = error;
+    this.request();
+  }
+
+  /** Appends the queued events not already held; answers how many were new. */
+  flush(): number {
+    this.scheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    let added = 0;
+    for (const event of batch) {
+      if (this.seen.has(event.cursor)) continue;
+      this.seen.add(event.cursor);
+      this.all.push(event);
+      added++;
+    }
+    this.versionNumber++;
+    for (const listener of this.listeners) listener();
+    return added;
+  }
+
+  /** Every line held, in first-arrival order (one array, growing in place). */
+  get lines(): readonly T[] {
+    return this.all;
+  }
+
+  get ended(): boolean {
+    return this.endedFlag;
+  }
+
+  get error(): unknown {
+    return this.errorValue;
+  }
+
+  /** Grows at each flush (useSyncExternalStore's snapshot). */
+  readonly version = (): number => this.versionNumber;
+
+  readonly subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  };
+
+  private request() {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    this.schedule(() => this.flush());
+  }
 }

@@ -1,7 +1,7 @@
 // Runs: the list (polled) and one run: its steps and its log lines,
-// streamed through the `runEvents` subscription.
-import { useLayoutEffect, useMemo, useRef, useState } from 'react';
-import { useMutation, useQuery, useSubscription } from 'urql';
+// streamed through the `runEvents` subscription (components/RunLog).
+import { useEffect, useMemo, useState } from 'react';
+import { useClient, useMutation, useQuery } from 'urql';
 import { CancelRunDoc, RunDoc, RunEventsDoc, RunsDoc } from '../api/operations';
 import type {
   CancelRunMutation,
@@ -16,15 +16,14 @@ import type {
 import { errorText } from '../api/client';
 import { Link, assetPath, navigate, useLocation } from '../router';
 import { CountsBar, ErrorState, Loading, StatusBadge } from '../components/ui';
-import { dateTime, duration, isoMillis, logTime, timeAgo } from '../format';
+import { dateTime, duration, timeAgo } from '../format';
 import { usePoll } from './BackfillPages';
-import { followsAfterScroll } from '../lib/logFollow';
 import { enumWords, runOrigin, tookMs } from '../lib/words';
 import { NO_RUN_FILTER, RUN_ORIGINS, RUN_STATUSES, isFilteringRuns, runFilterFromSearch, runFilterToSearch, runsVariables, type RunFilter } from '../lib/runFilter';
 import { FilterSelect } from './CatalogPage';
-import { LogFilters } from '../components/LogFilters';
-import { displayLevel, filterFromSearch, filterLog, filterToSearch, type LogFilter } from '../lib/logFilter';
-import { appendEvent } from '../lib/runLog';
+import { RunLog } from '../components/RunLog';
+import { filterFromSearch, filterToSearch, type LogFilter } from '../lib/logFilter';
+import { RunLogStore } from '../lib/runLog';
 import { RunTimeline } from '../components/RunTimeline';
 import { LoadMore, PagedListStates, usePages } from '../components/PagedList';
 import { AssetFilter, CreatedFilterInputs } from '../components/ListFilters';
@@ -148,17 +147,28 @@ function RunsList({ filter }: { filter: RunFilter }) {
 }
 
 type LogLine = RunEventsSubscription['runEvents'];
-const NO_LINES: readonly LogLine[] = [];
 
 export function RunPage({ id }: { id: string }) {
   const [result, refetch] = useQuery<RunQuery, RunQueryVariables>({ query: RunDoc, variables: { id } });
   const run = result.data?.run;
-  usePoll(refetch, !run || ACTIVE.has(run.status), 1500);
-  const [events] = useSubscription<RunEventsSubscription, readonly LogLine[], RunEventsSubscriptionVariables>(
-    { query: RunEventsDoc, variables: { runId: id, after: null } },
-    (prev, e) => appendEvent(prev ?? NO_LINES, e.runEvents),
-  );
-  const lines = events.data ?? NO_LINES;
+  // Polled 1.5 s after each answer, never while one is awaited: a refetch
+  // drops the request in flight, so a poll faster than the server's answer
+  // (a run of 100,000 steps) would never show the run.
+  usePoll(refetch, (!run || ACTIVE.has(run.status)) && !result.fetching, 1500);
+  // The log's events, from the page's start (they may all arrive before the
+  // run's record): queued and appended once a frame (lib/runLog), so an
+  // event re-renders neither this page nor the log by itself.
+  const client = useClient();
+  const store = useMemo(() => new RunLogStore<LogLine>(), [id]);
+  useEffect(() => {
+    const events = client.subscription<RunEventsSubscription, RunEventsSubscriptionVariables>(RunEventsDoc, { runId: id, after: null });
+    const { unsubscribe } = events.subscribe((r) => {
+      if (r.data) store.push(r.data.runEvents);
+      store.setError(r.error ?? null);
+      if (r.hasNext === false) store.end();
+    });
+    return unsubscribe;
+  }, [client, id, store]);
   const [cancel, cancelRun] = useMutation<CancelRunMutation, CancelRunMutationVariables>(CancelRunDoc);
   // A cancel's message holds while the status it answered holds, and only
   // while the run is active: a cancel that finished at once (a queued run)
@@ -169,20 +179,6 @@ export function RunPage({ id }: { id: string }) {
   const searchText = search.toString();
   const filter = useMemo(() => filterFromSearch(new URLSearchParams(searchText)), [searchText]);
   const setFilter = (f: LogFilter) => navigate(`/runs/${id}${filterToSearch(f)}`, true);
-  const shown = useMemo(() => filterLog(lines, filter), [lines, filter]);
-  // Follow the end (lib/logFollow): before paint, on every new line and
-  // when the log first appears (the lines of a finished run may all have
-  // arrived before the run itself).
-  const logRef = useRef<HTMLDivElement>(null);
-  const following = useRef(true);
-  const lastSetTop = useRef<number | null>(null);
-  const hasRun = !!run;
-  useLayoutEffect(() => {
-    const el = logRef.current;
-    if (!el || !following.current) return;
-    el.scrollTop = el.scrollHeight;
-    lastSetTop.current = el.scrollTop;
-  }, [shown, hasRun]);
 
   if (result.error && !run) return <ErrorState error={result.error} what={`run ${id}`} />;
   if (!run) return <Loading what={`run ${id}`} />;
@@ -283,38 +279,7 @@ export function RunPage({ id }: { id: string }) {
         </section>
       )}
       <section className="card">
-        <div className="card-head">
-          <h2>Logs</h2>
-          <span className="small muted" data-testid="log-count">
-            {shown.length === lines.length ? `${lines.length} lines` : `${shown.length} of ${lines.length} lines`}
-          </span>
-        </div>
-        <LogFilters lines={lines} filter={filter} onChange={setFilter} />
-        {events.error && <p className="error-text">Live log unavailable: {errorText(events.error)}</p>}
-        <div
-          className="log"
-          ref={logRef}
-          data-testid="run-log"
-          onScroll={(e) => {
-            const el = e.currentTarget;
-            following.current = followsAfterScroll(following.current, { top: el.scrollTop, height: el.scrollHeight, client: el.clientHeight }, lastSetTop.current);
-          }}
-        >
-          {shown.length === 0 && <div className="muted">{events.fetching ? 'Waiting for events…' : 'No events.'}</div>}
-          {shown.map((l) => (
-            <div key={l.cursor} className={`log-line level-${displayLevel(l).toLowerCase()}`} data-cursor={l.cursor} data-level={displayLevel(l)}>
-              <span className="log-time" title={isoMillis(l.at)}>
-                {logTime(l.at)}
-              </span>
-              <span className="log-kind">{l.kind.toLowerCase()}</span>
-              <span className="log-asset">
-                {l.asset ?? ''}
-                {l.partition ? `[${l.partition}]` : ''}
-              </span>
-              <span className="log-msg">{l.message}</span>
-            </div>
-          ))}
-        </div>
+        <RunLog store={store} filter={filter} onFilter={setFilter} />
       </section>
     </div>
   );

@@ -1,0 +1,125 @@
+// A run's log: its count, structured filters and lines. The lines come from
+// a RunLogStore (lib/runLog), appended once per animation frame; this
+// component alone re-renders then (the run's page does not). The filter is
+// applied incrementally (lib/logFilter's IncrementalFilter) and the list is
+// virtualised (@tanstack/react-virtual): only the rows in view, and a few
+// either side, are in the DOM, each measured (a step's output spans
+// several lines). It follows the end until the user scrolls up
+// (lib/logFollow).
+import { useCallback, useLayoutEffect, useRef, useState, useSyncExternalStore } from 'react';
+import { observeElementOffset, useVirtualizer } from '@tanstack/react-virtual';
+import { errorText } from '../api/client';
+import { isoMillis, logTime } from '../format';
+import { IncrementalFilter, displayLevel, type LogFilter, type LogLine } from '../lib/logFilter';
+import { followsAfterScroll } from '../lib/logFollow';
+import type { RunLogStore } from '../lib/runLog';
+import { LogFilters } from './LogFilters';
+import './RunLog.css';
+
+/** A one-line row's height (12 px text, line height 1.45): rows are measured, this is the guess before. */
+const ROW_PX = 17.4;
+
+export interface RunLogLine extends LogLine {
+  at: string;
+}
+
+export function RunLog<T extends RunLogLine>({ store, filter, onFilter }: { store: RunLogStore<T>; filter: LogFilter; onFilter: (f: LogFilter) => void }) {
+  useSyncExternalStore(store.subscribe, store.version);
+  const lines = store.lines;
+  const [filterer] = useState(() => new IncrementalFilter<T>());
+  const shown = filterer.update(lines, filter);
+  const count = shown.length;
+  const logRef = useRef<HTMLDivElement>(null);
+  const getItemKey = useCallback((i: number) => shown[i]?.cursor ?? i, [shown]);
+  // The virtualiser learns the scroll position from scroll events, a frame
+  // late for a position the log sets itself: it is told at once (below), so
+  // the rows at the new end are drawn in the same frame.
+  const offsetChanged = useRef<((offset: number, isScrolling: boolean) => void) | null>(null);
+  const virtualizer = useVirtualizer({
+    count,
+    getScrollElement: () => logRef.current,
+    estimateSize: () => ROW_PX,
+    getItemKey,
+    overscan: 15,
+    observeElementOffset: (instance, changed) => {
+      offsetChanged.current = changed;
+      return observeElementOffset(instance, changed);
+    },
+  });
+  const total = virtualizer.getTotalSize();
+
+  // Follow the end (lib/logFollow): before paint, when lines are added,
+  // rows measured, the filter changed, and when the log first appears. The
+  // position is judged here too (not only in onScroll), once the log has
+  // put itself somewhere: a scroll of the user's that this render follows
+  // is not undone.
+  // While it follows, a row measured above the view does not move the view
+  // (the virtualiser's default keeps the rows in view still): the log is put
+  // at its new end instead. Otherwise that shift up would look like the
+  // user scrolling up.
+  const following = useRef(true);
+  const lastSetTop = useRef<number | null>(null);
+  const judge = (el: HTMLElement) => {
+    following.current = followsAfterScroll(following.current, { top: el.scrollTop, height: el.scrollHeight, client: el.clientHeight }, lastSetTop.current);
+    virtualizer.shouldAdjustScrollPositionOnItemSizeChange = following.current ? () => false : undefined;
+  };
+  virtualizer.shouldAdjustScrollPositionOnItemSizeChange = following.current ? () => false : undefined;
+  useLayoutEffect(() => {
+    const el = logRef.current;
+    if (!el) return;
+    if (lastSetTop.current !== null) judge(el);
+    if (!following.current) return;
+    el.scrollTop = el.scrollHeight;
+    lastSetTop.current = el.scrollTop;
+    offsetChanged.current?.(el.scrollTop, false);
+  }, [count, total, shown]);
+
+  const error = store.error;
+  return (
+    <>
+      <div className="card-head">
+        <h2>Logs</h2>
+        <span className="small muted" data-testid="log-count">
+          {count === lines.length ? `${lines.length} lines` : `${count} of ${lines.length} lines`}
+        </span>
+      </div>
+      <LogFilters lines={lines} filter={filter} onChange={onFilter} />
+      {error ? <p className="error-text">Live log unavailable: {errorText(error as Error)}</p> : null}
+      <div
+        className="log"
+        ref={logRef}
+        data-testid="run-log"
+        onScroll={(e) => judge(e.currentTarget)}
+      >
+        {count === 0 && <div className="muted">{store.ended ? 'No events.' : 'Waiting for events…'}</div>}
+        <div className="log-rows" style={{ height: total }}>
+          {virtualizer.getVirtualItems().map((item) => {
+            const l = shown[item.index];
+            const level = displayLevel(l);
+            return (
+              <div
+                key={item.key}
+                ref={virtualizer.measureElement}
+                data-index={item.index}
+                className={`log-line level-${level.toLowerCase()}`}
+                data-cursor={l.cursor}
+                data-level={level}
+                style={{ transform: `translateY(${item.start}px)` }}
+              >
+                <span className="log-time" title={isoMillis(l.at)}>
+                  {logTime(l.at)}
+                </span>
+                <span className="log-kind">{l.kind.toLowerCase()}</span>
+                <span className="log-asset">
+                  {l.asset ?? ''}
+                  {l.partition ? `[${l.partition}]` : ''}
+                </span>
+                <span className="log-msg">{l.message}</span>
+              </div>
+            );
+          })}
+        </div>
+      </div>
+    </>
+  );
+}
