@@ -151,9 +151,10 @@ type LogLine = RunEventsSubscription['runEvents'];
 export function RunPage({ id }: { id: string }) {
   const [result, refetch] = useQuery<RunQuery, RunQueryVariables>({ query: RunDoc, variables: { id } });
   const run = result.data?.run;
-  // Polled 1.5 s after each answer, never while one is awaited: a refetch
-  // drops the request in flight, so a poll faster than the server's answer
-  // (a run of 100,000 steps) would never show the run.
+  // Polled 1.5 s after each answer, never while one is awaited: the query
+  // (1,000 steps) takes 2-4 s on a debug server while a large run goes on,
+  // longer than the interval, and a poll on a clock re-sent it before its
+  // answer came.
   usePoll(refetch, (!run || ACTIVE.has(run.status)) && !result.fetching, 1500);
   // The log's events, from the page's start (they may all arrive before the
   // run's record): queued and appended once a frame (lib/runLog), so an
