@@ -143,11 +143,14 @@ impl ApiError {
 impl From<EngineError> for ApiError {
     fn from(error: EngineError) -> Self {
         match error {
-            EngineError::UnknownRun(run) => Self::NotFound(format!("no run {run}")),
-            EngineError::Selection(message) if message.contains("unknown asset") => Self::NotFound(message),
-            EngineError::Selection(message) | EngineError::RunState(message) | EngineError::DatabaseUrl(message) => {
-                Self::BadInput(message)
+            EngineError::UnknownRun(_) | EngineError::UnknownBackfill(_) => Self::NotFound(error.to_string()),
+            EngineError::Selection(error @ cairn_lineage::SelectionError::UnknownAsset { .. }) => {
+                Self::NotFound(error.to_string())
             }
+            EngineError::Selection(error) => Self::BadInput(error.to_string()),
+            EngineError::NotMaterializable(message)
+            | EngineError::RunState(message)
+            | EngineError::DatabaseUrl(message) => Self::BadInput(message),
             EngineError::Plan(error) => Self::BadInput(error.to_string()),
             EngineError::Backfill(error) => Self::BadInput(error.to_string()),
             EngineError::InvalidProject { diagnostics, .. } => {

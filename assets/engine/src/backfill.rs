@@ -225,7 +225,8 @@ impl Instance {
     /// # Errors
     /// [`EngineError::Backfill`] for conflicting filters;
     /// [`EngineError::Selection`] for an unknown asset (with the closest
-    /// name) or a selection of sources only; [`EngineError::Plan`] for
+    /// name); [`EngineError::NotMaterializable`] for a selection of sources
+    /// only; [`EngineError::Plan`] for
     /// partitions outside the definitions, a reversed range, a key that is
     /// not one; [`EngineError::Store`].
     pub async fn request_backfill(&self, request: &BackfillRequest) -> Result<BackfillId, EngineError> {
@@ -266,21 +267,15 @@ impl Instance {
             .filter(|key| self.project().graph.spec(key).is_some_and(|spec| spec.is_materializable()))
             .collect();
         if materializable.is_empty() {
-            return Err(EngineError::Selection(format!(
+            return Err(EngineError::NotMaterializable(format!(
                 "`{}` selects no asset Cairn materializes (sources are only observed)",
                 request.selection
             )));
         }
         let filter = request.partitions.filter();
-        // The planner says what is wrong with a filter that selects nothing.
-        let empty = cairn_core::state::StoredState::new();
-        let probe = cairn_core::planner::PlanRequest {
-            selection: materializable.clone(),
-            partitions: filter.clone(),
-            now: self.clock().now(),
-            mode: PlanMode::All,
-        };
-        cairn_core::planner::plan(self.project().specs(), &empty, &probe)?;
+        // The planner says what is wrong with a filter that selects nothing
+        // (without planning: the plan is made once, at preview or launch).
+        cairn_core::planner::check_filter(self.project().specs(), &materializable, &filter, self.clock().now())?;
         let partitions = self.scope(&materializable, &filter, self.clock().now());
         let mode = match (request.only_missing_or_failed, request.only_stale) {
             (true, _) => PlanMode::MissingOrFailed { failed: HashSet::new() },
@@ -343,7 +338,9 @@ impl Instance {
     async fn plan_stored_backfill(&self, snapshot: &Snapshot, backfill: &BackfillRecord) -> Result<Plan, EngineError> {
         for asset in &backfill.target.assets {
             if self.project().asset(asset).is_none() {
-                return Err(EngineError::Selection(format!("asset `{asset}` is no longer defined in the project")));
+                return Err(EngineError::NotMaterializable(format!(
+                    "asset `{asset}` is no longer defined in the project"
+                )));
             }
         }
         let mode = match (backfill.only_missing_or_failed, backfill.only_stale) {
@@ -373,11 +370,11 @@ impl Instance {
     /// and its run is canceled (running steps stop). Idempotent.
     ///
     /// # Errors
-    /// [`EngineError::RunState`] for an unknown backfill; [`EngineError::Store`].
+    /// [`EngineError::UnknownBackfill`] for an unknown backfill; [`EngineError::Store`].
     pub async fn cancel_backfill(&self, id: BackfillId) -> Result<BackfillTransition, EngineError> {
         let (transition, run) = match self.store().cancel_backfill(id, self.clock().now()).await {
             Err(cairn_store::StoreError::NotFound(_)) => {
-                return Err(EngineError::RunState(format!("no backfill {id}")));
+                return Err(EngineError::UnknownBackfill(id));
             }
             other => other?,
         };
@@ -393,10 +390,9 @@ impl Instance {
     /// one still running, has nothing to retry: the answer says so.
     ///
     /// # Errors
-    /// [`EngineError::RunState`] for an unknown backfill; [`EngineError::Store`].
+    /// [`EngineError::UnknownBackfill`] for an unknown backfill; [`EngineError::Store`].
     pub async fn retry_backfill(&self, id: BackfillId) -> Result<Retry, EngineError> {
-        let backfill =
-            self.store().backfill(id).await?.ok_or_else(|| EngineError::RunState(format!("no backfill {id}")))?;
+        let backfill = self.store().backfill(id).await?.ok_or(EngineError::UnknownBackfill(id))?;
         match backfill.status {
             BackfillStatus::Completed => {
                 return Ok(Retry::Nothing(format!("backfill {id} completed: nothing failed, nothing to retry")));

@@ -128,9 +128,14 @@ pub enum EngineError {
     /// The metadata store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// A selection that names no asset, or is malformed.
+    /// A selection that is malformed, names an unknown asset (with the
+    /// closest key) or matches nothing.
+    #[error(transparent)]
+    Selection(#[from] cairn_lineage::SelectionError),
+    /// A selection or stored target with nothing Cairn can materialize in
+    /// it (only sources, or assets no longer defined).
     #[error("{0}")]
-    Selection(String),
+    NotMaterializable(String),
     /// A partition filter that selects nothing, or is malformed.
     #[error(transparent)]
     Plan(#[from] PlanError),
@@ -140,6 +145,9 @@ pub enum EngineError {
     /// No run with this id.
     #[error("no run {0}")]
     UnknownRun(cairn_store::RunId),
+    /// No backfill with this id.
+    #[error("no backfill {0}")]
+    UnknownBackfill(cairn_store::BackfillId),
     /// The run cannot do what was asked (resume a finished run...).
     #[error("{0}")]
     RunState(String),

@@ -243,8 +243,8 @@ impl Instance {
     /// [`EngineError::Selection`] for malformed terms or unknown keys (with
     /// the closest name).
     pub fn select(&self, terms: &[String]) -> Result<BTreeSet<AssetKey>, EngineError> {
-        let selection = Selection::parse(&terms.join(" ")).map_err(|e| EngineError::Selection(e.to_string()))?;
-        selection.resolve(&self.project.graph).map_err(|e| EngineError::Selection(e.to_string()))
+        let selection = Selection::parse(&terms.join(" "))?;
+        Ok(selection.resolve(&self.project.graph)?)
     }
 
     /// Observes every source and loads the store's state (see [`Snapshot`]).

@@ -262,12 +262,7 @@ impl MutationRoot {
     async fn cancel_backfill(&self, ctx: &Context<'_>, id: ID) -> Result<BackfillTransition> {
         require_token(ctx)?;
         let id = backfill_id(&id)?;
-        let transition = state(ctx).instance().cancel_backfill(id).await.map_err(|e| match e {
-            cairn_engine::EngineError::RunState(message) if message.starts_with("no backfill") => {
-                ApiError::NotFound(message)
-            }
-            other => ApiError::from(other),
-        })?;
+        let transition = state(ctx).instance().cancel_backfill(id).await.map_err(ApiError::from)?;
         let (changed, message) = match transition {
             StoreTransition::Changed(status) => (true, format!("backfill {id} is {status}")),
             StoreTransition::Unchanged(status) => {
@@ -283,12 +278,7 @@ impl MutationRoot {
     async fn retry_backfill(&self, ctx: &Context<'_>, id: ID) -> Result<BackfillTransition> {
         require_token(ctx)?;
         let id = backfill_id(&id)?;
-        let retry = state(ctx).instance().retry_backfill(id).await.map_err(|e| match e {
-            cairn_engine::EngineError::RunState(message) if message.starts_with("no backfill") => {
-                ApiError::NotFound(message)
-            }
-            other => ApiError::from(other),
-        })?;
+        let retry = state(ctx).instance().retry_backfill(id).await.map_err(ApiError::from)?;
         Ok(match retry {
             Retry::Requested(new) => BackfillTransition {
                 backfill: load_backfill(ctx, new).await?,
