@@ -273,6 +273,34 @@ pub fn plan(specs: &[AssetSpec], state: &StoredState, request: &PlanRequest) -> 
     Ok(planner.plan)
 }
 
+/// Checks that `filter` selects at least one partition of the selected
+/// materializable assets (as of `now`, UTC), without planning anything:
+/// what a backfill request is checked with before it is stored.
+///
+/// # Errors
+/// As [`plan`] for a filter: [`PlanError::ReversedRange`],
+/// [`PlanError::NotAPartition`], [`PlanError::NothingPartitioned`] or
+/// [`PlanError::PartitionOutOfRange`].
+pub fn check_filter(
+    specs: &[AssetSpec],
+    selection: &BTreeSet<AssetKey>,
+    filter: &PartitionFilter,
+    now: DateTime<Utc>,
+) -> Result<(), PlanError> {
+    if matches!(filter, PartitionFilter::All | PartitionFilter::Scope(_)) {
+        return Ok(());
+    }
+    let selected = specs.iter().filter(|spec| spec.is_materializable() && selection.contains(&spec.key));
+    let matched = selected
+        .filter_map(|spec| spec.partitions.as_deref())
+        .any(|definition| !selected_partitions(definition, filter, now).is_empty());
+    if matched {
+        return Ok(());
+    }
+    let request = PlanRequest { selection: selection.clone(), partitions: filter.clone(), now, mode: PlanMode::All };
+    Err(filter_error(specs, &request))
+}
+
 struct Planner<'s, 'a> {
     mode: &'s PlanMode,
     staleness: &'s Staleness<'a>,

@@ -8,7 +8,7 @@ use cairn_core::partitions::{
     Cadence, PartitionKey, PartitionMapping, PartitionsDefinition, StaticPartitions, TimeWindowConfig,
     TimeWindowPartitions,
 };
-use cairn_core::planner::{PartitionFilter, PlanError, PlanMode, PlanReason, PlanRequest, plan};
+use cairn_core::planner::{PartitionFilter, PlanError, PlanMode, PlanReason, PlanRequest, check_filter, plan};
 use cairn_core::staleness::{StaleCause, StaleStatus, Staleness};
 use cairn_core::state::{AssetPartition, InputVersion, MaterializationRecord, StoredState};
 use cairn_core::{AssetDep, AssetKey, AssetKind, AssetSpec, CodeVersion, DataVersion};
@@ -326,6 +326,37 @@ fn a_reversed_range_and_a_key_that_is_no_date_are_named_as_such() {
     // A well-formed range beyond the definition stays "outside".
     let beyond = PartitionFilter::Range { from: "2014-01-01".into(), to: "2014-01-31".into() };
     assert!(matches!(plan(&specs, &state, &request(&[&f.daily], beyond)), Err(PlanError::PartitionOutOfRange { .. })));
+}
+
+/// A backfill request is checked without planning: `check_filter` gives
+/// the error planning on an empty state gives, and accepts what it plans.
+#[test]
+fn checking_a_filter_agrees_with_planning_it() {
+    let f = Flights::new();
+    let specs = f.specs();
+    let empty = StoredState::new();
+    let range = |from: &str, to: &str| PartitionFilter::Range { from: from.into(), to: to.into() };
+    let keys = |list: &[&str]| PartitionFilter::Keys(list.iter().map(|k| k.to_string()).collect());
+    let cases: Vec<(Vec<&AssetSpec>, PartitionFilter, bool)> = vec![
+        (vec![&f.daily], PartitionFilter::All, true),
+        (vec![&f.daily], keys(&["2013-01-05"]), true),
+        (vec![&f.daily, &f.monthly], range("2013-01-30", "2013-02-02"), true),
+        (vec![&f.monthly], keys(&["2013-02-14"]), true),
+        (vec![&f.daily], keys(&["2014-05-01"]), false),
+        (vec![&f.daily], range("2013-02-02", "2013-01-30"), false),
+        (vec![&f.daily], keys(&["yesterday"]), false),
+        (vec![&f.daily], range("2014-01-01", "2014-01-31"), false),
+        (vec![&f.summary], keys(&["2013-01-01"]), false),
+        (vec![&f.raw, &f.daily], keys(&["2013-01-05"]), true),
+        (vec![&f.raw], keys(&["2013-01-05"]), false),
+    ];
+    for (selection, filter, ok) in cases {
+        let request = request(&selection, filter.clone());
+        let checked = check_filter(&specs, &request.selection, &filter, request.now);
+        let planned = plan(&specs, &empty, &request).map(|_| ());
+        assert_eq!(checked.is_ok(), ok, "{filter:?}: {checked:?}");
+        assert_eq!(checked, planned, "{filter:?}");
+    }
 }
 
 #[test]
