@@ -75,6 +75,42 @@ pub struct AppState {
     backfill_daemon: Arc<std::sync::Mutex<cairn_engine::BackfillDaemonStatus>>,
     /// The running executor, waited for on shutdown.
     executor_task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// The runtime the executor and the backfill daemon run on, apart from
+    /// the one answering HTTP: DataFusion queries, Parquet encoding,
+    /// hashing and planning never hold up a request.
+    execution_runtime: ExecutionRuntime,
+}
+
+/// A multi-threaded tokio runtime of its own for step execution, shut down
+/// without blocking when the server's state is dropped (a runtime dropped
+/// inside another one would panic).
+struct ExecutionRuntime(Option<tokio::runtime::Runtime>);
+
+impl ExecutionRuntime {
+    fn new() -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .thread_name("cairn-execution")
+            .enable_all()
+            .build()
+            // Only fails when the OS refuses threads: nothing can run then.
+            .expect("start the execution runtime");
+        Self(Some(runtime))
+    }
+
+    fn handle(&self) -> &tokio::runtime::Handle {
+        match &self.0 {
+            Some(runtime) => runtime.handle(),
+            None => unreachable!("the execution runtime lives as long as the state"),
+        }
+    }
+}
+
+impl Drop for ExecutionRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 impl AppState {
@@ -107,6 +143,7 @@ impl AppState {
             backfill_daemon: Arc::default(),
             freshness: std::sync::Mutex::new(None),
             refreshing: tokio::sync::Mutex::new(()),
+            execution_runtime: ExecutionRuntime::new(),
         })
     }
 
@@ -206,7 +243,12 @@ impl AppState {
     /// current ones stay, and their diagnostics are kept for `definitions`.
     /// Returns whether the new definitions were taken.
     pub async fn reload(self: &Arc<Self>) -> Result<bool, cairn_engine::EngineError> {
-        let project = match Project::load(&self.project_dir) {
+        // Reading and planning every query is CPU work: on the blocking pool.
+        let dir = self.project_dir.clone();
+        let loaded = tokio::task::spawn_blocking(move || Project::load(&dir))
+            .await
+            .map_err(|e| cairn_engine::EngineError::RunState(format!("reading the definitions stopped: {e}")))?;
+        let project = match loaded {
             Ok(project) => project,
             Err(diagnostics) => {
                 let mut definitions = self.definitions.write().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -249,7 +291,7 @@ impl AppState {
         if let Some(concurrency) = self.execution.executors {
             let executor = instance.executor(ExecutorOptions { run: None, concurrency });
             let executor_stop = stop.clone();
-            let task = tokio::spawn(async move {
+            let task = self.execution_runtime.handle().spawn(async move {
                 if let Err(error) = executor.run(executor_stop).await {
                     tracing::error!("the server's executor stopped: {error}");
                 }
@@ -258,7 +300,9 @@ impl AppState {
             *self.executor_task.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(task);
         }
         let status = self.backfill_daemon.clone();
-        tokio::spawn(async move { instance.run_backfill_daemon(BACKFILL_DAEMON_INTERVAL, stop, status).await });
+        self.execution_runtime
+            .handle()
+            .spawn(async move { instance.run_backfill_daemon(BACKFILL_DAEMON_INTERVAL, stop, status).await });
     }
 
     /// Waits for the executor to stop after [`Self::shutdown`]: its running

@@ -34,9 +34,6 @@ struct Row<'a> {
     cause_kinds: Vec<&'static str>,
     /// Causes described for people.
     causes_text: String,
-    /// Its freshness policy evaluated now (absent without `freshness:`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    freshness: Option<cairn_engine::AssetFreshness>,
 }
 
 /// Prints each selected asset's status.
@@ -45,11 +42,6 @@ pub async fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<(), Failure> 
     let selected = instance.select(&args.selection).map_err(|e| failure(global, e))?;
     let snapshot = snapshot(global, &instance).await?;
     let statuses = instance.status(&snapshot, &selected).await.map_err(|e| failure(global, e))?;
-    let summary = instance.summarize_state(&snapshot).await.map_err(|e| failure(global, e))?;
-    let now = instance.clock().now();
-    let freshness = |key: &cairn_core::AssetKey| {
-        summary.assets.get(key).and_then(|asset| instance.asset_freshness(key, asset, now))
-    };
     if args.json || args.format == Format::Json {
         let rows: Vec<Row<'_>> = statuses
             .iter()
@@ -57,12 +49,7 @@ pub async fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<(), Failure> 
                 let mut cause_kinds: Vec<&'static str> = status.causes.iter().map(|c| c.kind()).collect();
                 cause_kinds.sort_unstable();
                 cause_kinds.dedup();
-                Row {
-                    status,
-                    cause_kinds,
-                    causes_text: describe_reasons(status.causes.iter()),
-                    freshness: freshness(&status.asset),
-                }
+                Row { status, cause_kinds, causes_text: describe_reasons(status.causes.iter()) }
             })
             .collect();
         return outln!("{}", serde_json::to_string_pretty(&rows).map_err(anyhow::Error::from)?);
@@ -91,7 +78,7 @@ pub async fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<(), Failure> 
             row.state.to_owned(),
             partitions,
             updated,
-            freshness(&row.asset).map_or_else(|| "-".to_owned(), |f| freshness_text(&f)),
+            row.freshness.as_ref().map_or_else(|| "-".to_owned(), freshness_text),
             checks_text(&row.checks),
         ]);
         let causes = describe_reasons(row.causes.iter());

@@ -8,7 +8,6 @@ use std::path::PathBuf;
 
 use cairn_core::partitions::PartitionKey;
 use cairn_core::planner::PlanReason;
-use cairn_core::staleness::{StaleStatus, Staleness};
 use cairn_core::{AssetKey, AssetKind};
 use cairn_store::{CheckResult, CheckSeverity};
 use chrono::{DateTime, Utc};
@@ -38,10 +37,14 @@ pub struct AssetStatus {
     /// The current data file of each materialized partition (absolute
     /// paths), where a reader outside Cairn finds the asset's data.
     pub files: Vec<PartitionFile>,
+    /// Its freshness policy evaluated at the snapshot's time (absent
+    /// without `freshness:`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub freshness: Option<crate::summary::AssetFreshness>,
 }
 
 /// Partition counts of a partitioned asset.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
 pub struct PartitionCounts {
     /// Partitions as of now.
     pub total: usize,
@@ -80,19 +83,20 @@ pub struct PartitionFile {
 }
 
 impl Instance {
-    /// The state of each selected asset in `snapshot`, in topological order.
+    /// The state of each selected asset in `snapshot`, in topological
+    /// order, with its freshness evaluated at the snapshot's time: one
+    /// staleness pass ([`Instance::summarize_state`]), the latest check
+    /// results and the current files.
     ///
     /// # Errors
-    /// [`EngineError::Store`] if check results cannot be read.
+    /// [`EngineError::Store`] if the state cannot be read.
     pub async fn status(
         &self,
         snapshot: &Snapshot,
         selected: &BTreeSet<AssetKey>,
     ) -> Result<Vec<AssetStatus>, EngineError> {
         let project = self.project();
-        let staleness = Staleness::new(project.specs(), &snapshot.state, snapshot.now)
-            .map_err(|e| EngineError::RunState(e.to_string()))?;
-        let statuses = staleness.all_statuses();
+        let summary = self.summarize_state(snapshot).await?;
         let checks = self.store().latest_check_results().await?;
         // Only checks the asset still defines: a removed check's old results
         // say nothing about the data any more.
@@ -106,41 +110,11 @@ impl Instance {
             }
         }
         let mut rows = Vec::new();
-        for (position, spec) in project.specs().iter().enumerate() {
+        for spec in project.specs() {
             if !selected.contains(&spec.key) {
                 continue;
             }
-            let row = &statuses[position];
-            let fresh = row.iter().filter(|s| matches!(s, StaleStatus::Fresh)).count();
-            let stale = row.iter().filter(|s| matches!(s, StaleStatus::Stale(_))).count();
-            let missing = row.iter().filter(|s| matches!(s, StaleStatus::Missing)).count();
-            let state = if stale > 0 {
-                "stale"
-            } else if missing > 0 {
-                "missing"
-            } else {
-                "fresh"
-            };
-            let causes: Vec<PlanReason> = row
-                .iter()
-                .filter_map(|s| match s {
-                    StaleStatus::Stale(causes) => Some(causes.iter().cloned().map(PlanReason::Stale)),
-                    _ => None,
-                })
-                .flatten()
-                .collect();
-            let last_updated = if spec.is_materializable() {
-                snapshot.state.materializations_of(&spec.key).map(|(_, r)| r.materialized_at).max()
-            } else {
-                snapshot.state.observation(&spec.key).map(|o| o.observed_at)
-            };
-            let partitions = spec.partitions.as_ref().map(|_| PartitionCounts {
-                total: row.len(),
-                materialized: fresh + stale,
-                fresh,
-                stale,
-                missing,
-            });
+            let Some(asset) = summary.assets.get(&spec.key) else { continue };
             let mut files: Vec<PartitionFile> = snapshot
                 .state
                 .materializations_of(&spec.key)
@@ -153,12 +127,13 @@ impl Instance {
             rows.push(AssetStatus {
                 asset: spec.key.clone(),
                 kind: spec.kind,
-                state,
-                partitions,
-                causes,
-                last_updated,
+                state: asset.stale_status,
+                partitions: spec.partitions.as_ref().map(|_| asset.staleness),
+                causes: asset.causes.clone(),
+                last_updated: asset.last_updated,
                 checks: summarize_checks(checks_by_asset.get(&spec.key).map(Vec::as_slice).unwrap_or(&[])),
                 files,
+                freshness: self.asset_freshness(&spec.key, asset, snapshot.now),
             });
         }
         Ok(rows)

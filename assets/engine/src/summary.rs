@@ -69,8 +69,12 @@ pub struct AssetSummary {
     pub keys: Arc<Vec<PartitionKey>>,
     /// One state per key (one state for an unpartitioned asset).
     pub states: Vec<PartitionState>,
-    /// Counts.
+    /// Counts by [`PartitionState`] (precedence: materializing, failed,
+    /// missing, stale).
     pub stats: PartitionStats,
+    /// Counts by staleness alone (fresh, stale, missing), as `cairn status`
+    /// shows them.
+    pub staleness: crate::status::PartitionCounts,
     /// The latest materialization (or observation, for a source), UTC.
     pub last_updated: Option<DateTime<Utc>>,
     /// Its checks whose latest result failed, by severity.
@@ -206,9 +210,14 @@ impl Instance {
                 }
                 states.push(state);
             }
-            let stale_status = if row.iter().any(|s| matches!(s, StaleStatus::Stale(_))) {
+            let fresh = row.iter().filter(|s| matches!(s, StaleStatus::Fresh)).count();
+            let missing = row.iter().filter(|s| matches!(s, StaleStatus::Missing)).count();
+            let stale = row.len() - fresh - missing;
+            let staleness =
+                crate::status::PartitionCounts { total: row.len(), materialized: fresh + stale, fresh, stale, missing };
+            let stale_status = if stale > 0 {
                 "stale"
-            } else if row.iter().any(|s| matches!(s, StaleStatus::Missing)) {
+            } else if missing > 0 {
                 "missing"
             } else {
                 "fresh"
@@ -226,6 +235,7 @@ impl Instance {
                     keys: Arc::new(keys),
                     states,
                     stats,
+                    staleness,
                     last_updated,
                     failing_checks: failing_checks.get(&spec.key).copied().unwrap_or_default(),
                     materialized_at,
