@@ -50,6 +50,9 @@ const COLUMNS = 10;
 const estimateSize = () => ROW_HEIGHT;
 const STATE_LABEL = Object.fromEntries(ASSET_STATES.map((s) => [s.state, s.label]));
 const FRESHNESS = ['PASS', 'WARN', 'FAIL', 'UNKNOWN', NO_FRESHNESS_POLICY];
+const STATE_OPTIONS = ASSET_STATES.map((s): [string, string] => [s.state, s.label.toLowerCase()]);
+const FRESHNESS_OPTIONS = FRESHNESS.map((f): [string, string] => [f, f === NO_FRESHNESS_POLICY ? 'no policy' : enumWords(f)]);
+const CHECK_OPTIONS = CHECK_VERDICTS.map((c): [string, string] => [c.verdict, c.label]);
 
 type Row = CatalogQuery['assets'][number] & { state: string };
 
@@ -76,11 +79,28 @@ export function CatalogPage() {
   }, [kept.data]);
   const options = useMemo(() => catalogOptions(rows), [rows]);
   const sorted = useMemo(() => sortCatalog(rows, sort), [rows, sort]);
-  const shown = useMemo(() => filterCatalog(sorted, { ...filter, text }), [sorted, filter, text]);
+  // Filtered with the deferred text: the keystroke's own render leaves the table as it is.
+  const { group, kind, state, tag, freshness, checks } = filter;
+  const applied = useMemo(() => ({ text, group, kind, state, tag, freshness, checks }), [text, group, kind, state, tag, freshness, checks]);
+  const shown = useMemo(() => filterCatalog(sorted, applied), [sorted, applied]);
   const set = (patch: Partial<CatalogFilter>) => setFilter((f) => ({ ...f, ...patch }));
+  // The selects keep their props between keystrokes (a keystroke then re-renders the search box, not 200 options).
+  const onSelect = useMemo(() => {
+    const field = (k: Exclude<keyof CatalogFilter, 'text'>) => (v: string) => setFilter((f) => ({ ...f, [k]: v }));
+    return { group: field('group'), kind: field('kind'), state: field('state'), tag: field('tag'), freshness: field('freshness'), checks: field('checks') };
+  }, []);
+  const selectOptions = useMemo(
+    () => ({
+      groups: options.groups.map((g): [string, string] => [g, g]),
+      kinds: options.kinds.map((k): [string, string] => [k, enumWords(k)]),
+      tags: options.tags.map((t): [string, string] => [t, t]),
+    }),
+    [options],
+  );
   const [selected, setSelected] = useState<ReadonlySet<string>>(() => new Set());
   const checked = useMemo(() => checkedAssets(selected, rows, shown), [selected, rows, shown]);
   const onCheck = useCallback((key: string) => setSelected((s) => toggleKey(s, key)), []);
+  const onToggleShown = useCallback(() => setSelected((s) => toggleShown(s, shown)), [shown]);
 
   return (
     <div className="page catalog-page">
@@ -108,29 +128,29 @@ export function CatalogPage() {
               onChange={(e) => set({ text: e.target.value })}
               autoFocus
             />
-            <FilterSelect label="Group" testId="filter-group" value={filter.group} onChange={(group) => set({ group })} options={options.groups.map((g) => [g, g])} />
-            <FilterSelect label="Kind" testId="filter-kind" value={filter.kind} onChange={(kind) => set({ kind })} options={options.kinds.map((k) => [k, enumWords(k)])} />
+            <FilterSelect label="Group" testId="filter-group" value={filter.group} onChange={onSelect.group} options={selectOptions.groups} />
+            <FilterSelect label="Kind" testId="filter-kind" value={filter.kind} onChange={onSelect.kind} options={selectOptions.kinds} />
             <FilterSelect
               label="State"
               testId="filter-state"
               value={filter.state}
-              onChange={(state) => set({ state })}
-              options={ASSET_STATES.map((s) => [s.state, s.label.toLowerCase()])}
+              onChange={onSelect.state}
+              options={STATE_OPTIONS}
             />
-            <FilterSelect label="Tag" testId="filter-tag" value={filter.tag} onChange={(tag) => set({ tag })} options={options.tags.map((t) => [t, t])} />
+            <FilterSelect label="Tag" testId="filter-tag" value={filter.tag} onChange={onSelect.tag} options={selectOptions.tags} />
             <FilterSelect
               label="Freshness"
               testId="filter-freshness"
               value={filter.freshness}
-              onChange={(freshness) => set({ freshness })}
-              options={FRESHNESS.map((f) => [f, f === NO_FRESHNESS_POLICY ? 'no policy' : enumWords(f)])}
+              onChange={onSelect.freshness}
+              options={FRESHNESS_OPTIONS}
             />
             <FilterSelect
               label="Checks"
               testId="filter-checks"
               value={filter.checks}
-              onChange={(checks) => set({ checks: checks as CatalogFilter['checks'] })}
-              options={CHECK_VERDICTS.map((c) => [c.verdict, c.label])}
+              onChange={onSelect.checks}
+              options={CHECK_OPTIONS}
             />
             {isFiltering(filter) && (
               <button className="btn btn-small" onClick={() => setFilter(NO_CATALOG_FILTER)} data-testid="clear-filters">
@@ -142,7 +162,7 @@ export function CatalogPage() {
           {shown.length === 0 ? (
             <Empty>{rows.length === 0 ? 'The project has no assets.' : 'No asset matches these filters.'}</Empty>
           ) : (
-            <CatalogTable shown={shown} selected={selected} sort={sort} onSort={setSort} stale={kept.stale} onCheck={onCheck} onToggleShown={() => setSelected((s) => toggleShown(s, shown))} />
+            <CatalogTable shown={shown} selected={selected} sort={sort} onSort={setSort} stale={kept.stale} onCheck={onCheck} onToggleShown={onToggleShown} />
           )}
         </>
       )}
@@ -156,7 +176,7 @@ export function CatalogPage() {
  * so a keystroke lays out a screenful of rows, not thousands. Fixed column
  * widths: the drawn rows change as the page scrolls, the columns do not.
  */
-function CatalogTable({
+const CatalogTable = memo(function CatalogTable({
   shown,
   selected,
   sort,
@@ -248,10 +268,10 @@ function CatalogTable({
       </tbody>
     </table>
   );
-}
+});
 
 /** A labelled filter select whose empty value is `all`. */
-export function FilterSelect({ label, testId, value, onChange, options }: { label: string; testId: string; value: string; onChange: (v: string) => void; options: [string, string][] }) {
+export const FilterSelect = memo(function FilterSelect({ label, testId, value, onChange, options }: { label: string; testId: string; value: string; onChange: (v: string) => void; options: [string, string][] }) {
   return (
     <label className="catalog-filter small">
       <span className="muted">{label}</span>
@@ -265,7 +285,7 @@ export function FilterSelect({ label, testId, value, onChange, options }: { labe
       </select>
     </label>
   );
-}
+});
 
 function SortHeader({ label, by, sort, onSort }: { label: string; by: CatalogSortField; sort: CatalogSort; onSort: (s: CatalogSort) => void }) {
   const active = sort.by === by;
