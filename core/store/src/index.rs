@@ -126,8 +126,8 @@ impl MetadataStore {
     pub async fn load_index(&self) -> Result<StateIndex, StoreError> {
         let cursor = self.last_event_seq().await?;
         let state = self.load_state().await?;
-        let last_failed = self.failed_targets(None).await?;
-        let running = self.running_targets().await?;
+        let last_failed = failed_targets_in(&self.db, None).await?;
+        let running = running_targets_in(&self.db).await?;
         let mut index = StateIndex { cursor, state, last_failed, ..StateIndex::default() };
         index.set_running(running);
         index.set_checks(self.latest_check_results().await?);
@@ -228,10 +228,7 @@ impl MetadataStore {
                 None => index.state.remove_observation(&asset),
             }
         }
-        for result in checks {
-            let target = AssetPartition::new(result.asset.clone(), result.partition.clone());
-            index.checks.entry(target).or_default().insert(result.check_name.clone(), result);
-        }
+        index.set_checks(checks);
         // Failed as stored: read again for the targets named, unchanged
         // for the rest.
         index.last_failed.retain(|target| !changes.targets.contains(target));
@@ -240,23 +237,10 @@ impl MetadataStore {
         index.cursor = cursor;
         Ok(changes)
     }
-
-    /// The asset partitions whose latest ended attempt failed (of
-    /// `targets` only, when given), whether or not they run now.
-    async fn failed_targets(
-        &self,
-        targets: Option<&BTreeSet<AssetPartition>>,
-    ) -> Result<HashSet<AssetPartition>, StoreError> {
-        failed_targets_in(&self.db, targets).await
-    }
-
-    /// The asset partitions a step is materializing now.
-    async fn running_targets(&self) -> Result<HashSet<AssetPartition>, StoreError> {
-        running_targets_in(&self.db).await
-    }
 }
 
-/// See [`MetadataStore::failed_targets`].
+/// The asset partitions whose latest ended attempt failed (of `targets`
+/// only, when given), whether or not they run now.
 pub(crate) async fn failed_targets_in(
     db: &impl ConnectionTrait,
     targets: Option<&BTreeSet<AssetPartition>>,
@@ -294,7 +278,7 @@ pub(crate) async fn failed_targets_in(
     Ok(failed)
 }
 
-/// See [`MetadataStore::running_targets`].
+/// The asset partitions a step is materializing now.
 pub(crate) async fn running_targets_in(db: &impl ConnectionTrait) -> Result<HashSet<AssetPartition>, StoreError> {
     let action = || "read the running steps' asset partitions".to_owned();
     let rows = db
