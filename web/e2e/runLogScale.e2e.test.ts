@@ -2,7 +2,8 @@
 // `cairn serve` in headless Chromium: every line counted and reachable,
 // far fewer rows in the DOM than lines (the list is virtualised), the end
 // followed while the run streams until the user scrolls up, the final
-// RUN_ event at the end, a step's stderr on several lines.
+// RUN_ event at the end, a step's stderr on several lines; the finished
+// run opened again: every event, read in pages, with no subscription.
 // Run with CAIRN_BIN=/path/to/cairn npm run e2e.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -192,6 +193,51 @@ describe('a run log of a few thousand lines', () => {
     expect(new URL(page.url()).searchParams.get('kind')).toBe('STEP_FAILURE');
     await page.locator('[data-testid="run-log"]').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(shots, 'run-log-scale-failures.png') });
+  });
+
+  test("a finished run's page: every event, once each, in order, read in pages of 1,000 with no subscription", async () => {
+    const { runs } = await gql(cairn.url, '{ runs(first: 1) { nodes { id status } } }');
+    const run = runs.nodes[0];
+    expect(run.status).toBe('FAILURE');
+    const total = await eventCount(cairn.url, run.id);
+    const pages: (string | null)[] = [];
+    const subscribed: string[] = [];
+    page.on('request', (request) => {
+      const body = request.method() === 'POST' && request.url().endsWith('/graphql') ? request.postDataJSON() : null;
+      if (body?.operationName === 'RunEventPage') pages.push(body.variables.after);
+    });
+    page.on('websocket', (ws) => ws.on('framesent', ({ payload }) => void (String(payload).includes('runEvents') && subscribed.push(String(payload)))));
+    await page.goto(`${cairn.url}/runs/${run.id}`);
+    await page.waitForFunction((n) => document.querySelector('[data-testid="log-count"]')?.textContent === `${n} lines`, total, { timeout: 30_000 });
+    await page.waitForSelector('[data-testid="run-log"] .log-line:last-child .log-kind:text-is("run_failure")', { timeout: 10_000 });
+    expect(await page.locator('[data-testid="log-loading"]').count()).toBe(0);
+    expect(await page.locator('[data-testid="log-error"]').count()).toBe(0);
+    const end = await logState(page);
+    expect(end.lastIndex).toBe(total - 1);
+    expect(end.gap).toBeLessThanOrEqual(2);
+    expect(pages).toHaveLength(Math.ceil(total / 1000));
+    expect(pages[0]).toBeNull();
+    expect(subscribed).toEqual([]);
+
+    // Every line, scrolled through from the top: each cursor once, growing.
+    const cursors: number[] = [];
+    await page.$eval('[data-testid="run-log"]', (el) => el.scrollTo({ top: 0 }));
+    for (;;) {
+      await page.waitForTimeout(30);
+      const { rows, atEnd } = await page.$eval('[data-testid="run-log"]', (el) => {
+        const rows = [...el.querySelectorAll<HTMLElement>('.log-line')].map((r) => ({ index: Number(r.dataset.index), cursor: Number(r.dataset.cursor) }));
+        const atEnd = el.scrollHeight - el.scrollTop - el.clientHeight <= 2;
+        el.scrollBy({ top: el.clientHeight });
+        return { rows, atEnd };
+      });
+      for (const r of rows) cursors[r.index] = r.cursor;
+      if (atEnd) break;
+    }
+    expect(cursors).toHaveLength(total);
+    for (let i = 1; i < total; i++) expect(cursors[i], `line ${i}`).toBeGreaterThan(cursors[i - 1]);
+    const { run: first } = await gql(cairn.url, 'query($id: ID!) { run(id: $id) { events(first: 1) { nodes { cursor } } } }', { id: run.id });
+    expect(cursors[0]).toBe(Number(first.events.nodes[0].cursor));
+    await page.screenshot({ path: join(shots, 'run-log-finished.png') });
   });
 
   test('no uncaught page errors', () => {

@@ -1,7 +1,7 @@
 import { StrictMode, useCallback, useEffect, useMemo, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { Provider, type CombinedError } from 'urql';
-import { getToken, makeClient, isUnauthorized } from './api/client';
+import { UncachedClientContext, getToken, makeClient, isUnauthorized } from './api/client';
 import { verdictOfClose, verifyToken } from './api/tokenCheck';
 import { App, type AppStatus } from './App';
 import { applyScheme, followSystemScheme, storedScheme } from './lib/colorScheme';
@@ -22,7 +22,7 @@ function Root() {
     setStatus((s) => ({ ...s, unauthorized: true, tokenAccepted: false, refusals: s.refusals + (refused ? 1 : 0) }));
   }, []);
   // A new token: a new client (and WebSocket) so every request carries it.
-  const { client, ws } = useMemo(() => makeClient(onError), [onError, generation]);
+  const { client, uncached, ws } = useMemo(() => makeClient(onError), [onError, generation]);
   useEffect(() => () => void ws.dispose(), [ws]);
   // A subscription refused for its token closes the socket: say so at once
   // instead of letting the graph freeze.
@@ -46,13 +46,15 @@ function Root() {
   }, [generation]);
   return (
     <Provider value={client}>
-      <App
-        status={status}
-        onTokenChange={() => {
-          setStatus((s) => ({ unauthorized: false, unreachable: false, tokenAccepted: false, refusals: s.refusals }));
-          setGeneration((g) => g + 1);
-        }}
-      />
+      <UncachedClientContext.Provider value={uncached}>
+        <App
+          status={status}
+          onTokenChange={() => {
+            setStatus((s) => ({ unauthorized: false, unreachable: false, tokenAccepted: false, refusals: s.refusals }));
+            setGeneration((g) => g + 1);
+          }}
+        />
+      </UncachedClientContext.Provider>
     </Provider>
   );
 }

@@ -67,7 +67,7 @@ describe('RunLogStore', () => {
     let n = 0;
     for (let round = 0; round < 50; round++) {
       for (let i = 0; i < round % 7; i++) {
-        const cursor = `c${n++}`;
+        const cursor = String(n++);
         store.push({ cursor, kind: 'LOG' });
         expected.push(cursor);
         if (i % 3 === 0 && expected.length > 2) store.push({ cursor: expected[expected.length - 3], kind: 'LOG' });
@@ -82,7 +82,7 @@ describe('RunLogStore', () => {
     const { store, frame } = manual();
     let seen: [number, boolean, unknown][] = [];
     store.subscribe(() => seen.push([store.lines.length, store.ended, store.error]));
-    store.push({ cursor: 'a', kind: 'RUN_START' });
+    store.push({ cursor: '1', kind: 'RUN_START' });
     store.end();
     expect(store.lines).toHaveLength(0);
     frame();

@@ -1,8 +1,13 @@
-// The urql client: queries and mutations over `POST /graphql`,
+// The urql clients: queries and mutations over `POST /graphql`,
 // subscriptions over `/graphql/ws` (graphql-transport-ws). The token, when
 // the server needs one, lives in localStorage and goes in the
 // `Authorization` header and in the WebSocket's connection_init payload.
-import { Client, cacheExchange, fetchExchange, mapExchange, subscriptionExchange, type CombinedError } from 'urql';
+// Two clients share the endpoint, the socket and the error handler: the
+// page's (urql's document cache: an answer is kept until a mutation
+// touches its types) and an uncached one, for reads too large to keep
+// twice (a run's log, 1,000 events a page: lib/runEvents).
+import { createContext, useContext } from 'react';
+import { Client, cacheExchange, fetchExchange, mapExchange, subscriptionExchange, useClient, type CombinedError } from 'urql';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 
 const TOKEN_KEY = 'cairn.token';
@@ -25,7 +30,7 @@ function wsUrl(): string {
   return `${protocol === 'https:' ? 'wss:' : 'ws:'}//${host}/graphql/ws`;
 }
 
-export function makeClient(onError?: (error: CombinedError) => void): { client: Client; ws: WsClient } {
+export function makeClient(onError?: (error: CombinedError) => void): { client: Client; uncached: Client; ws: WsClient } {
   const ws = createWsClient({
     url: wsUrl(),
     lazy: true,
@@ -38,34 +43,41 @@ export function makeClient(onError?: (error: CombinedError) => void): { client: 
       return token ? { Authorization: `Bearer ${token}`, authorization: `Bearer ${token}` } : {};
     },
   });
-  const client = new Client({
+  const reportErrors = mapExchange({ onError: (error) => onError?.(error) });
+  const subscriptions = subscriptionExchange({
+    forwardSubscription(request) {
+      const input = { ...request, query: request.query || '' };
+      return {
+        subscribe(sink) {
+          const unsubscribe = ws.subscribe(input, sink);
+          return { unsubscribe };
+        },
+      };
+    },
+  });
+  const http = {
     url: '/graphql',
     // Always POST, as JSON: the server runs no mutation over GET and
     // refuses other content types (cross-site request forgery).
-    preferGetMethod: false,
-    exchanges: [
-      mapExchange({ onError: (error) => onError?.(error) }),
-      cacheExchange,
-      fetchExchange,
-      subscriptionExchange({
-        forwardSubscription(request) {
-          const input = { ...request, query: request.query || '' };
-          return {
-            subscribe(sink) {
-              const unsubscribe = ws.subscribe(input, sink);
-              return { unsubscribe };
-            },
-          };
-        },
-      }),
-    ],
+    preferGetMethod: false as const,
     fetchOptions: () => {
       const token = getToken();
       return token ? { headers: { Authorization: `Bearer ${token}` } } : {};
     },
-    requestPolicy: 'cache-and-network',
-  });
-  return { client, ws };
+  };
+  const client = new Client({ ...http, exchanges: [reportErrors, cacheExchange, fetchExchange, subscriptions], requestPolicy: 'cache-and-network' });
+  // No cacheExchange: an answer is handed over and kept by nothing here.
+  const uncached = new Client({ ...http, exchanges: [reportErrors, fetchExchange, subscriptions], requestPolicy: 'network-only' });
+  return { client, uncached, ws };
+}
+
+/** The uncached client of makeClient, for the pages under it (main.tsx provides it). */
+export const UncachedClientContext = createContext<Client | null>(null);
+
+/** The uncached client (makeClient's), or the page's client where none is provided. */
+export function useUncachedClient(): Client {
+  const client = useClient();
+  return useContext(UncachedClientContext) ?? client;
 }
 
 /** Whether an error says the server needs a (valid) token. */

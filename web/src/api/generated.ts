@@ -334,6 +334,17 @@ export type RunQueryVariables = Exact<{
 
 export type RunQuery = { run: { id: string, status: RunStatus, origin: string, backfillId: string | null, selection: string, partitionFilter: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, plannedSteps: number, materializedSteps: number, failedSteps: number, skippedSteps: number, canceledSteps: number, steps: { nodes: Array<{ id: string, position: number, waitsFor: Array<number>, asset: string, partition: string | null, status: StepStatus, reasons: Array<string>, attempt: number, owner: string | null, startedAt: string | null, finishedAt: string | null, skipReason: string | null, error: string | null }> } } };
 
+export type RunLogEventFieldsFragment = { cursor: string, kind: EventKind, level: EventLevel, asset: string | null, partition: string | null, message: string, data: unknown, at: string };
+
+export type RunEventPageQueryVariables = Exact<{
+  id: string | number;
+  after?: string | null | undefined;
+  first: number;
+}>;
+
+
+export type RunEventPageQuery = { run: { events: { nodes: Array<{ cursor: string, kind: EventKind, level: EventLevel, asset: string | null, partition: string | null, message: string, data: unknown, at: string }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } } };
+
 export type RunEventsSubscriptionVariables = Exact<{
   runId: string | number;
   after?: string | null | undefined;

@@ -233,10 +233,29 @@ export const RunDoc = gql`
   ${RunFields}
 `;
 
+// What the run log holds of an event, from its past pages and from the live stream alike.
+const RunLogEventFields = gql`
+  fragment RunLogEventFields on Event { cursor kind level asset partition message data at }
+`;
+
+// A page of a run's past events (the API gives 1,000 at most), oldest first.
+export const RunEventPageDoc = gql`
+  query RunEventPage($id: ID!, $after: String, $first: Int!) {
+    run(id: $id) {
+      events(after: $after, first: $first) {
+        nodes { ...RunLogEventFields }
+        pageInfo { hasNextPage endCursor }
+      }
+    }
+  }
+  ${RunLogEventFields}
+`;
+
 export const RunEventsDoc = gql`
   subscription RunEvents($runId: ID!, $after: String) {
-    runEvents(runId: $runId, after: $after) { cursor kind level asset partition message data at }
+    runEvents(runId: $runId, after: $after) { ...RunLogEventFields }
   }
+  ${RunLogEventFields}
 `;
 
 export const CancelRunDoc = gql`

@@ -1,5 +1,6 @@
 // A run's log: its count, structured filters and lines. The lines come from
-// a RunLogStore (lib/runLog), appended once per animation frame; this
+// a RunLogStore (lib/runLog, fed by lib/runEvents: past pages, then the
+// live stream), appended once per animation frame; this
 // component alone re-renders then (the run's page does not). The filter is
 // applied incrementally (lib/logFilter's IncrementalFilter) and the list is
 // virtualised (@tanstack/react-virtual): only the rows in view, and a few
@@ -82,16 +83,25 @@ export function RunLog<T extends RunLogLine>({ store, filter, onFilter }: { stor
         <span className="small muted" data-testid="log-count">
           {count === lines.length ? `${lines.length} lines` : `${count} of ${lines.length} lines`}
         </span>
+        {store.loading && lines.length > 0 && (
+          <span className="small muted" data-testid="log-loading">
+            loading earlier events…
+          </span>
+        )}
       </div>
       <LogFilters lines={lines} filter={filter} onChange={onFilter} />
-      {error ? <p className="error-text">Live log unavailable: {errorText(error as Error)}</p> : null}
+      {error ? (
+        <p className="error-text" data-testid="log-error">
+          Log unavailable: {errorText(error as Error)}
+        </p>
+      ) : null}
       <div
         className="log"
         ref={logRef}
         data-testid="run-log"
         onScroll={(e) => judge(e.currentTarget)}
       >
-        {count === 0 && <div className="muted">{store.ended ? 'No events.' : 'Waiting for events…'}</div>}
+        {count === 0 && <div className="muted">{store.ended ? 'No events.' : store.loading ? 'Loading events…' : 'Waiting for events…'}</div>}
         <div className="log-rows" style={{ height: total }}>
           {virtualizer.getVirtualItems().map((item) => {
             const l = shown[item.index];

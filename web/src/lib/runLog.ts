@@ -1,18 +1,22 @@
-// The run log's lines as the `runEvents` subscription delivers them. A
-// subscription may deliver an event again: urql hands the last result over
-// once more when the server completes the subscription (its
-// subscriptionExchange ends a stream with a copy of the last result), and a
-// client that reconnects subscribes from the start again. Each event is
-// kept once, by its cursor, in the order it first arrived.
+// The run log's lines, as its past pages and then the `runEvents`
+// subscription deliver them (lib/runEvents). An event may be delivered
+// again: urql hands the last result over once more when the server
+// completes a subscription (its subscriptionExchange ends a stream with a
+// copy of the last result), and a client that reconnects subscribes from
+// its first cursor again. Events come oldest first and their cursors (the
+// event log's sequence numbers) grow: an event whose cursor is not past
+// the last one held was held already, and is dropped. One number, not a
+// set of every cursor seen.
 //
 // A run's log can hold 100,000 events, which may all arrive within a few
-// seconds (a finished run replays from its start). An event is only queued
+// seconds (a finished run's pages of 1,000). An event is only queued
 // (O(1)); the queue is appended to the log once per animation frame, in
 // place (amortised O(1) an event, no copy of the log), and the log's
 // readers are told once per frame. The lines array is the same array for
 // the store's whole life: readers key on `version`, which grows with it.
 
 export interface Cursored {
+  /** The event's sequence number in the event log, in decimal (`"1042"`): it grows with each event of a run. */
   cursor: string;
 }
 
@@ -25,12 +29,14 @@ export const nextFrame: Schedule = (flush) => {
 
 export class RunLogStore<T extends Cursored> {
   private readonly all: T[] = [];
-  private readonly seen = new Set<string>();
+  /** The cursor of the last event held, as a number (-1: none yet). */
+  private last = -1;
   private pending: T[] = [];
   private scheduled = false;
   private listeners = new Set<() => void>();
   private versionNumber = 0;
   private endedFlag = false;
+  private loadingFlag = false;
   private errorValue: unknown = null;
 
   constructor(private readonly schedule: Schedule = nextFrame) {}
@@ -47,6 +53,13 @@ export class RunLogStore<T extends Cursored> {
     this.request();
   }
 
+  /** Whether past events are being loaded (pages still to come), said to readers at the next flush. */
+  setLoading(loading: boolean): void {
+    if (loading === this.loadingFlag) return;
+    this.loadingFlag = loading;
+    this.request();
+  }
+
   /** The stream's error (null: none, or it recovered), said to readers at the next flush. */
   setError(error: unknown): void {
     if (error === this.errorValue) return;
@@ -54,15 +67,16 @@ export class RunLogStore<T extends Cursored> {
     this.request();
   }
 
-  /** Appends the queued events not already held; answers how many were new. */
+  /** Appends the queued events past the last one held (by cursor); answers how many were new. */
   flush(): number {
     this.scheduled = false;
     const batch = this.pending;
     this.pending = [];
     let added = 0;
     for (const event of batch) {
-      if (this.seen.has(event.cursor)) continue;
-      this.seen.add(event.cursor);
+      const cursor = Number(event.cursor);
+      if (!(cursor > this.last)) continue;
+      this.last = cursor;
       this.all.push(event);
       added++;
     }
@@ -78,6 +92,10 @@ export class RunLogStore<T extends Cursored> {
 
   get ended(): boolean {
     return this.endedFlag;
+  }
+
+  get loading(): boolean {
+    return this.loadingFlag;
   }
 
   get error(): unknown {

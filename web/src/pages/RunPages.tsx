@@ -1,19 +1,11 @@
-// Runs: the list (polled) and one run: its steps and its log lines,
-// streamed through the `runEvents` subscription (components/RunLog).
+// Runs: the list (polled) and one run: its steps and its log lines, its
+// past events page after page, then the rest streamed through the
+// `runEvents` subscription (lib/runEvents, components/RunLog).
 import { useEffect, useMemo, useState } from 'react';
-import { useClient, useMutation, useQuery } from 'urql';
-import { CancelRunDoc, RunDoc, RunEventsDoc, RunsDoc } from '../api/operations';
-import type {
-  CancelRunMutation,
-  CancelRunMutationVariables,
-  RunEventsSubscription,
-  RunEventsSubscriptionVariables,
-  RunQuery,
-  RunQueryVariables,
-  RunsQuery,
-  RunsQueryVariables,
-} from '../api/generated';
-import { errorText } from '../api/client';
+import { useMutation, useQuery } from 'urql';
+import { CancelRunDoc, RunDoc, RunsDoc } from '../api/operations';
+import type { CancelRunMutation, CancelRunMutationVariables, RunQuery, RunQueryVariables, RunsQuery, RunsQueryVariables } from '../api/generated';
+import { errorText, useUncachedClient } from '../api/client';
 import { Link, assetPath, navigate, useLocation } from '../router';
 import { CountsBar, ErrorState, Loading, StatusBadge } from '../components/ui';
 import { dateTime, duration, timeAgo } from '../format';
@@ -24,6 +16,7 @@ import { FilterSelect } from './CatalogPage';
 import { RunLog } from '../components/RunLog';
 import { filterFromSearch, filterToSearch, type LogFilter } from '../lib/logFilter';
 import { RunLogStore } from '../lib/runLog';
+import { followRunEvents, type RunEvent } from '../lib/runEvents';
 import { RunTimeline } from '../components/RunTimeline';
 import { LoadMore, PagedListStates, usePages } from '../components/PagedList';
 import { AssetFilter, CreatedFilterInputs } from '../components/ListFilters';
@@ -146,8 +139,6 @@ function RunsList({ filter }: { filter: RunFilter }) {
   );
 }
 
-type LogLine = RunEventsSubscription['runEvents'];
-
 export function RunPage({ id }: { id: string }) {
   const [result, refetch] = useQuery<RunQuery, RunQueryVariables>({ query: RunDoc, variables: { id } });
   const run = result.data?.run;
@@ -157,19 +148,13 @@ export function RunPage({ id }: { id: string }) {
   // answer came.
   usePoll(refetch, (!run || ACTIVE.has(run.status)) && !result.fetching, 1500);
   // The log's events, from the page's start (they may all arrive before the
-  // run's record): queued and appended once a frame (lib/runLog), so an
-  // event re-renders neither this page nor the log by itself.
-  const client = useClient();
-  const store = useMemo(() => new RunLogStore<LogLine>(), [id]);
-  useEffect(() => {
-    const events = client.subscription<RunEventsSubscription, RunEventsSubscriptionVariables>(RunEventsDoc, { runId: id, after: null });
-    const { unsubscribe } = events.subscribe((r) => {
-      if (r.data) store.push(r.data.runEvents);
-      store.setError(r.error ?? null);
-      if (r.hasNext === false) store.end();
-    });
-    return unsubscribe;
-  }, [client, id, store]);
+  // run's record): its past pages, then the live stream (lib/runEvents),
+  // through the uncached client; queued and appended once a frame
+  // (lib/runLog), so an event re-renders neither this page nor the log by
+  // itself.
+  const uncached = useUncachedClient();
+  const store = useMemo(() => new RunLogStore<RunEvent>(), [id]);
+  useEffect(() => followRunEvents(uncached, id, store), [uncached, id, store]);
   const [cancel, cancelRun] = useMutation<CancelRunMutation, CancelRunMutationVariables>(CancelRunDoc);
   // A cancel's message holds while the status it answered holds, and only
   // while the run is active: a cancel that finished at once (a queued run)
