@@ -240,6 +240,43 @@ describe('a run log of a few thousand lines', () => {
     await page.screenshot({ path: join(shots, 'run-log-finished.png') });
   });
 
+  test("a finished run's steps and timeline: a box each, drawing the rows in view, every row reachable", async () => {
+    const { runs } = await gql(cairn.url, '{ runs(first: 1) { nodes { id steps(first: 1000) { nodes { asset partition startedAt } } } } }');
+    const steps: { asset: string; partition: string; startedAt: string | null }[] = runs.nodes[0].steps.nodes;
+    const started = steps.filter((s) => s.startedAt).length;
+    expect(steps).toHaveLength(1000);
+    expect(started).toBe(DAYS);
+    const drawn = async (box: string, row: string) =>
+      page.$eval(box, (el, row) => [...el.querySelectorAll<HTMLElement>(row)].map((r) => r.textContent ?? ''), row);
+    // A few rows drawn of 1,000 steps, and of the DAYS bars.
+    const stepRows = await drawn('[data-testid="run-steps"]', '[data-testid="run-step"]');
+    expect(stepRows.length).toBeGreaterThan(5);
+    expect(stepRows.length).toBeLessThan(60);
+    const bars = await drawn('[data-testid="timeline"]', '[data-testid="timeline-bar"]');
+    expect(bars.length).toBeGreaterThan(5);
+    expect(bars.length).toBeLessThan(started);
+    // Scrolled to their ends (again once the rows drawn there are measured): the last step and the last bar drawn, in view.
+    for (let i = 0; i < 2; i++) {
+      for (const box of ['[data-testid="run-steps"]', '.timeline-box']) await page.$eval(box, (el) => el.scrollTo({ top: el.scrollHeight }));
+      await page.waitForTimeout(200);
+    }
+    const last = steps[steps.length - 1];
+    const endRows = await drawn('[data-testid="run-steps"]', '[data-testid="run-step"]');
+    expect(endRows.at(-1)).toContain(`${last.asset}${last.partition}`);
+    const lastRowInView = await page.$eval('[data-testid="run-steps"]', (el) => {
+      const rows = el.querySelectorAll('[data-testid="run-step"]');
+      const r = rows[rows.length - 1].getBoundingClientRect();
+      const b = el.getBoundingClientRect();
+      return r.bottom <= b.bottom + 1 && r.top >= b.top;
+    });
+    expect(lastRowInView).toBe(true);
+    const endBars = await page.$$eval('[data-testid="timeline-bar"]', (els) => els.map((e) => Number(e.getAttribute('data-position'))));
+    expect(endBars.length).toBeLessThan(started);
+    const positionsStarted = await page.$eval('[data-testid="timeline-bar"]:last-child', (el) => el.textContent);
+    expect(positionsStarted).toMatch(/^root \[2020-\d\d-\d\d\]$/);
+    await page.locator('[data-testid="timeline-section"]').screenshot({ path: join(shots, 'run-timeline-scrolled.png') });
+  });
+
   test('no uncaught page errors', () => {
     expect(pageErrors).toEqual([]);
   });

@@ -63,6 +63,20 @@ export function Loading({ what }: { what?: string }) {
   return <div className="loading">Loading{what ? ` ${what}` : ''}…</div>;
 }
 
+/**
+ * A virtualised table's spacer row (lib/virtualRows' spacerHeights): one
+ * empty cell across its `columns`, `height` px tall, standing for the rows
+ * not drawn; nothing when `height` is 0.
+ */
+export function SpacerRow({ height, columns }: { height: number; columns: number }) {
+  if (height <= 0) return null;
+  return (
+    <tr className="virtual-spacer" aria-hidden="true">
+      <td colSpan={columns} style={{ height }} />
+    </tr>
+  );
+}
+
 export function StatusBadge({ status }: { status: string }) {
   return <span className={statusClass(status)}>{enumWords(status)}</span>;
 }

@@ -11,7 +11,7 @@ import type { CatalogQuery, MaterializeMutation, MaterializeMutationVariables } 
 import { errorText } from '../api/client';
 import { BackfillDialog } from '../components/BackfillDialog';
 import './CatalogPage.css';
-import { Empty, ErrorState, Loading, StatusBadge } from '../components/ui';
+import { Empty, ErrorState, Loading, SpacerRow, StatusBadge } from '../components/ui';
 import { dateTime, num, timeAgo } from '../format';
 import { useKept } from '../lib/kept';
 import {
@@ -251,20 +251,12 @@ const CatalogTable = memo(function CatalogTable({
         </tr>
       </thead>
       <tbody ref={body}>
-        {pad.top > 0 && (
-          <tr className="catalog-spacer" aria-hidden="true">
-            <td colSpan={COLUMNS} style={{ height: pad.top }} />
-          </tr>
-        )}
+        <SpacerRow height={pad.top} columns={COLUMNS} />
         {items.map((v) => {
           const a = shown[v.index];
           return <CatalogRow key={a.key} index={v.index} measure={virtualizer.measureElement} asset={a} checked={selected.has(a.key)} onCheck={onCheck} />;
         })}
-        {pad.bottom > 0 && (
-          <tr className="catalog-spacer" aria-hidden="true">
-            <td colSpan={COLUMNS} style={{ height: pad.bottom }} />
-          </tr>
-        )}
+        <SpacerRow height={pad.bottom} columns={COLUMNS} />
       </tbody>
     </table>
   );

@@ -6,7 +6,7 @@ import { useMutation, useQuery } from 'urql';
 import { CancelRunDoc, RunDoc, RunsDoc } from '../api/operations';
 import type { CancelRunMutation, CancelRunMutationVariables, RunQuery, RunQueryVariables, RunsQuery, RunsQueryVariables } from '../api/generated';
 import { errorText, useUncachedClient } from '../api/client';
-import { Link, assetPath, navigate, useLocation } from '../router';
+import { Link, navigate, useLocation } from '../router';
 import { CountsBar, ErrorState, Loading, StatusBadge } from '../components/ui';
 import { dateTime, duration, timeAgo } from '../format';
 import { usePoll } from './BackfillPages';
@@ -18,6 +18,7 @@ import { filterFromSearch, filterToSearch, type LogFilter } from '../lib/logFilt
 import { RunLogStore } from '../lib/runLog';
 import { followRunEvents, type RunEvent } from '../lib/runEvents';
 import { RunTimeline } from '../components/RunTimeline';
+import { RunSteps } from '../components/RunSteps';
 import { LoadMore, PagedListStates, usePages } from '../components/PagedList';
 import { AssetFilter, CreatedFilterInputs } from '../components/ListFilters';
 
@@ -222,40 +223,7 @@ export function RunPage({ id }: { id: string }) {
         {run.steps.nodes.length === 0 ? (
           <p className="muted">No steps planned.</p>
         ) : (
-          <div className="table-scroll">
-            <table className="table compact">
-              <thead>
-                <tr>
-                  <th>Asset</th>
-                  <th>Partition</th>
-                  <th>Status</th>
-                  <th>Reasons</th>
-                  <th>Attempt</th>
-                  <th>Took</th>
-                  <th>Error / skip reason</th>
-                </tr>
-              </thead>
-              <tbody>
-                {run.steps.nodes.map((s) => (
-                  <tr key={s.id}>
-                    <td>
-                      <Link to={assetPath(s.asset)} className="mono">
-                        {s.asset}
-                      </Link>
-                    </td>
-                    <td className="mono">{s.partition ?? '—'}</td>
-                    <td>
-                      <StatusBadge status={s.status} />
-                    </td>
-                    <td className="small">{s.reasons.join(', ')}</td>
-                    <td className="num">{s.attempt}</td>
-                    <td className="num">{duration(tookMs(s.startedAt, s.finishedAt))}</td>
-                    <td className="small">{s.error ? <span className="error-text">{s.error}</span> : s.skipReason ?? ''}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <RunSteps steps={run.steps.nodes} />
         )}
       </section>
       {run.steps.nodes.length > 0 && (
