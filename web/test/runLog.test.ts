@@ -1,5 +1,5 @@
-import { describe, expect, test } from 'vitest';
-import { RunLogStore } from '../src/lib/runLog';
+import { describe, expect, test, vi } from 'vitest';
+import { RunLogStore, framesApart } from '../src/lib/runLog';
 
 type Line = { cursor: string; kind: string };
 
@@ -107,5 +107,41 @@ describe('RunLogStore', () => {
     frame();
     expect(store.lines).toHaveLength(100_000);
     expect(performance.now() - started).toBeLessThan(1000);
+  });
+});
+
+describe('framesApart', () => {
+  test('flushes at an animation frame, at least the interval after the last flush', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    // Frames every 16 ms (node has none).
+    vi.stubGlobal('requestAnimationFrame', (callback: (now: number) => void) => setTimeout(() => callback(performance.now()), 16));
+    try {
+      const schedule = framesApart(250);
+      const flushedAt: number[] = [];
+      const ask = () => schedule(() => flushedAt.push(performance.now()));
+      const started = performance.now();
+      ask();
+      await vi.advanceTimersByTimeAsync(20);
+      // The first flush: at the next frame.
+      expect(flushedAt).toHaveLength(1);
+      expect(flushedAt[0] - started).toBeLessThanOrEqual(20);
+      // Asked again at once: not before 250 ms after the first flush.
+      ask();
+      await vi.advanceTimersByTimeAsync(200);
+      expect(flushedAt).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(100);
+      expect(flushedAt).toHaveLength(2);
+      expect(flushedAt[1] - flushedAt[0]).toBeGreaterThanOrEqual(250);
+      // Asked long after: at the next frame again.
+      await vi.advanceTimersByTimeAsync(1000);
+      const before = performance.now();
+      ask();
+      await vi.advanceTimersByTimeAsync(20);
+      expect(flushedAt).toHaveLength(3);
+      expect(flushedAt[2] - before).toBeLessThanOrEqual(20);
+    } finally {
+      vi.unstubAllGlobals();
+      vi.useRealTimers();
+    }
   });
 });

@@ -1,6 +1,6 @@
 // A run's log: its count, structured filters and lines. The lines come from
 // a RunLogStore (lib/runLog, fed by lib/runEvents: past pages, then the
-// live stream), appended once per animation frame; this
+// live stream), appended at most every 250 ms, at an animation frame; this
 // component alone re-renders then (the run's page does not). The filter is
 // applied incrementally (lib/logFilter's IncrementalFilter) and the list is
 // virtualised (@tanstack/react-virtual): only the rows in view, and a few

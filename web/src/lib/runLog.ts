@@ -10,22 +10,45 @@
 //
 // A run's log can hold 100,000 events, which may all arrive within a few
 // seconds (a finished run's pages of 1,000). An event is only queued
-// (O(1)); the queue is appended to the log once per animation frame, in
-// place (amortised O(1) an event, no copy of the log), and the log's
-// readers are told once per frame. The lines array is the same array for
-// the store's whole life: readers key on `version`, which grows with it.
+// (O(1)); the queue is appended to the log at an animation frame, at most
+// every FLUSH_MS (framesApart), in place (amortised O(1) an event, no copy
+// of the log), and the log's readers are told once per flush. The lines
+// array is the same array for the store's whole life: readers key on
+// `version`, which grows with it.
 
 export interface Cursored {
   /** The event's sequence number in the event log, in decimal (`"1042"`): it grows with each event of a run. */
   cursor: string;
 }
 
-/** Runs `flush` once, later (the next animation frame in the page). */
+/** Runs `flush` once, later (an animation frame in the page). */
 export type Schedule = (flush: () => void) => void;
 
-export const nextFrame: Schedule = (flush) => {
-  requestAnimationFrame(() => flush());
-};
+/** The least time between two flushes of a page's log, in milliseconds. */
+export const FLUSH_MS = 250;
+
+/**
+ * A schedule of animation frames at least `ms` apart: a flush asked for
+ * sooner after the last one waits for the rest of the interval. Each
+ * flush hands the log's new length to its virtualiser, which lays out
+ * every line again (O(lines), fresh arrays of that length: @tanstack/
+ * virtual-core's measurements start over when the count changes), and
+ * re-renders its filters: once a frame, a live run of 100,000 lines made
+ * garbage faster than the page collected it.
+ */
+export function framesApart(ms: number): Schedule {
+  let last = -Infinity;
+  return (flush) => {
+    const frame = () =>
+      requestAnimationFrame(() => {
+        last = performance.now();
+        flush();
+      });
+    const wait = last + ms - performance.now();
+    if (wait > 0) setTimeout(frame, wait);
+    else frame();
+  };
+}
 
 export class RunLogStore<T extends Cursored> {
   private readonly all: T[] = [];
@@ -39,7 +62,7 @@ export class RunLogStore<T extends Cursored> {
   private loadingFlag = false;
   private errorValue: unknown = null;
 
-  constructor(private readonly schedule: Schedule = nextFrame) {}
+  constructor(private readonly schedule: Schedule = framesApart(FLUSH_MS)) {}
 
   /** Queues an event; the log holds it from the next flush on. */
   push(event: T): void {

@@ -150,7 +150,7 @@ export function RunPage({ id }: { id: string }) {
   usePoll(refetch, (!run || ACTIVE.has(run.status)) && !result.fetching, 1500);
   // The log's events, from the page's start (they may all arrive before the
   // run's record): its past pages, then the live stream (lib/runEvents),
-  // through the uncached client; queued and appended once a frame
+  // through the uncached client; queued and appended at most every 250 ms
   // (lib/runLog), so an event re-renders neither this page nor the log by
   // itself.
   const uncached = useUncachedClient();
