@@ -1,5 +1,5 @@
 import { describe, expect, test, vi } from 'vitest';
-import { RunLogStore, framesApart } from '../src/lib/runLog';
+import { RunLogStore, flushInterval, framesApart } from '../src/lib/runLog';
 
 type Line = { cursor: string; kind: string };
 
@@ -110,13 +110,23 @@ describe('RunLogStore', () => {
   });
 });
 
+describe('flushInterval', () => {
+  test('250 ms up to 25,000 lines, then growing with the log to 1 s at 100,000 lines and more', () => {
+    expect(flushInterval(0)).toBe(250);
+    expect(flushInterval(25_000)).toBe(250);
+    expect(flushInterval(50_000)).toBe(500);
+    expect(flushInterval(100_000)).toBe(1000);
+    expect(flushInterval(1_000_000)).toBe(1000);
+  });
+});
+
 describe('framesApart', () => {
   test('flushes at an animation frame, at least the interval after the last flush', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
     // Frames every 16 ms (node has none).
     vi.stubGlobal('requestAnimationFrame', (callback: (now: number) => void) => setTimeout(() => callback(performance.now()), 16));
     try {
-      const schedule = framesApart(250);
+      const schedule = framesApart(() => 250);
       const flushedAt: number[] = [];
       const ask = () => schedule(() => flushedAt.push(performance.now()));
       const started = performance.now();

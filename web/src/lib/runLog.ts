@@ -11,7 +11,7 @@
 // A run's log can hold 100,000 events, which may all arrive within a few
 // seconds (a finished run's pages of 1,000). An event is only queued
 // (O(1)); the queue is appended to the log at an animation frame, at most
-// every FLUSH_MS (framesApart), in place (amortised O(1) an event, no copy
+// every 250 ms to 1 s as it grows (flushInterval), in place (amortised O(1) an event, no copy
 // of the log), and the log's readers are told once per flush. The lines
 // array is the same array for the store's whole life: readers key on
 // `version`, which grows with it.
@@ -24,19 +24,25 @@ export interface Cursored {
 /** Runs `flush` once, later (an animation frame in the page). */
 export type Schedule = (flush: () => void) => void;
 
-/** The least time between two flushes of a page's log, in milliseconds. */
-export const FLUSH_MS = 250;
+/**
+ * The least time between two flushes of a log of `lines` lines, in
+ * milliseconds: 250 ms, growing with the log from 25,000 lines to 1 s at
+ * 100,000 and more. Each flush hands the log's new length to its
+ * virtualiser, which lays out every line again (O(lines), in fresh arrays
+ * of that length: @tanstack/virtual-core's measurements start over when
+ * the count changes), and re-renders the rows at the end and the filters'
+ * counts: once a frame, a live run of 100,000 lines made garbage faster
+ * than the page collected it.
+ */
+export function flushInterval(lines: number): number {
+  return Math.min(1000, Math.max(250, lines / 100));
+}
 
 /**
- * A schedule of animation frames at least `ms` apart: a flush asked for
- * sooner after the last one waits for the rest of the interval. Each
- * flush hands the log's new length to its virtualiser, which lays out
- * every line again (O(lines), fresh arrays of that length: @tanstack/
- * virtual-core's measurements start over when the count changes), and
- * re-renders its filters: once a frame, a live run of 100,000 lines made
- * garbage faster than the page collected it.
+ * A schedule of animation frames at least `ms()` apart: a flush asked for
+ * sooner after the last one waits for the rest of the interval.
  */
-export function framesApart(ms: number): Schedule {
+export function framesApart(ms: () => number): Schedule {
   let last = -Infinity;
   return (flush) => {
     const frame = () =>
@@ -44,7 +50,7 @@ export function framesApart(ms: number): Schedule {
         last = performance.now();
         flush();
       });
-    const wait = last + ms - performance.now();
+    const wait = last + ms() - performance.now();
     if (wait > 0) setTimeout(frame, wait);
     else frame();
   };
@@ -62,7 +68,7 @@ export class RunLogStore<T extends Cursored> {
   private loadingFlag = false;
   private errorValue: unknown = null;
 
-  constructor(private readonly schedule: Schedule = framesApart(FLUSH_MS)) {}
+  constructor(private readonly schedule: Schedule = framesApart(() => flushInterval(this.all.length))) {}
 
   /** Queues an event; the log holds it from the next flush on. */
   push(event: T): void {
