@@ -64,8 +64,26 @@ pub async fn open_for_execution(global: &GlobalArgs, args: &ExecutorArgs) -> Res
     instance.with_executor_settings(settings).map_err(|e| failure(global, e))
 }
 
-/// A snapshot, with its warnings printed.
-pub async fn snapshot(global: &GlobalArgs, instance: &Instance) -> Result<Snapshot, Failure> {
+/// Wipes the current materializations whose data file is gone (see
+/// [`Instance::verify_data`]) and says which, on stderr.
+pub async fn verify(global: &GlobalArgs, instance: &Instance) -> Result<(), Failure> {
+    let wiped = instance.verify_data().await.map_err(|e| failure(global, e))?;
+    if !global.quiet && !wiped.is_empty() {
+        eprintln!(
+            "warning: the data of {} materialized asset partition(s) is gone from `{}` ({}); they now count as missing",
+            wiped.len(),
+            instance.project().settings.data_dir.display(),
+            output::list_targets(&wiped)
+        );
+    }
+    Ok(())
+}
+
+/// A snapshot, with its warnings printed; after [`verify`] if `verify`.
+pub async fn snapshot(global: &GlobalArgs, instance: &Instance, verify_data: bool) -> Result<Snapshot, Failure> {
+    if verify_data {
+        verify(global, instance).await?;
+    }
     let snapshot = instance.snapshot().await.map_err(|e| failure(global, e))?;
     if !global.quiet {
         for warning in snapshot.warnings() {
@@ -73,12 +91,6 @@ pub async fn snapshot(global: &GlobalArgs, instance: &Instance) -> Result<Snapsh
                 Warning::SourceUnavailable { message, .. } => {
                     eprintln!("warning: {message}; it and what reads it count as missing");
                 }
-                Warning::DataVanished { targets } => eprintln!(
-                    "warning: the data of {} materialized asset partition(s) is gone from `{}` ({}); they count as missing",
-                    targets.len(),
-                    instance.project().settings.data_dir.display(),
-                    output::list_targets(&targets)
-                ),
             }
         }
     }

@@ -221,14 +221,21 @@ fn partition_flags_select_partitions_and_reject_keys_outside_the_definition() {
     assert_eq!(status[0]["partitions"]["total"], 90);
     assert_eq!(status[0]["state"], "missing");
 
-    // Data deleted by hand counts as missing again, with a warning.
+    // Data deleted by hand: planning reads no data files, so nothing
+    // notices it until `--verify` looks (or a step reads the file); from
+    // then on the partition counts as missing, with or without `--verify`.
     let day = project.files("flights_daily")["2013-01-05"].clone();
     std::fs::remove_dir_all(day.parent().unwrap()).unwrap();
-    let output = project.cairn(&["plan", "--json", "flights_daily", "--partition", "2013-01-05"]);
+    let unverified = project.json(&["plan", "--json", "flights_daily", "--partition", "2013-01-05"]);
+    assert_eq!(unverified, serde_json::json!([]), "a plan does not stat data files");
+    let output = project.cairn(&["plan", "--verify", "--json", "flights_daily", "--partition", "2013-01-05"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("the data of 1 materialized asset partition(s) is gone"), "{stderr}");
+    assert!(stderr.contains("flights_daily[2013-01-05]"), "{stderr}");
     let plan: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(plan[0]["reasons"], serde_json::json!(["missing"]));
+    let plan = project.json(&["plan", "--json", "flights_daily", "--partition", "2013-01-05"]);
+    assert_eq!(plan[0]["reasons"], serde_json::json!(["missing"]), "wiped for every reader");
     project.expect(&["materialize", "flights_daily", "--partition", "2013-01-05"], 0);
     assert!(project.files("flights_daily")["2013-01-05"].is_file());
 }

@@ -99,6 +99,32 @@ fn signal(child: &Child, name: &str) {
     assert!(sent.success(), "kill -{name}");
 }
 
+/// Stops `child` (SIGSTOP) at a moment it holds no write lock on the
+/// project's SQLite database. A process stopped inside a write transaction
+/// blocks every other writer until it is continued (SQLite has no server
+/// to end its session, as PostgreSQL's `idle_in_transaction_session_timeout`
+/// does), which is not what the tests stopping a worker are about: if the
+/// database is locked once `child` is stopped, it is continued for a moment
+/// and stopped again.
+fn stop_outside_a_write(child: &Child, project: &Project, runtime: &tokio::runtime::Runtime) {
+    use sea_orm::ConnectionTrait as _;
+    let mut options = sea_orm::ConnectOptions::new(format!("sqlite://{}", project.path(".cairn/cairn.db").display()));
+    options.sqlx_logging(false).max_connections(1).map_sqlx_sqlite_opts(|o| o.busy_timeout(Duration::ZERO));
+    let db = runtime.block_on(sea_orm::Database::connect(options)).expect("open the database");
+    for _ in 0..200 {
+        signal(child, "STOP");
+        let free = runtime.block_on(async {
+            db.execute_unprepared("BEGIN IMMEDIATE").await.is_ok() && db.execute_unprepared("ROLLBACK").await.is_ok()
+        });
+        if free {
+            return;
+        }
+        signal(child, "CONT");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("process {} was inside a write transaction every time it was stopped", child.id());
+}
+
 /// Waits until `done()` holds, up to `limit`.
 fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     let started = Instant::now();
@@ -209,7 +235,7 @@ fn a_worker_paused_past_its_lease_is_replaced_and_its_late_write_refused() {
     });
     let held = runtime.block_on(store.running_steps(None)).unwrap().remove(0);
     assert!(held.owner.as_deref().unwrap().contains(&format!(":{}:", a.id())));
-    signal(&a, "STOP");
+    stop_outside_a_write(&a, &project, &runtime);
     // Once the lease (2 s) has passed, worker B takes the step over (its
     // expiry pass re-queues it) and commits: no sleep, B waits for it.
     let b_log = project.path("worker-b.log");
@@ -494,8 +520,8 @@ fn a_release_0_1_database_opens_with_its_history() {
     assert!(failed.contains("check failed"), "{failed}");
 
     // The three days whose files are here are fresh; the others' files are
-    // gone, so they count as missing.
-    let status = project.json(&["status", "--json", "flights_daily"]);
+    // gone, so once `--verify` looked they count as missing.
+    let status = project.json(&["status", "--verify", "--json", "flights_daily"]);
     assert_eq!(status[0]["partitions"]["fresh"], 3);
     let plan = project.json(&["plan", "--json", "flights_daily", "--from", "2013-01-01", "--to", "2013-01-05"]);
     let planned: Vec<&str> = plan.as_array().unwrap().iter().map(|s| s["partition"].as_str().unwrap()).collect();
@@ -568,8 +594,39 @@ fn a_killed_run_whose_data_folder_was_deleted_still_ends() {
     let store = store(&project, &runtime);
     let run = runtime.block_on(store.run(RunId(1))).unwrap().unwrap();
     assert!(run.status.is_finished(), "{:?}: {}", run.status, String::from_utf8_lossy(&output.stdout));
-    // And the next materialize brings everything back.
-    let out = project.expect(&["materialize"], 0);
+    // And the next materialize, looking for every data file first, brings
+    // everything back.
+    let out = project.expect(&["materialize", "--verify"], 0);
     assert!(out.contains("0 failed"), "{out}");
     assert!(project.states().values().all(|s| s == "fresh"));
+}
+
+#[test]
+fn a_step_that_finds_its_upstream_file_gone_fails_clearly_and_the_upstream_is_planned_again() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("cairn.yaml"),
+        "name: lost\nassets:\n  - key: up\n    sql: SELECT 1 AS x\n  - key: down\n    sql: SELECT x FROM up\n",
+    )
+    .unwrap();
+    let project = Project { dir, database_url: None };
+    project.expect(&["materialize"], 0);
+    let up = project.file("up");
+    std::fs::remove_file(&up).unwrap();
+    // `down` changes, so it alone is planned; its step reads `up`'s file.
+    project.edit("cairn.yaml", "SELECT x FROM up", "SELECT x + 1 AS x FROM up");
+    let output = project.cairn(&["materialize"]);
+    assert_eq!(output.status.code(), Some(1));
+    let out = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(out.contains(&format!("its data file `{}` is gone", up.display())), "{out}");
+    assert!(out.contains("it now counts as missing"), "{out}");
+    assert!(out.contains("cairn materialize up"), "{out}");
+    // From then on `up` is missing for every reader, with no `--verify`.
+    assert_eq!(project.states()["up"], "missing");
+    let plan = project.json(&["plan", "--json"]);
+    let planned: Vec<&str> = plan.as_array().unwrap().iter().map(|s| s["asset"].as_str().unwrap()).collect();
+    assert_eq!(planned, ["up", "down"]);
+    project.expect(&["materialize"], 0);
+    assert!(project.states().values().all(|s| s == "fresh"), "{:?}", project.states());
+    assert!(project.file("up").is_file());
 }

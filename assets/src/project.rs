@@ -35,6 +35,38 @@ pub struct ProjectSettings {
     /// How long the data file of a superseded materialization is kept
     /// (`retention: { superseded_data }`; default zero).
     pub superseded_retention: Duration,
+    /// How long `cairn gc` keeps records (`retention:`).
+    pub retention: RetentionSettings,
+}
+
+/// How long `cairn gc` keeps each kind of record (`retention:` in
+/// cairn.yaml). `None` keeps it forever (`forever` in YAML). The current
+/// materialization of every asset partition, with its provenance, is
+/// always kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetentionSettings {
+    /// Events of the event log (`retention.events`, default 30 days).
+    pub events: Option<Duration>,
+    /// Steps of finished runs, counted from the run's end
+    /// (`retention.run_steps`, default 30 days).
+    pub run_steps: Option<Duration>,
+    /// Records of superseded materializations, counted from when a later
+    /// one replaced them (`retention.superseded_materializations`, default
+    /// 30 days).
+    pub superseded_materializations: Option<Duration>,
+}
+
+/// The default of each [`RetentionSettings`] duration: 30 days.
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(30 * 86_400);
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        Self {
+            events: Some(DEFAULT_RETENTION),
+            run_steps: Some(DEFAULT_RETENTION),
+            superseded_materializations: Some(DEFAULT_RETENTION),
+        }
+    }
 }
 
 /// How executors run steps (`executor:` in cairn.yaml).
@@ -271,12 +303,31 @@ fn settings(
         "retention.superseded_data",
         Duration::ZERO,
     );
+    let retention_decl = parsed.retention.as_ref();
+    let mut kept = |value: Option<&Spanned<String>>, field: &str| match value {
+        Some(text) if text.value.trim() == "forever" => Some(None),
+        other => duration(&other.cloned(), field, DEFAULT_RETENTION).map(Some),
+    };
+    let events = kept(retention_decl.and_then(|r| r.events.as_ref()), "retention.events");
+    let run_steps = kept(retention_decl.and_then(|r| r.run_steps.as_ref()), "retention.run_steps");
+    let superseded_materializations = kept(
+        retention_decl.and_then(|r| r.superseded_materializations.as_ref()),
+        "retention.superseded_materializations",
+    );
     // Every field is checked before giving up, so all problems are reported.
-    let (Some(lease), Some(heartbeat), Some(shutdown_grace), Some(superseded_retention)) =
-        (lease, heartbeat, shutdown_grace, superseded_retention)
+    let (
+        Some(lease),
+        Some(heartbeat),
+        Some(shutdown_grace),
+        Some(superseded_retention),
+        Some(events),
+        Some(run_steps),
+        Some(superseded_materializations),
+    ) = (lease, heartbeat, shutdown_grace, superseded_retention, events, run_steps, superseded_materializations)
     else {
         return None;
     };
+    let retention = RetentionSettings { events, run_steps, superseded_materializations };
     let executor = ExecutorSettings { lease, heartbeat, shutdown_grace };
     if let Some(problem) = executor.problem() {
         let at = parsed
@@ -287,7 +338,7 @@ fn settings(
         diagnostics.push(Diagnostic::error(problem).at_opt(at));
         return None;
     }
-    Some(ProjectSettings { name, database_url, data_dir, executor, superseded_retention })
+    Some(ProjectSettings { name, database_url, data_dir, executor, superseded_retention, retention })
 }
 
 impl ExecutorSettings {

@@ -98,6 +98,24 @@ pub struct RetentionDecl {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub superseded_data: Option<Spanned<String>>,
+    /// How long `cairn gc` keeps events of the event log (default `30d`;
+    /// `forever` keeps them all). A subscription resuming from a pruned
+    /// cursor is told to resync.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub events: Option<Spanned<String>>,
+    /// How long `cairn gc` keeps the steps of a finished run, from its end
+    /// (default `30d`; `forever`). The run's record and counts stay.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub run_steps: Option<Spanned<String>>,
+    /// How long `cairn gc` keeps the record of a materialization (with its
+    /// provenance and check results) after a newer one replaced it (default
+    /// `30d`; `forever`). The current materialization of every asset
+    /// partition is always kept.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub superseded_materializations: Option<Spanned<String>>,
 }
 
 /// `assets/*.yaml`: a list of assets.

@@ -183,6 +183,11 @@ named_enum! {
         AssetObservation => "ASSET_OBSERVATION",
         /// An asset check was evaluated.
         AssetCheckEvaluation => "ASSET_CHECK_EVALUATION",
+        /// The current materialization of an asset partition was wiped
+        /// because its data file is gone (found by a step that read it, or
+        /// by `--verify`): the partition is missing until materialized
+        /// again. Dagster's `ASSET_WIPED`.
+        AssetWiped => "ASSET_WIPED",
         /// Something the engine did (a lease expired, a step was released).
         EngineEvent => "ENGINE_EVENT",
         /// A log line (a command's output, a warning).

@@ -98,10 +98,41 @@ pub enum StaleStatus {
 impl StaleStatus {
     /// `missing`, `fresh` or `stale`.
     pub fn name(&self) -> &'static str {
+        self.kind().name()
+    }
+
+    /// The status without its causes.
+    pub fn kind(&self) -> StaleStatusKind {
+        match self {
+            Self::Missing => StaleStatusKind::Missing,
+            Self::Fresh => StaleStatusKind::Fresh,
+            Self::Stale(_) => StaleStatusKind::Stale,
+        }
+    }
+}
+
+/// Dagster's `StaleStatus` values without their causes: what one asset
+/// partition is, or one asset over all its partitions (`stale` if any
+/// partition is stale, else `missing` if any is missing, else `fresh`, as
+/// `cairn status` says). Serialized as `missing`, `fresh` or `stale`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StaleStatusKind {
+    /// Never materialized (or, for a source, not observed).
+    Missing,
+    /// Materialized, and nothing it depends on has changed.
+    Fresh,
+    /// Materialized, with at least one cause.
+    Stale,
+}
+
+impl StaleStatusKind {
+    /// `missing`, `fresh` or `stale`.
+    pub fn name(self) -> &'static str {
         match self {
             Self::Missing => "missing",
             Self::Fresh => "fresh",
-            Self::Stale(_) => "stale",
+            Self::Stale => "stale",
         }
     }
 }

@@ -6,6 +6,7 @@
 //! |---|---|
 //! | `NOT_FOUND` | an unknown asset (the message names the closest key), run or backfill |
 //! | `BAD_USER_INPUT` | a malformed selection, partitions outside the definition, a reversed range, a key that is not one, a bad id or cursor, conflicting backfill filters |
+//! | `CURSOR_PRUNED` | a subscription or page resuming after a cursor whose following events `cairn gc` pruned (`retention.events`): read current state again and subscribe from `after: null` |
 //! | `UNAUTHENTICATED` | a token is configured and the request has none, or another |
 //! | `GRAPHQL_PARSE_FAILED` | the document is not GraphQL |
 //! | `GRAPHQL_VALIDATION_FAILED` | it does not fit the schema |
@@ -114,6 +115,8 @@ pub enum ApiError {
     BadInput(String),
     /// A token is required.
     Unauthenticated(String),
+    /// The events after the client's cursor were pruned: it must resync.
+    CursorPruned(String),
     /// Something went wrong on the server.
     Internal(String),
 }
@@ -125,6 +128,7 @@ impl ApiError {
             Self::NotFound(_) => "NOT_FOUND",
             Self::BadInput(_) => "BAD_USER_INPUT",
             Self::Unauthenticated(_) => "UNAUTHENTICATED",
+            Self::CursorPruned(_) => "CURSOR_PRUNED",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -135,6 +139,7 @@ impl ApiError {
             Self::NotFound(message)
             | Self::BadInput(message)
             | Self::Unauthenticated(message)
+            | Self::CursorPruned(message)
             | Self::Internal(message) => message,
         }
     }
@@ -156,7 +161,7 @@ impl From<EngineError> for ApiError {
             EngineError::InvalidProject { diagnostics, .. } => {
                 Self::BadInput(format!("the project has {} error(s)", diagnostics.error_count()))
             }
-            EngineError::Store(error) => Self::Internal(error.to_string()),
+            EngineError::Store(error) => error.into(),
             EngineError::Io(message) => Self::Internal(message),
         }
     }
@@ -166,6 +171,7 @@ impl From<cairn_store::StoreError> for ApiError {
     fn from(error: cairn_store::StoreError) -> Self {
         match error {
             cairn_store::StoreError::NotFound(what) => Self::NotFound(format!("no {what}")),
+            error @ cairn_store::StoreError::CursorPruned { .. } => Self::CursorPruned(error.to_string()),
             other => Self::Internal(other.to_string()),
         }
     }

@@ -24,6 +24,11 @@ pub struct MaterializeArgs {
     /// resume`) executes it.
     #[arg(long)]
     pub queue: bool,
+    /// First look for the data file of every current materialization and
+    /// wipe those that are gone, so they count as missing (Cairn otherwise
+    /// finds a missing file only when a step reads it).
+    #[arg(long)]
+    pub verify: bool,
 }
 
 /// Plans, stores the run, executes it with a progress bar, prints a
@@ -31,7 +36,7 @@ pub struct MaterializeArgs {
 /// blocked, or the run was canceled.
 pub async fn run(global: &GlobalArgs, args: &MaterializeArgs) -> Result<(), Failure> {
     let instance = open_for_execution(global, &args.executor).await?;
-    let snapshot = snapshot(global, &instance).await?;
+    let snapshot = snapshot(global, &instance, args.verify).await?;
     let plan = make_plan(global, &instance, &snapshot, &args.target)?;
     print_blocked(global, &instance, &plan);
     if plan.steps.is_empty() {

@@ -21,13 +21,18 @@ pub struct PlanArgs {
     /// Same as `--format json`.
     #[arg(long)]
     pub json: bool,
+    /// First look for the data file of every current materialization and
+    /// wipe those that are gone, so they count as missing (Cairn otherwise
+    /// finds a missing file only when a step reads it).
+    #[arg(long)]
+    pub verify: bool,
 }
 
 /// Prints the plan (text or JSON) to stdout; blocked partitions go to
 /// stderr as warnings.
 pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<(), Failure> {
     let instance = open(global).await?;
-    let snapshot = snapshot(global, &instance).await?;
+    let snapshot = snapshot(global, &instance, args.verify).await?;
     let plan = make_plan(global, &instance, &snapshot, &args.target)?;
     if args.json || args.format == Format::Json {
         let steps: Vec<serde_json::Value> = plan

@@ -23,6 +23,11 @@ pub struct StatusArgs {
     /// Same as `--format json`.
     #[arg(long)]
     pub json: bool,
+    /// First look for the data file of every current materialization and
+    /// wipe those that are gone, so they count as missing (Cairn otherwise
+    /// finds a missing file only when a step reads it).
+    #[arg(long)]
+    pub verify: bool,
 }
 
 /// One asset, as printed with `--json`.
@@ -40,7 +45,7 @@ struct Row<'a> {
 pub async fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<(), Failure> {
     let instance = open(global).await?;
     let selected = instance.select(&args.selection).map_err(|e| failure(global, e))?;
-    let snapshot = snapshot(global, &instance).await?;
+    let snapshot = snapshot(global, &instance, args.verify).await?;
     let statuses = instance.status(&snapshot, &selected).await.map_err(|e| failure(global, e))?;
     if args.json || args.format == Format::Json {
         let rows: Vec<Row<'_>> = statuses
@@ -75,7 +80,7 @@ pub async fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<(), Failure> 
         table.push(vec![
             row.asset.to_string(),
             row.kind.as_str().to_owned(),
-            row.state.to_owned(),
+            row.state.name().to_owned(),
             partitions,
             updated,
             row.freshness.as_ref().map_or_else(|| "-".to_owned(), freshness_text),

@@ -46,6 +46,8 @@ pub struct GcReport {
     pub kept: usize,
     /// Bytes freed.
     pub bytes: u64,
+    /// Records pruned from the store (`retention:`; `cairn gc` only).
+    pub records: cairn_store::PruneReport,
 }
 
 /// The running attempts, and the earliest time one of them was claimed.
@@ -131,12 +133,33 @@ fn remove_file(path: &Path) -> Option<u64> {
 impl Instance {
     /// Removes superseded files past their retention, unrecorded files and
     /// staged files of attempts that are no longer running, and empty
-    /// folders (see the module docs).
+    /// folders (see the module docs); then prunes the store's records past
+    /// `retention:` (events, steps of finished runs, superseded
+    /// materializations: see `cairn_store::MetadataStore::prune`). Files go
+    /// first: a superseded file whose record is pruned later would
+    /// otherwise be left to the orphan rule.
     ///
     /// # Errors
-    /// [`EngineError::Store`] if the store cannot be read,
+    /// [`EngineError::Store`] if the store cannot be read or pruned,
     /// [`EngineError::Io`] if the data folder cannot be listed.
     pub async fn gc(&self) -> Result<GcReport, EngineError> {
+        let mut report = self.collect_files().await?;
+        let now = self.clock().now();
+        let retention = self.project().settings.retention;
+        // A retention too long to subtract from now keeps everything.
+        let cutoff = |kept: Option<Duration>| {
+            kept.and_then(|kept| chrono::Duration::from_std(kept).ok()).and_then(|kept| now.checked_sub_signed(kept))
+        };
+        let cutoffs = cairn_store::PruneCutoffs {
+            events_before: cutoff(retention.events),
+            run_steps_before: cutoff(retention.run_steps),
+            superseded_before: cutoff(retention.superseded_materializations),
+        };
+        report.records = self.store().prune(&cutoffs).await?;
+        Ok(report)
+    }
+
+    async fn collect_files(&self) -> Result<GcReport, EngineError> {
         let store = self.store();
         let data_dir = self.project().settings.data_dir.clone();
         let now = self.clock().now();

@@ -19,7 +19,9 @@ use cairn_core::planner::{PartitionFilter, Plan, PlanMode, PlanRequest, plan, se
 use cairn_core::run::{PartitionRanges, PartitionScope, RunTarget};
 use cairn_core::state::{AssetPartition, StoredState};
 use cairn_lineage::Selection;
-use cairn_store::{Cancellation, MetadataStore, NewObservation, NewRun, NewStep, RunId, RunOrigin, RunStatus};
+use cairn_store::{
+    Cancellation, LostData, MetadataStore, NewObservation, NewRun, NewStep, RunId, RunOrigin, RunStatus,
+};
 use chrono::{DateTime, Utc};
 
 use crate::error::EngineError;
@@ -80,15 +82,14 @@ pub struct Instance {
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     /// Latest materializations and observations, with current source
-    /// observations applied and materializations whose data file is gone
-    /// removed (they count as missing).
+    /// observations applied. Data files are not looked at: one that is
+    /// gone is found by the step that reads it, or by
+    /// [`Instance::verify_data`].
     pub state: StoredState,
     /// The sources as observed now.
     pub observations: Vec<SourceObservation>,
     /// Sources whose data version is new since the last recorded observation.
     pub changed_sources: Vec<AssetKey>,
-    /// Materialized asset partitions whose data file is gone.
-    pub vanished: Vec<AssetPartition>,
     /// When the snapshot was taken (UTC); it fixes the set of time-window
     /// partitions.
     pub now: DateTime<Utc>,
@@ -105,21 +106,12 @@ pub enum Warning {
         /// Why.
         message: String,
     },
-    /// Materialized data files that are gone (deleted by hand, or the data
-    /// folder moved): those asset partitions count as missing.
-    DataVanished {
-        /// The asset partitions.
-        targets: Vec<AssetPartition>,
-    },
 }
 
 impl Snapshot {
     /// What the user should know about this snapshot.
     pub fn warnings(&self) -> Vec<Warning> {
         let mut warnings = Vec::new();
-        if !self.vanished.is_empty() {
-            warnings.push(Warning::DataVanished { targets: self.vanished.clone() });
-        }
         for observation in &self.observations {
             if let Err(error) = &observation.result {
                 warnings
@@ -259,10 +251,30 @@ impl Instance {
 
     pub(crate) async fn snapshot_from(&self, observations: Vec<SourceObservation>) -> Result<Snapshot, EngineError> {
         let mut state = self.store.load_state().await?;
-        let vanished = forget_vanished_data(&self.project, &mut state);
         let now = self.clock.now();
         let changed_sources = apply_observations(&mut state, &observations, now);
-        Ok(Snapshot { state, observations, changed_sources, vanished, now })
+        Ok(Snapshot { state, observations, changed_sources, now })
+    }
+
+    /// Looks for the data file of every current materialization (the one
+    /// place Cairn reads the whole data folder: `--verify` of `cairn
+    /// status`, `plan`, `materialize` and `gc`) and wipes those whose file
+    /// is gone (deleted by hand, or `data_dir` changed): from then on they
+    /// count as missing and are planned again, for every reader (see
+    /// `cairn_store::MetadataStore::wipe_lost_data`). Answers the asset
+    /// partitions wiped, sorted.
+    ///
+    /// # Errors
+    /// [`EngineError::Store`] if the store cannot be read or written.
+    pub async fn verify_data(&self) -> Result<Vec<AssetPartition>, EngineError> {
+        let state = self.store.load_state().await?;
+        let project = self.project.clone();
+        let lost = tokio::task::spawn_blocking(move || lost_data(&project, &state))
+            .await
+            .map_err(|e| EngineError::Io(format!("looking for data files stopped: {e}")))?;
+        let mut wiped = self.store.wipe_lost_data(&lost, self.clock.now()).await?;
+        wiped.sort();
+        Ok(wiped)
     }
 
     /// Launches the runs of requested backfills every `interval` until
@@ -478,26 +490,25 @@ impl Instance {
     }
 }
 
-/// Drops from `state` the materializations whose data file no longer
-/// exists (deleted by hand, or `data_dir` changed), so they count as
-/// missing and are planned again. Returns the asset partitions dropped.
-fn forget_vanished_data(project: &Project, state: &mut StoredState) -> Vec<AssetPartition> {
-    let mut vanished = Vec::new();
+/// The current materializations in `state` whose data file no longer
+/// exists.
+fn lost_data(project: &Project, state: &StoredState) -> Vec<LostData> {
+    let mut lost = Vec::new();
     for asset in project.assets() {
         if asset.output().is_none() {
             continue;
         }
         for (partition, record) in state.materializations_of(asset.key()) {
             if !project.settings.data_dir.join(&record.path).is_file() {
-                vanished.push(AssetPartition::new(asset.key().clone(), partition.cloned()));
+                lost.push(LostData {
+                    target: AssetPartition::new(asset.key().clone(), partition.cloned()),
+                    materialization_id: record.id,
+                    path: record.path.clone(),
+                });
             }
         }
     }
-    for target in &vanished {
-        state.remove_materialization(&target.asset, target.partition.as_ref());
-    }
-    vanished.sort();
-    vanished
+    lost
 }
 
 /// A plan's steps as the store keeps them (a run's steps, in plan order).

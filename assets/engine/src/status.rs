@@ -25,7 +25,7 @@ pub struct AssetStatus {
     pub kind: AssetKind,
     /// `stale` if any partition is stale, else `missing` if any is
     /// missing, else `fresh`.
-    pub state: &'static str,
+    pub state: cairn_core::staleness::StaleStatusKind,
     /// Partition counts, for partitioned assets.
     pub partitions: Option<PartitionCounts>,
     /// The causes of staleness over all partitions.

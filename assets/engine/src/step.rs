@@ -354,14 +354,8 @@ async fn inputs(ctx: &StepContext, claimed: &ClaimedStep, asset: &Asset) -> Resu
             };
             let path = ctx.layout.absolute(data.path.as_deref().unwrap_or_default());
             if !path.is_file() {
-                return Err(ExecuteError::Input {
-                    asset: what(),
-                    message: format!(
-                        "its data file `{}` is gone; materialize it again (`cairn materialize {}`)",
-                        path.display(),
-                        dep.key
-                    ),
-                });
+                let target = AssetPartition::new(dep.key.clone(), partition.clone());
+                return Err(ExecuteError::Input { asset: what(), message: lost_input(ctx, target, data, &path).await });
             }
             files.push(path);
             versions.push(InputVersion { asset: dep.key.clone(), partition, data_version: data.data_version.clone() });
@@ -552,4 +546,21 @@ fn check_message(check: &CheckOutcome) -> String {
 
 fn log(run: RunId, target: &AssetPartition, level: EventLevel, message: String, at: DateTime<Utc>) -> NewEvent {
     NewEvent::log(run, level, message, at).about(target)
+}
+
+/// Wipes an upstream asset partition whose current data file is gone, so
+/// it counts as missing for every reader and is planned again; answers the
+/// step's error message, which names the file and what to do.
+async fn lost_input(ctx: &StepContext, target: AssetPartition, data: &cairn_store::CurrentData, path: &Path) -> String {
+    let mut message = format!("its data file `{}` is gone", path.display());
+    if let (Some(materialization_id), Some(relative)) = (data.materialization_id, data.path.as_ref()) {
+        let lost = cairn_store::LostData { target: target.clone(), materialization_id, path: relative.clone() };
+        match ctx.store.wipe_lost_data(&[lost], ctx.clock.now()).await {
+            Ok(_) => message.push_str(": it now counts as missing"),
+            Err(error) => message.push_str(&format!(" (and could not be marked missing: {error})")),
+        }
+    }
+    let partition = target.partition.as_ref().map(|p| format!(" --partition {p}")).unwrap_or_default();
+    message.push_str(&format!("; materialize it again (`cairn materialize {}{partition}`)", target.asset));
+    message
 }

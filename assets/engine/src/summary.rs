@@ -17,7 +17,7 @@ use std::sync::Arc;
 use cairn_core::AssetKey;
 use cairn_core::partitions::PartitionKey;
 use cairn_core::planner::PlanReason;
-use cairn_core::staleness::{StaleStatus, Staleness};
+use cairn_core::staleness::{StaleStatus, StaleStatusKind, Staleness};
 use cairn_core::state::{AssetPartition, StoredState};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -61,8 +61,8 @@ pub struct PartitionStats {
 /// One asset's state.
 #[derive(Debug, Clone)]
 pub struct AssetSummary {
-    /// `fresh`, `stale` or `missing` over its partitions, as `cairn status`.
-    pub stale_status: &'static str,
+    /// Over its partitions, as `cairn status`.
+    pub stale_status: StaleStatusKind,
     /// Causes over its partitions.
     pub causes: Vec<PlanReason>,
     /// The partition keys as of the summary's time (empty: unpartitioned).
@@ -216,11 +216,11 @@ impl Instance {
             let staleness =
                 crate::status::PartitionCounts { total: row.len(), materialized: fresh + stale, fresh, stale, missing };
             let stale_status = if stale > 0 {
-                "stale"
+                StaleStatusKind::Stale
             } else if missing > 0 {
-                "missing"
+                StaleStatusKind::Missing
             } else {
-                "fresh"
+                StaleStatusKind::Fresh
             };
             let last_updated = if spec.is_materializable() {
                 state.materializations_of(&spec.key).map(|(_, r)| r.materialized_at).max()

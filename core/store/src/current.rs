@@ -130,3 +130,77 @@ pub(crate) async fn adopt_materializations_of(txn: &impl ConnectionTrait, run: R
     txn.execute_raw(statement(txn.get_database_backend(), sql, vec![run.0.into()])).await?;
     Ok(())
 }
+
+/// A current materialization whose data file is gone, to wipe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LostData {
+    /// The asset partition.
+    pub target: AssetPartition,
+    /// Its current materialization (wiped only if it is still current).
+    pub materialization_id: i64,
+    /// The data file that is gone, relative to the data folder.
+    pub path: String,
+}
+
+impl crate::MetadataStore {
+    /// Wipes the current materialization of each asset partition in `lost`
+    /// whose data file is gone, if it is still the current one: from now
+    /// on the asset partition has no current materialization, so it counts
+    /// as missing and is planned again (its history stays). Appends one
+    /// `ASSET_WIPED` event (level `WARN`, naming the file) per partition
+    /// wiped, in the same transaction, so every reader of current state
+    /// learns of it. Answers the asset partitions wiped (not those a newer
+    /// materialization already replaced).
+    ///
+    /// # Errors
+    /// [`crate::StoreError::Query`] if a statement fails; then nothing is
+    /// wiped.
+    pub async fn wipe_lost_data(
+        &self,
+        lost: &[LostData],
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<AssetPartition>, crate::StoreError> {
+        use crate::rows::During;
+        let action = || format!("wipe {} asset partition(s) whose data file is gone", lost.len());
+        let txn = self.begin_write().await.during(action)?;
+        let mut wiped = Vec::new();
+        let mut events = Vec::new();
+        for item in lost {
+            let result = txn
+                .execute_raw(statement(
+                    txn.get_database_backend(),
+                    "UPDATE asset_partitions SET materialization_id = NULL \
+                     WHERE asset_key = $1 AND partition_key = $2 AND materialization_id = $3",
+                    vec![
+                        item.target.asset.as_str().into(),
+                        stored_partition(&item.target).into(),
+                        item.materialization_id.into(),
+                    ],
+                ))
+                .await
+                .during(action)?;
+            if result.rows_affected() == 0 {
+                continue;
+            }
+            wiped.push(item.target.clone());
+            events.push(crate::NewEvent {
+                kind: crate::EventKind::AssetWiped,
+                run_id: None,
+                step_id: None,
+                asset: Some(item.target.asset.clone()),
+                partition: item.target.partition.clone(),
+                level: crate::EventLevel::Warn,
+                message: format!(
+                    "the data file `{}` of {} is gone: its materialization was wiped, so it is missing until \
+                     materialized again",
+                    item.path, item.target
+                ),
+                data: Some(serde_json::json!({ "materialization_id": item.materialization_id, "path": item.path })),
+                at,
+            });
+        }
+        crate::events::append_in(&txn, &events).await.during(action)?;
+        txn.commit().await.during(action)?;
+        Ok(wiped)
+    }
+}

@@ -61,19 +61,23 @@ impl MetadataStore {
     }
 
     /// Up to `limit` events with a sequence number above `cursor` that
-    /// match `filter`, in sequence order. Start with cursor 0; continue
-    /// with the last `seq` returned.
+    /// match `filter`, in sequence order. Start with cursor 0 (the oldest
+    /// event kept); continue with the last `seq` returned.
     ///
     /// # Errors
-    /// [`StoreError::Query`] if the query fails, [`StoreError::Corrupt`] if
-    /// a row cannot be read back.
+    /// [`StoreError::CursorPruned`] if `cursor` is above 0 and below the
+    /// events `cairn gc` pruned (checked after reading, so a prune that
+    /// races with the read is caught too); [`StoreError::Query`] if the
+    /// query fails, [`StoreError::Corrupt`] if a row cannot be read back.
     pub async fn events_after(
         &self,
         cursor: i64,
         filter: &EventFilter,
         limit: u64,
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        self.query_events(cursor, filter, Some(limit)).await
+        let events = self.query_events(cursor, filter, Some(limit)).await?;
+        self.check_cursor(cursor).await?;
+        Ok(events)
     }
 
     async fn query_events(

@@ -59,12 +59,16 @@ pub struct IndexChanges {
     pub observed: BTreeSet<AssetKey>,
     /// Whether the set of running asset partitions changed.
     pub running_changed: bool,
+    /// The index was loaded again from current state (the events after its
+    /// cursor were pruned): anything may have changed, `targets` and
+    /// `observed` are empty.
+    pub reloaded: bool,
 }
 
 impl IndexChanges {
     /// Whether nothing changed.
     pub fn is_empty(&self) -> bool {
-        self.targets.is_empty() && self.observed.is_empty() && !self.running_changed
+        self.targets.is_empty() && self.observed.is_empty() && !self.running_changed && !self.reloaded
     }
 }
 
@@ -136,7 +140,9 @@ impl MetadataStore {
 
     /// Applies the events after `index`'s cursor: reads again the asset
     /// partitions and sources they name (see the module docs) and moves
-    /// the cursor to the last event read.
+    /// the cursor to the last event read. If `cairn gc` pruned events after
+    /// the cursor, the index is loaded again from current state instead
+    /// ([`IndexChanges::reloaded`]).
     ///
     /// # Errors
     /// [`StoreError::Query`] or [`StoreError::Corrupt`]; then the index is
@@ -148,6 +154,7 @@ impl MetadataStore {
                 EventKind::StepFailure,
                 EventKind::AssetCheckEvaluation,
                 EventKind::AssetObservation,
+                EventKind::AssetWiped,
             ]),
             ..EventFilter::default()
         };
@@ -155,7 +162,16 @@ impl MetadataStore {
         let mut cursor = index.cursor;
         let mut changes = IndexChanges::default();
         loop {
-            let events = self.events_after(cursor, &filter, EVENT_BATCH).await?;
+            let events = match self.events_after(cursor, &filter, EVENT_BATCH).await {
+                Ok(events) => events,
+                // `cairn gc` pruned events the index never read: what they
+                // changed is only in current state, so read it again whole.
+                Err(StoreError::CursorPruned { .. }) => {
+                    *index = self.load_index().await?;
+                    return Ok(IndexChanges { reloaded: true, ..IndexChanges::default() });
+                }
+                Err(error) => return Err(error),
+            };
             for event in &events {
                 let Some(asset) = &event.asset else { continue };
                 if event.kind == EventKind::AssetObservation {
@@ -218,7 +234,11 @@ impl MetadataStore {
         }
         txn.commit().await.during(|| "advance the state index: end".to_owned())?;
 
-        // Everything read: apply.
+        // Everything read: apply. A target read again without a current
+        // materialization was wiped.
+        for target in &changes.targets {
+            index.state.remove_materialization(&target.asset, target.partition.as_ref());
+        }
         for (asset, partition, record) in materialized {
             index.state.insert_materialization(asset, partition, record);
         }

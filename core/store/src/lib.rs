@@ -104,6 +104,7 @@ mod migration;
 #[cfg_attr(not(feature = "test-support"), allow(dead_code))]
 mod pauses;
 mod records;
+mod retention;
 mod rows;
 mod runs;
 mod sql;
@@ -117,6 +118,7 @@ pub use pauses::{PauseHook, with_pauses};
 use std::sync::Arc;
 
 pub use backfills::StepState;
+pub use current::LostData;
 pub use executors::{ExecutorRecord, ExecutorStatus, NewExecutor};
 pub use index::{IndexChanges, StateIndex};
 pub use records::{
@@ -126,6 +128,7 @@ pub use records::{
     Renewal, RunFilter, RunId, RunOrigin, RunRecord, RunStatus, RunTarget, SkipReason, StepId, StepOutcome, StepRecord,
     StepStatus, StoreError, StoredEvent,
 };
+pub use retention::{PruneCutoffs, PruneReport};
 use rows::During;
 use sea_orm::{
     AccessMode, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, IsolationLevel,

@@ -75,6 +75,19 @@ pub enum StoreError {
     /// No record with this id.
     #[error("no {0}")]
     NotFound(String),
+    /// The events after this cursor were pruned by `cairn gc` (see
+    /// `retention:` in cairn.yaml): a reader resuming from it would miss
+    /// them. Read current state again and continue from the log's head.
+    #[error(
+        "the event log after cursor {cursor} was pruned (events through {pruned_through} are gone): \
+         read current state again and resume from a newer cursor"
+    )]
+    CursorPruned {
+        /// The cursor asked for.
+        cursor: i64,
+        /// The highest sequence number pruned.
+        pruned_through: i64,
+    },
 }
 
 impl StoreError {

@@ -251,9 +251,9 @@ pub struct SyntheticMaterialization {
     pub data_version: cairn_core::DataVersion,
     /// When it was published, UTC.
     pub materialized_at: chrono::DateTime<chrono::Utc>,
-    /// Its file, relative to the project's data folder. The engine counts
-    /// a materialization whose file is gone as missing (vanished data), so
-    /// the file must exist; rows may share one.
+    /// Its file, relative to the project's data folder. Readers of state
+    /// never look at it (only a step that reads it, or `--verify`, does);
+    /// rows may share one.
     pub path: String,
 }
 

@@ -129,7 +129,14 @@ async fn first_connections_at_once_migrate_once(db: &TestDb) {
     versions.sort();
     assert_eq!(
         versions,
-        ["m0001_initial_schema", "m0002_durable_runs", "m0003_backfills", "m0004_executors", "m0005_asset_partitions"],
+        [
+            "m0001_initial_schema",
+            "m0002_durable_runs",
+            "m0003_backfills",
+            "m0004_executors",
+            "m0005_asset_partitions",
+            "m0006_retention"
+        ],
         "each migration recorded once"
     );
 }

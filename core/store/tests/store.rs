@@ -410,7 +410,14 @@ async fn reopening_keeps_data_and_skips_applied_migrations(db: &TestDb) {
     let versions: Vec<String> = rows.iter().map(|row| row.try_get("", "version").unwrap()).collect();
     assert_eq!(
         versions,
-        ["m0001_initial_schema", "m0002_durable_runs", "m0003_backfills", "m0004_executors", "m0005_asset_partitions"],
+        [
+            "m0001_initial_schema",
+            "m0002_durable_runs",
+            "m0003_backfills",
+            "m0004_executors",
+            "m0005_asset_partitions",
+            "m0006_retention"
+        ],
         "each migration applied once"
     );
 

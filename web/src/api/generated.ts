@@ -11,6 +11,31 @@ export type AssetKind =
   /** A DataFusion query. */
   | 'SQL';
 
+/**
+ * The one state an asset is drawn with in the lineage graph and the
+ * catalog: the first that holds, in this order, of its typed fields.
+ */
+export type AssetState =
+  /**
+   * The latest attempt of a partition failed, or an `error` check's
+   * latest evaluation failed (`partitionStats.failed > 0` or
+   * `failingErrorChecks > 0`).
+   */
+  | 'FAILED'
+  /** `staleStatus: FRESH`, and none of the above. */
+  | 'FRESH'
+  /**
+   * A step is materializing one of its partitions now
+   * (`partitionStats.materializing > 0`).
+   */
+  | 'MATERIALIZING'
+  /** `staleStatus: MISSING`. */
+  | 'MISSING'
+  /** Its freshness policy is violated (`freshness: FAIL`). */
+  | 'OVERDUE'
+  /** `staleStatus: STALE`. */
+  | 'STALE';
+
 /** A backfill to launch or preview. */
 export type BackfillInput = {
   /** Only partitions never materialized or whose latest attempt failed. */
@@ -48,6 +73,7 @@ export type EventKind =
   | 'ASSET_CHECK_EVALUATION'
   | 'ASSET_MATERIALIZATION'
   | 'ASSET_OBSERVATION'
+  | 'ASSET_WIPED'
   | 'BACKFILL_CANCELED'
   | 'BACKFILL_CANCELING'
   | 'BACKFILL_COMPLETED'
@@ -196,7 +222,7 @@ export type AssetNeighboursQueryVariables = Exact<{
 }>;
 
 
-export type AssetNeighboursQuery = { asset: { key: string, dependencyKeys: Array<string>, dependedByKeys: Array<string> }, lineage: { nodes: Array<{ key: string, kind: AssetKind, state: string }> } };
+export type AssetNeighboursQuery = { asset: { key: string, dependencyKeys: Array<string>, dependedByKeys: Array<string> }, lineage: { nodes: Array<{ key: string, kind: AssetKind, state: AssetState }> } };
 
 export type LineageQueryVariables = Exact<{
   selection?: string | null | undefined;
@@ -204,7 +230,7 @@ export type LineageQueryVariables = Exact<{
 }>;
 
 
-export type LineageQuery = { lineage: { nodes: Array<{ key: string, kind: AssetKind, group: string, staleStatus: StaleStatus, state: string, freshness: FreshnessStatus | null, failingErrorChecks: number, failingWarnChecks: number, partitionStats: { total: number, materialized: number, stale: number, failed: number, materializing: number, missing: number } | null }>, edges: Array<{ from: string, to: string }> } };
+export type LineageQuery = { lineage: { nodes: Array<{ key: string, kind: AssetKind, group: string, staleStatus: StaleStatus, state: AssetState, freshness: FreshnessStatus | null, failingErrorChecks: number, failingWarnChecks: number, partitionStats: { total: number, materialized: number, stale: number, failed: number, materializing: number, missing: number } | null }>, edges: Array<{ from: string, to: string }> } };
 
 export type DefinitionsQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -221,7 +247,7 @@ export type AssetQueryVariables = Exact<{
 }>;
 
 
-export type AssetQuery = { asset: { key: string, group: string, kind: AssetKind, description: string | null, codeVersion: string, staleStatus: StaleStatus, dependencyKeys: Array<string>, dependedByKeys: Array<string>, tags: Array<{ key: string, value: string }>, definition: { sql: string | null, tables: Array<string> | null, sourcePath: string | null, sourceFormat: string | null, command: Array<string> | null, outputFormat: string | null, timeoutSecs: number | null }, partitionsDefinition: { kind: string, description: string, timezone: string | null, count: number, firstKey: string | null, lastKey: string | null } | null, partitionStats: { total: number, materialized: number, stale: number, failed: number, materializing: number, missing: number } | null, partitionStatuses: Array<{ start: string, end: string, count: number, state: PartitionState }>, staleCauses: Array<{ kind: string, upstream: string | null, partitions: number, text: string }>, freshness: { status: FreshnessStatus, policy: string, lastMaterializedAt: string | null, overdueBySecs: number | null, nextDeadline: string | null, latestPartition: string | null, latestPartitionStatus: FreshnessStatus | null } | null, latestMaterialization: { id: string, materializedAt: string, partition: string | null } | null, checks: Array<{ name: string, severity: CheckSeverity, kind: string, passed: number, failed: number, results: Array<{ partition: string | null, passed: boolean, violations: number, sample: unknown, error: string | null, evaluatedAt: string, runId: string }> }> }, graphState: { nodes: Array<{ key: string, state: string }> } };
+export type AssetQuery = { asset: { key: string, group: string, kind: AssetKind, description: string | null, codeVersion: string, staleStatus: StaleStatus, dependencyKeys: Array<string>, dependedByKeys: Array<string>, tags: Array<{ key: string, value: string }>, definition: { sql: string | null, tables: Array<string> | null, sourcePath: string | null, sourceFormat: string | null, command: Array<string> | null, outputFormat: string | null, timeoutSecs: number | null }, partitionsDefinition: { kind: string, description: string, timezone: string | null, count: number, firstKey: string | null, lastKey: string | null } | null, partitionStats: { total: number, materialized: number, stale: number, failed: number, materializing: number, missing: number } | null, partitionStatuses: Array<{ start: string, end: string, count: number, state: PartitionState }>, staleCauses: Array<{ kind: string, upstream: string | null, partitions: number, text: string }>, freshness: { status: FreshnessStatus, policy: string, lastMaterializedAt: string | null, overdueBySecs: number | null, nextDeadline: string | null, latestPartition: string | null, latestPartitionStatus: FreshnessStatus | null } | null, latestMaterialization: { id: string, materializedAt: string, partition: string | null } | null, checks: Array<{ name: string, severity: CheckSeverity, kind: string, passed: number, failed: number, results: Array<{ partition: string | null, passed: boolean, violations: number, sample: unknown, error: string | null, evaluatedAt: string, runId: string }> }> }, graphState: { nodes: Array<{ key: string, state: AssetState }> } };
 
 export type AssetChecksQueryVariables = Exact<{
   key: string;
@@ -390,7 +416,7 @@ export type DeploymentQuery = { deployment: { storeBackend: string, storeUrl: st
 export type CatalogQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type CatalogQuery = { assets: Array<{ key: string, group: string, kind: AssetKind, staleStatus: StaleStatus, tags: Array<{ key: string, value: string }>, partitionStats: { total: number, materialized: number, stale: number, failed: number, materializing: number, missing: number } | null, latestMaterialization: { id: string, materializedAt: string, partition: string | null, runId: string } | null, freshness: { status: FreshnessStatus } | null, checks: Array<{ name: string, severity: CheckSeverity, passed: number, failed: number }> }>, lineage: { nodes: Array<{ key: string, state: string }> } };
+export type CatalogQuery = { assets: Array<{ key: string, group: string, kind: AssetKind, staleStatus: StaleStatus, tags: Array<{ key: string, value: string }>, partitionStats: { total: number, materialized: number, stale: number, failed: number, materializing: number, missing: number } | null, latestMaterialization: { id: string, materializedAt: string, partition: string | null, runId: string } | null, freshness: { status: FreshnessStatus } | null, checks: Array<{ name: string, severity: CheckSeverity, passed: number, failed: number }> }>, lineage: { nodes: Array<{ key: string, state: AssetState }> } };
 
 export type PaletteAssetsQueryVariables = Exact<{ [key: string]: never; }>;
 

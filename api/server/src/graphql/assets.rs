@@ -33,6 +33,7 @@ pub enum AssetKind {
 
 /// Dagster's stale status of an asset.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "cairn_core::staleness::StaleStatusKind")]
 pub enum StaleStatus {
     /// Materialized, nothing it depends on changed.
     Fresh,
@@ -42,12 +43,8 @@ pub enum StaleStatus {
     Missing,
 }
 
-fn stale_status(name: &str) -> StaleStatus {
-    match name {
-        "stale" => StaleStatus::Stale,
-        "missing" => StaleStatus::Missing,
-        _ => StaleStatus::Fresh,
-    }
+fn stale_status(kind: cairn_core::staleness::StaleStatusKind) -> StaleStatus {
+    kind.into()
 }
 
 /// The state of one asset partition, as the partition bar shows it.
@@ -608,8 +605,8 @@ pub struct LineageNode {
     kind: AssetKind,
     group: String,
     stale_status: StaleStatus,
-    /// For colouring: FRESH, STALE, MISSING, FAILED (a failed materialization or error check), MATERIALIZING, OVERDUE (freshness FAIL).
-    state: &'static str,
+    /// The one state it is drawn with: see `AssetState`.
+    state: AssetState,
     partition_stats: Option<PartitionStats>,
     freshness: Option<super::FreshnessStatus>,
     /// Its `error` checks whose latest evaluation failed (the node is then FAILED).
@@ -625,7 +622,7 @@ impl FlatObject for LineageNode {
             "kind" => enum_value(self.kind),
             "group" => Value::String(self.group.clone()),
             "staleStatus" => enum_value(self.stale_status),
-            "state" => Value::String(self.state.to_owned()),
+            "state" => enum_value(self.state),
             "partitionStats" => return flat::optional(self.partition_stats.as_ref(), nested),
             "freshness" => self.freshness.map_or(Value::Null, enum_value),
             "failingErrorChecks" => Value::from(self.failing_error_checks),
@@ -696,22 +693,42 @@ pub fn lineage(view: &View, selection: Option<&str>, depth: usize) -> Result<Lin
     Ok(Lineage { nodes: FlatList(nodes), edges: FlatList(edges) })
 }
 
-/// One state per node, by precedence: MATERIALIZING, FAILED, OVERDUE,
-/// STALE, MISSING, FRESH.
-pub fn node_state(summary: Option<&AssetSummary>, freshness: Option<super::FreshnessStatus>) -> &'static str {
-    let Some(summary) = summary else { return "MISSING" };
+/// The one state an asset is drawn with in the lineage graph and the
+/// catalog: the first that holds, in this order, of its typed fields.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+pub enum AssetState {
+    /// A step is materializing one of its partitions now
+    /// (`partitionStats.materializing > 0`).
+    Materializing,
+    /// The latest attempt of a partition failed, or an `error` check's
+    /// latest evaluation failed (`partitionStats.failed > 0` or
+    /// `failingErrorChecks > 0`).
+    Failed,
+    /// Its freshness policy is violated (`freshness: FAIL`).
+    Overdue,
+    /// `staleStatus: STALE`.
+    Stale,
+    /// `staleStatus: MISSING`.
+    Missing,
+    /// `staleStatus: FRESH`, and none of the above.
+    Fresh,
+}
+
+/// The state of a node (see [`AssetState`]).
+pub fn node_state(summary: Option<&AssetSummary>, freshness: Option<super::FreshnessStatus>) -> AssetState {
+    let Some(summary) = summary else { return AssetState::Missing };
     if summary.stats.materializing > 0 {
-        "MATERIALIZING"
+        AssetState::Materializing
     } else if summary.stats.failed > 0 || summary.failing_checks.error > 0 {
-        "FAILED"
+        AssetState::Failed
     } else if freshness == Some(super::FreshnessStatus::Fail) {
-        "OVERDUE"
-    } else if summary.stale_status == "stale" {
-        "STALE"
-    } else if summary.stale_status == "missing" {
-        "MISSING"
+        AssetState::Overdue
     } else {
-        "FRESH"
+        match stale_status(summary.stale_status) {
+            StaleStatus::Stale => AssetState::Stale,
+            StaleStatus::Missing => AssetState::Missing,
+            StaleStatus::Fresh => AssetState::Fresh,
+        }
     }
 }
 

@@ -403,7 +403,9 @@ pub struct SubscriptionRoot;
 #[Subscription]
 impl SubscriptionRoot {
     /// Events of a run after the cursor (null: from its start), as they are
-    /// appended; ends after the run's last event.
+    /// appended; ends after the run's last event. A cursor whose following
+    /// events `cairn gc` pruned ends the stream with the error
+    /// `CURSOR_PRUNED`.
     async fn run_events(
         &self,
         ctx: &Context<'_>,
@@ -485,9 +487,11 @@ impl SubscriptionRoot {
         })
     }
 
-    /// Materializations, observations, check evaluations and freshness
-    /// changes of the selected assets (null: all), after the cursor (null:
-    /// from now).
+    /// Materializations, observations, check evaluations, step failures,
+    /// wipes and freshness changes of the selected assets (null: all),
+    /// after the cursor (null: from now). A cursor whose following events
+    /// `cairn gc` pruned ends the stream with the error `CURSOR_PRUNED`:
+    /// read current state again and subscribe with `after: null`.
     async fn asset_events(
         &self,
         ctx: &Context<'_>,
@@ -514,6 +518,7 @@ impl SubscriptionRoot {
                 EventKind::AssetCheckEvaluation,
                 EventKind::FreshnessChanged,
                 EventKind::StepFailure,
+                EventKind::AssetWiped,
             ]),
         };
         let events = follow(state, filter, cursor);

@@ -75,6 +75,7 @@ pub enum EventKind {
     AssetMaterialization,
     AssetObservation,
     AssetCheckEvaluation,
+    AssetWiped,
     EngineEvent,
     Log,
     BackfillRequested,

@@ -21,6 +21,7 @@ mod m0002_durable_runs;
 mod m0003_backfills;
 mod m0004_executors;
 mod m0005_asset_partitions;
+mod m0006_retention;
 
 use sea_orm_migration::prelude::*;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_backfills::Backfills0003),
             Box::new(m0004_executors::Executors0004),
             Box::new(m0005_asset_partitions::AssetPartitions0005),
+            Box::new(m0006_retention::Retention0006),
         ]
     }
 
