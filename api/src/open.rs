@@ -79,12 +79,22 @@ pub async fn verify(global: &GlobalArgs, instance: &Instance) -> Result<(), Fail
     Ok(())
 }
 
-/// A snapshot, with its warnings printed; after [`verify`] if `verify`.
-pub async fn snapshot(global: &GlobalArgs, instance: &Instance, verify_data: bool) -> Result<Snapshot, Failure> {
+/// A snapshot (of `scope` and its upstream assets only, when given), with
+/// its warnings printed; after [`verify`] if `verify_data`.
+pub async fn snapshot(
+    global: &GlobalArgs,
+    instance: &Instance,
+    scope: Option<&std::collections::BTreeSet<cairn_core::AssetKey>>,
+    verify_data: bool,
+) -> Result<Snapshot, Failure> {
     if verify_data {
         verify(global, instance).await?;
     }
-    let snapshot = instance.snapshot().await.map_err(|e| failure(global, e))?;
+    let snapshot = match scope {
+        Some(selection) => instance.snapshot_of(selection).await,
+        None => instance.snapshot().await,
+    }
+    .map_err(|e| failure(global, e))?;
     if !global.quiet {
         for warning in snapshot.warnings() {
             match warning {

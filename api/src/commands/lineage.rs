@@ -50,7 +50,7 @@ pub async fn run(global: &GlobalArgs, args: &LineageArgs) -> Result<(), Failure>
         instance.select(&args.selection).map_err(|e| failure(global, e))?
     };
     let subgraph = graph.subgraph(&selected, args.depth);
-    let snapshot = snapshot(global, &instance, false).await?;
+    let snapshot = snapshot(global, &instance, None, false).await?;
     let summary = instance.summarize_state(&snapshot).await.map_err(|e| failure(global, e))?;
     let kind = |key: &cairn_core::AssetKey| graph.spec(key).map_or("?", |spec| spec.kind.as_str());
     let state = |key: &cairn_core::AssetKey| summary.assets.get(key).map_or("unknown", |s| s.stale_status.name());

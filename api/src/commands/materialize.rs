@@ -8,7 +8,7 @@ use clap::Args;
 
 use crate::cli::{ExecutorArgs, GlobalArgs, TargetArgs};
 use crate::commands::plan::{make_plan, nothing_planned, partition_filter, partition_filter_text, print_blocked};
-use crate::open::{failure, open_for_execution, snapshot};
+use crate::open::{failure, open_for_execution};
 use crate::progress::Progress;
 use crate::summary::print_summary;
 use crate::{Failure, out, outln};
@@ -36,8 +36,7 @@ pub struct MaterializeArgs {
 /// blocked, or the run was canceled.
 pub async fn run(global: &GlobalArgs, args: &MaterializeArgs) -> Result<(), Failure> {
     let instance = open_for_execution(global, &args.executor).await?;
-    let snapshot = snapshot(global, &instance, args.verify).await?;
-    let plan = make_plan(global, &instance, &snapshot, &args.target)?;
+    let (snapshot, plan) = make_plan(global, &instance, &args.target, args.verify).await?;
     print_blocked(global, &instance, &plan);
     if plan.steps.is_empty() {
         if !global.quiet {

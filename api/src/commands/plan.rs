@@ -32,8 +32,7 @@ pub struct PlanArgs {
 /// stderr as warnings.
 pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<(), Failure> {
     let instance = open(global).await?;
-    let snapshot = snapshot(global, &instance, args.verify).await?;
-    let plan = make_plan(global, &instance, &snapshot, &args.target)?;
+    let (_, plan) = make_plan(global, &instance, &args.target, args.verify).await?;
     if args.json || args.format == Format::Json {
         let steps: Vec<serde_json::Value> = plan
             .steps
@@ -55,15 +54,21 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Plans `target` against the snapshot.
-pub fn make_plan(
+/// Resolves `target`'s selection, takes a snapshot of it and its upstream
+/// assets (after `--verify`'s look at the data files, if asked) and plans
+/// it.
+pub async fn make_plan(
     global: &GlobalArgs,
     instance: &Instance,
-    snapshot: &Snapshot,
     target: &TargetArgs,
-) -> Result<Plan, Failure> {
+    verify: bool,
+) -> Result<(Snapshot, Plan), Failure> {
     let selection = instance.select(&target.selection).map_err(|e| failure(global, e))?;
-    instance.plan(snapshot, selection, partition_filter(target), Default::default()).map_err(|e| failure(global, e))
+    let snapshot = snapshot(global, instance, Some(&selection), verify).await?;
+    let plan = instance
+        .plan(&snapshot, selection, partition_filter(target), Default::default())
+        .map_err(|e| failure(global, e))?;
+    Ok((snapshot, plan))
 }
 
 /// The partition filter from the flags.

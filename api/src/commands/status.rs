@@ -45,7 +45,7 @@ struct Row<'a> {
 pub async fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<(), Failure> {
     let instance = open(global).await?;
     let selected = instance.select(&args.selection).map_err(|e| failure(global, e))?;
-    let snapshot = snapshot(global, &instance, args.verify).await?;
+    let snapshot = snapshot(global, &instance, None, args.verify).await?;
     let statuses = instance.status(&snapshot, &selected).await.map_err(|e| failure(global, e))?;
     if args.json || args.format == Format::Json {
         let rows: Vec<Row<'_>> = statuses

@@ -252,7 +252,7 @@ impl Instance {
     /// As [`Self::request_backfill`].
     pub async fn preview_backfill(&self, request: &BackfillRequest) -> Result<BackfillPlan, EngineError> {
         let (target, mode) = self.backfill_target(request)?;
-        let snapshot = self.snapshot().await?;
+        let snapshot = self.snapshot_of(&target.assets.iter().cloned().collect()).await?;
         let plan = self.plan_backfill(&snapshot, &target, &mode, request.only_missing_or_failed).await?;
         Ok(self.summarize(&plan, snapshot.now))
     }
@@ -317,7 +317,15 @@ impl Instance {
         if requested.is_empty() {
             return Ok(0);
         }
-        let snapshot = self.snapshot().await?;
+        // The state of what the backfills target (and its upstream), not
+        // of the whole project.
+        let targeted: BTreeSet<AssetKey> = requested
+            .iter()
+            .flat_map(|backfill| backfill.target.assets.iter())
+            .filter(|asset| self.project().asset(asset).is_some())
+            .cloned()
+            .collect();
+        let snapshot = self.snapshot_of(&targeted).await?;
         let mut launched = 0;
         for backfill in requested {
             match self.plan_stored_backfill(&snapshot, &backfill).await {

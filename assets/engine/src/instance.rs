@@ -249,6 +249,26 @@ impl Instance {
         self.snapshot_from(observations).await
     }
 
+    /// [`Self::snapshot`] for planning `selection`: every source observed,
+    /// and the stored state of `selection` and its upstream assets only
+    /// (see `MetadataStore::load_state_of`). A plan of `selection` made from
+    /// it is the one the whole snapshot gives, for the cost of those
+    /// assets' partitions.
+    ///
+    /// # Errors
+    /// [`EngineError::Store`] if the state cannot be read.
+    pub async fn snapshot_of(&self, selection: &BTreeSet<AssetKey>) -> Result<Snapshot, EngineError> {
+        let mut scope = selection.clone();
+        for key in selection {
+            scope.extend(self.project.graph.ancestors(key, None));
+        }
+        let observations = observe_sources(&self.project).await;
+        let mut state = self.store.load_state_of(&scope).await?;
+        let now = self.clock.now();
+        let changed_sources = apply_observations(&mut state, &observations, now);
+        Ok(Snapshot { state, observations, changed_sources, now })
+    }
+
     pub(crate) async fn snapshot_from(&self, observations: Vec<SourceObservation>) -> Result<Snapshot, EngineError> {
         let mut state = self.store.load_state().await?;
         let now = self.clock.now();

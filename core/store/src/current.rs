@@ -37,6 +37,17 @@ pub(crate) fn current_materialization_ids() -> SelectStatement {
         .into_query()
 }
 
+/// [`current_materialization_ids`] of the assets named in `assets` only.
+pub(crate) fn current_materialization_ids_of(assets: &[&str]) -> SelectStatement {
+    use asset_partitions::Column;
+    asset_partitions::Entity::find()
+        .select_only()
+        .column(Column::MaterializationId)
+        .filter(Column::MaterializationId.is_not_null())
+        .filter(Column::AssetKey.is_in(assets.iter().copied()))
+        .into_query()
+}
+
 /// `SELECT check_result_id FROM current_check_results [WHERE asset_key =
 /// asset]`: the latest result of every check on every asset partition (of
 /// one asset).

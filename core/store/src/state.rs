@@ -12,7 +12,7 @@ use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Value};
 
 use crate::MetadataStore;
-use crate::current::{current_check_result_ids, current_materialization_ids};
+use crate::current::{current_check_result_ids, current_materialization_ids, current_materialization_ids_of};
 use crate::entities::{check_results, materialization_inputs, materializations, observations};
 use crate::events::append_in;
 use crate::records::{
@@ -80,12 +80,46 @@ impl MetadataStore {
     /// [`StoreError::Query`] if a query fails, [`StoreError::Corrupt`] if a
     /// stored key cannot be read back.
     pub async fn load_state(&self) -> Result<StoredState, StoreError> {
+        self.load_state_in(None).await
+    }
+
+    /// [`Self::load_state`] of `assets` only: their current
+    /// materializations (with their inputs), and the latest observation of
+    /// every source. A plan of a selection needs no more than the state of
+    /// the selection and its upstream assets (staleness looks upstream
+    /// only), so planning a few assets costs their partitions, not the
+    /// whole project's.
+    ///
+    /// # Errors
+    /// As [`Self::load_state`].
+    pub async fn load_state_of(
+        &self,
+        assets: &std::collections::BTreeSet<AssetKey>,
+    ) -> Result<StoredState, StoreError> {
+        self.load_state_in(Some(assets)).await
+    }
+
+    async fn load_state_in(
+        &self,
+        assets: Option<&std::collections::BTreeSet<AssetKey>>,
+    ) -> Result<StoredState, StoreError> {
         use observations::Column as Observation;
         type ObservationRow = (i64, String, String, DateTime<Utc>);
 
         let txn = self.begin_snapshot().await.during(|| "load state: begin a read transaction".to_owned())?;
         let mut keys = Keys::default();
-        let current = materialization_records(&txn, current_materialization_ids(), &mut keys).await?;
+        let current = match assets {
+            None => materialization_records(&txn, current_materialization_ids(), &mut keys).await?,
+            Some(assets) => {
+                let names: Vec<&str> = assets.iter().map(AssetKey::as_str).collect();
+                let mut current = Vec::new();
+                for batch in names.chunks(KEY_BATCH) {
+                    let ids = current_materialization_ids_of(batch);
+                    current.extend(materialization_records(&txn, ids, &mut keys).await?);
+                }
+                current
+            }
+        };
         let latest_observations = observations::Entity::find()
             .select_only()
             .expr(Observation::Id.max())
