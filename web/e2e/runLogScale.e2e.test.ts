@@ -156,7 +156,7 @@ describe('a run log of a few thousand lines', () => {
     const logged = await page.$$eval('[data-testid="run-log"] .log-line', (rows) => rows.map((r) => [r.getAttribute('data-cursor'), r.querySelector('.log-kind')?.textContent]));
     expect(logged.filter(([, kind]) => kind === 'run_failure')).toHaveLength(1);
     expect(new Set(logged.map(([cursor]) => cursor)).size).toBe(logged.length);
-    const last = await page.$eval('[data-testid="run-log"] .log-line:last-child', (row) => {
+    const last = await page.$eval('[data-testid="run-log"] .log-block:last-child > .log-line:last-child', (row) => {
       const log = row.closest('[data-testid="run-log"]')!.getBoundingClientRect();
       const r = row.getBoundingClientRect();
       return { inView: r.top >= log.top && r.bottom <= log.bottom, time: row.querySelector('.log-time')?.textContent };

@@ -3,10 +3,10 @@
 // live stream), appended at most every 250 ms, at an animation frame; this
 // component alone re-renders then (the run's page does not). The filter is
 // applied incrementally (lib/logFilter's IncrementalFilter) and the list is
-// virtualised (@tanstack/react-virtual): only the rows in view, and a few
-// either side, are in the DOM, each measured (a step's output spans
-// several lines). It follows the end until the user scrolls up
-// (lib/logFollow).
+// virtualised (@tanstack/react-virtual) in blocks of BLOCK lines: only the
+// blocks in view, and one either side, are in the DOM, each measured (a
+// step's output spans several lines). It follows the end until the user
+// scrolls up (lib/logFollow).
 import { useCallback, useLayoutEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { observeElementOffset, useVirtualizer } from '@tanstack/react-virtual';
 import { errorText } from '../api/client';
@@ -17,8 +17,20 @@ import type { RunLogStore } from '../lib/runLog';
 import { LogFilters } from './LogFilters';
 import './RunLog.css';
 
-/** A one-line row's height (12 px text, line height 1.45): rows are measured, this is the guess before. */
+/** A one-line row's height (12 px text, line height 1.45): blocks are measured, this is the guess before. */
 const ROW_PX = 17.4;
+
+/**
+ * Lines to a block: the virtualiser lays out blocks of this many lines, not
+ * lines. Its count then changes once every BLOCK lines, and each change
+ * lays out lines / BLOCK items (@tanstack/virtual-core starts its
+ * measurements over, in fresh arrays, when the count changes: per line, a
+ * live run of 100,000 lines made arrays of 100,000 at each flush; watched
+ * from its launch, peak renderer memory 363 MB to 345 MB, debug server).
+ * A block is drawn whole, its lines in flow, and measured as one: the
+ * blocks in view and one either side, a few dozen rows.
+ */
+const BLOCK = 16;
 
 export interface RunLogLine extends LogLine {
   at: string;
@@ -30,18 +42,25 @@ export function RunLog<T extends RunLogLine>({ store, filter, onFilter }: { stor
   const [filterer] = useState(() => new IncrementalFilter<T>());
   const shown = filterer.update(lines, filter);
   const count = shown.length;
+  const blocks = Math.ceil(count / BLOCK);
   const logRef = useRef<HTMLDivElement>(null);
-  const getItemKey = useCallback((i: number) => shown[i]?.cursor ?? i, [shown]);
+  // A block's measured height is kept by its key: a new filter (a new
+  // `shown`) makes new blocks, with new keys.
+  const generation = useRef({ shown, n: 0 });
+  if (generation.current.shown !== shown) generation.current = { shown, n: generation.current.n + 1 };
+  const gen = generation.current.n;
+  const getItemKey = useCallback((i: number) => `${gen}:${i}`, [gen]);
   // The virtualiser learns the scroll position from scroll events, a frame
   // late for a position the log sets itself: it is told at once (below), so
   // the rows at the new end are drawn in the same frame.
   const offsetChanged = useRef<((offset: number, isScrolling: boolean) => void) | null>(null);
   const virtualizer = useVirtualizer({
-    count,
+    count: blocks,
     getScrollElement: () => logRef.current,
-    estimateSize: () => ROW_PX,
+    estimateSize: (i) => ROW_PX * (Math.min(count, (i + 1) * BLOCK) - i * BLOCK),
     getItemKey,
-    overscan: 15,
+    indexAttribute: 'data-block',
+    overscan: 1,
     observeElementOffset: (instance, changed) => {
       offsetChanged.current = changed;
       return observeElementOffset(instance, changed);
@@ -54,7 +73,7 @@ export function RunLog<T extends RunLogLine>({ store, filter, onFilter }: { stor
   // position is judged here too (not only in onScroll), once the log has
   // put itself somewhere: a scroll of the user's that this render follows
   // is not undone.
-  // While it follows, a row measured above the view does not move the view
+  // While it follows, a block measured above the view does not move the view
   // (the virtualiser's default keeps the rows in view still): the log is put
   // at its new end instead. Otherwise that shift up would look like the
   // user scrolling up.
@@ -103,33 +122,32 @@ export function RunLog<T extends RunLogLine>({ store, filter, onFilter }: { stor
       >
         {count === 0 && <div className="muted">{store.ended ? 'No events.' : store.loading ? 'Loading events…' : 'Waiting for events…'}</div>}
         <div className="log-rows" style={{ height: total }}>
-          {virtualizer.getVirtualItems().map((item) => {
-            const l = shown[item.index];
-            const level = displayLevel(l);
-            return (
-              <div
-                key={item.key}
-                ref={virtualizer.measureElement}
-                data-index={item.index}
-                className={`log-line level-${level.toLowerCase()}`}
-                data-cursor={l.cursor}
-                data-level={level}
-                style={{ transform: `translateY(${item.start}px)` }}
-              >
-                <span className="log-time" title={isoMillis(l.at)}>
-                  {logTime(l.at)}
-                </span>
-                <span className="log-kind">{l.kind.toLowerCase()}</span>
-                <span className="log-asset">
-                  {l.asset ?? ''}
-                  {l.partition ? `[${l.partition}]` : ''}
-                </span>
-                <span className="log-msg">{l.message}</span>
-              </div>
-            );
-          })}
+          {virtualizer.getVirtualItems().map((item) => (
+            <div key={item.key} ref={virtualizer.measureElement} data-block={item.index} className="log-block" style={{ transform: `translateY(${item.start}px)` }}>
+              {shown.slice(item.index * BLOCK, (item.index + 1) * BLOCK).map((l, j) => (
+                <LogRow key={l.cursor} line={l} index={item.index * BLOCK + j} />
+              ))}
+            </div>
+          ))}
         </div>
       </div>
     </>
+  );
+}
+
+function LogRow({ line: l, index }: { line: RunLogLine; index: number }) {
+  const level = displayLevel(l);
+  return (
+    <div data-index={index} className={`log-line level-${level.toLowerCase()}`} data-cursor={l.cursor} data-level={level}>
+      <span className="log-time" title={isoMillis(l.at)}>
+        {logTime(l.at)}
+      </span>
+      <span className="log-kind">{l.kind.toLowerCase()}</span>
+      <span className="log-asset">
+        {l.asset ?? ''}
+        {l.partition ? `[${l.partition}]` : ''}
+      </span>
+      <span className="log-msg">{l.message}</span>
+    </div>
   );
 }
