@@ -92,6 +92,28 @@ impl Server {
         (error["extensions"]["code"].as_str().unwrap_or("").to_owned(), error["message"].as_str().unwrap().to_owned())
     }
 
+    /// Every message of a `runEvents(runId: run, after)` subscription
+    /// selecting `fields`, up to its `complete` (not kept) or an `error`
+    /// (kept, last).
+    async fn run_event_messages(&self, run: &str, after: Value, fields: &str) -> Vec<Value> {
+        let query = format!(
+            "subscription($run: ID!, $after: String) {{ runEvents(runId: $run, after: $after) {{ {fields} }} }}"
+        );
+        let mut subscription = self.subscribe(&query, json!({ "run": run, "after": after }), json!({})).await;
+        let mut messages = Vec::new();
+        loop {
+            let message = subscription.message().await;
+            match message["type"].as_str() {
+                Some("complete") => return messages,
+                Some("error") => {
+                    messages.push(message);
+                    return messages;
+                }
+                _ => messages.push(message),
+            }
+        }
+    }
+
     async fn subscribe(&self, query: &str, variables: Value, init: Value) -> Subscription {
         let ws_url = format!("{}/graphql/ws", self.url.replacen("http://", "ws://", 1));
         let mut request = ws_url.into_client_request().unwrap();
@@ -751,25 +773,16 @@ async fn an_ad_hoc_run_is_followed_over_run_events_and_asset_events() {
     assert_eq!(launched["materialize"]["origin"], "api");
 
     let events_after = |after: Value| {
-        let server = &server;
-        let run = run.clone();
+        let (server, run) = (&server, run.clone());
         async move {
-            let mut subscription = server
-                .subscribe(
-                    "subscription($run: ID!, $after: String) { runEvents(runId: $run, after: $after) { cursor kind runId asset partition } }",
-                    json!({ "run": run, "after": after }),
-                    json!({}),
-                )
-                .await;
-            let mut events = Vec::new();
-            loop {
-                let message = subscription.message().await;
-                match message["type"].as_str() {
-                    Some("next") => events.push(message["payload"]["data"]["runEvents"].clone()),
-                    Some("complete") => break events,
+            let messages = server.run_event_messages(&run, after, "cursor kind runId asset partition").await;
+            messages
+                .into_iter()
+                .map(|message| match message["type"].as_str() {
+                    Some("next") => message["payload"]["data"]["runEvents"].clone(),
                     other => panic!("unexpected {other:?}: {message}\n{}", server.log()),
-                }
-            }
+                })
+                .collect::<Vec<Value>>()
         }
     };
     let events = events_after(Value::Null).await;
@@ -1075,31 +1088,7 @@ async fn gc_prunes_under_a_running_server_and_a_pruned_cursor_must_resync() {
         )
         .await;
     let run = launched["materialize"]["id"].as_str().unwrap().to_owned();
-    let run_events = |after: Value| {
-        let server = &server;
-        let run = run.clone();
-        async move {
-            let mut subscription = server
-                .subscribe(
-                    "subscription($run: ID!, $after: String) { runEvents(runId: $run, after: $after) { cursor kind } }",
-                    json!({ "run": run, "after": after }),
-                    json!({}),
-                )
-                .await;
-            let mut messages = Vec::new();
-            loop {
-                let message = subscription.message().await;
-                match message["type"].as_str() {
-                    Some("complete") => break messages,
-                    Some("error") => {
-                        messages.push(message);
-                        break messages;
-                    }
-                    _ => messages.push(message),
-                }
-            }
-        }
-    };
+    let run_events = |after: Value| server.run_event_messages(&run, after, "cursor kind");
     let events = run_events(Value::Null).await;
     assert_eq!(events.last().unwrap()["payload"]["data"]["runEvents"]["kind"], "RUN_SUCCESS", "{events:#?}");
     let early = events[2]["payload"]["data"]["runEvents"]["cursor"].clone();

@@ -408,18 +408,7 @@ async fn reopening_keeps_data_and_skips_applied_migrations(db: &TestDb) {
         .await
         .unwrap();
     let versions: Vec<String> = rows.iter().map(|row| row.try_get("", "version").unwrap()).collect();
-    assert_eq!(
-        versions,
-        [
-            "m0001_initial_schema",
-            "m0002_durable_runs",
-            "m0003_backfills",
-            "m0004_executors",
-            "m0005_asset_partitions",
-            "m0006_retention"
-        ],
-        "each migration applied once"
-    );
+    assert_eq!(versions, MIGRATIONS, "each migration applied once");
 
     // The reopened store still writes.
     let (_, next) = record(&reopened, materialization("flights_daily", Some("2013-01-06"), "d2", vec![])).await;

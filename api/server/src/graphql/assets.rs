@@ -11,7 +11,7 @@ use cairn_core::AssetKey;
 use cairn_core::partitions::subset::counted_runs_of;
 use cairn_core::partitions::{PartitionKey, PartitionsDefinition};
 use cairn_core::planner::PlanReason;
-use cairn_core::staleness::StaleCause;
+use cairn_core::staleness::{StaleCause, StaleStatusKind};
 use cairn_engine::{AssetSummary, Instance, ProjectSummary};
 use chrono::{DateTime, Utc};
 
@@ -41,10 +41,6 @@ pub enum StaleStatus {
     Stale,
     /// Never materialized (some partitions, for a partitioned asset).
     Missing,
-}
-
-fn stale_status(kind: cairn_core::staleness::StaleStatusKind) -> StaleStatus {
-    kind.into()
 }
 
 /// The state of one asset partition, as the partition bar shows it.
@@ -237,7 +233,7 @@ impl AssetNode {
     }
 
     async fn stale_status(&self) -> StaleStatus {
-        self.summary().map_or(StaleStatus::Missing, |s| stale_status(s.stale_status))
+        self.summary().map_or(StaleStatus::Missing, |s| s.stale_status.into())
     }
 
     /// Causes of staleness, grouped by kind and upstream asset.
@@ -679,7 +675,7 @@ pub fn lineage(view: &View, selection: Option<&str>, depth: usize) -> Result<Lin
                 key: KeyString(key.clone()),
                 kind: spec.kind.into(),
                 group: spec.group.clone(),
-                stale_status: summary.map_or(StaleStatus::Missing, |s| stale_status(s.stale_status)),
+                stale_status: summary.map_or(StaleStatus::Missing, |s| s.stale_status.into()),
                 state: node_state(summary, freshness),
                 partition_stats: summary.map(|s| s.stats.into()),
                 freshness,
@@ -724,10 +720,10 @@ pub fn node_state(summary: Option<&AssetSummary>, freshness: Option<super::Fresh
     } else if freshness == Some(super::FreshnessStatus::Fail) {
         AssetState::Overdue
     } else {
-        match stale_status(summary.stale_status) {
-            StaleStatus::Stale => AssetState::Stale,
-            StaleStatus::Missing => AssetState::Missing,
-            StaleStatus::Fresh => AssetState::Fresh,
+        match summary.stale_status {
+            StaleStatusKind::Stale => AssetState::Stale,
+            StaleStatusKind::Missing => AssetState::Missing,
+            StaleStatusKind::Fresh => AssetState::Fresh,
         }
     }
 }
