@@ -16,7 +16,8 @@
 //!    (the issue's target is for planning alone; the process's start and
 //!    the store's opening are included here).
 //!
-//! `CAIRN_BENCH_QUICK=1` builds a store a tenth of the size (a smoke test).
+//! `CAIRN_BENCH_QUICK=1` builds a store a tenth of the size (a smoke test);
+//! `CAIRN_BENCH_DIR=PATH` keeps the project and its store in `PATH`.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -37,23 +38,30 @@ fn main() {
     let quick = std::env::var_os("CAIRN_BENCH_QUICK").is_some();
     let (daily_assets, hourly_assets) = if quick { (100, 1) } else { (1_000, 10) };
     let (days, hours) = (1_095, 5 * 365 * 24);
-    let dir = tempfile::tempdir().unwrap();
-    project(dir.path(), daily_assets, hourly_assets, days);
+    // `CAIRN_BENCH_DIR=PATH` keeps the project and its store there (an
+    // empty or new folder) to look into afterwards, e.g. with
+    // `RUST_LOG=info cairn serve`.
+    let kept = std::env::var_os("CAIRN_BENCH_DIR").map(std::path::PathBuf::from);
+    let temporary = tempfile::tempdir().unwrap();
+    let dir = kept.as_deref().unwrap_or(temporary.path());
+    std::fs::create_dir_all(dir).unwrap();
+    assert!(std::fs::read_dir(dir).unwrap().next().is_none(), "CAIRN_BENCH_DIR must be empty: {}", dir.display());
+    project(dir, daily_assets, hourly_assets, days);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     println!(
         "cairn asset-state index benchmarks: {daily_assets} daily assets × {days} days, \
          {hourly_assets} hourly assets × {hours} hours\n"
     );
-    let stored = runtime.block_on(fill(dir.path(), daily_assets, hourly_assets, days, hours));
+    let stored = runtime.block_on(fill(dir, daily_assets, hourly_assets, days, hours));
     println!("  {stored} materializations stored\n");
 
-    runtime.block_on(server_start(dir.path()));
-    runtime.block_on(apply_step_end(dir.path()));
-    whole_process("cairn status --json", &["status", "--json"], dir.path(), 1_000.0);
+    runtime.block_on(server_start(dir));
+    runtime.block_on(apply_step_end(dir));
+    whole_process("cairn status --json", &["status", "--json"], dir, 1_000.0);
     whole_process(
         "cairn backfill a00000 (30 days) --preview",
         &["backfill", "a00000", "--from", "2021-03-01", "--to", "2021-03-30", "--preview"],
-        dir.path(),
+        dir,
         50.0,
     );
 }

@@ -140,19 +140,25 @@ impl StaleStatusKind {
 /// The keys of one partitions definition, with their positions.
 #[derive(Debug)]
 pub struct PartitionIndex {
-    keys: Vec<PartitionKey>,
+    keys: Arc<Vec<PartitionKey>>,
     positions: HashMap<PartitionKey, usize>,
 }
 
 impl PartitionIndex {
     fn new(keys: Vec<PartitionKey>) -> Self {
         let positions = keys.iter().enumerate().map(|(i, k)| (k.clone(), i)).collect();
-        Self { keys, positions }
+        Self { keys: Arc::new(keys), positions }
     }
 
     /// The keys in order.
     pub fn keys(&self) -> &[PartitionKey] {
         &self.keys
+    }
+
+    /// The keys in order, shared: every asset of one partitions definition
+    /// holds the same list.
+    pub fn shared_keys(&self) -> Arc<Vec<PartitionKey>> {
+        self.keys.clone()
     }
 
     /// The position of `key` in [`Self::keys`].

@@ -6,6 +6,7 @@
 //! so staleness and planning are pure functions of definitions and state.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -121,9 +122,15 @@ struct AssetRecords {
 }
 
 /// Latest materializations and observations, keyed by asset then partition.
+///
+/// Cloning is cheap: each asset's records are shared (`Arc`) until one of
+/// the copies changes them, and then only that asset's records are copied.
+/// So a reader can take a snapshot of a large state (the server's index)
+/// and change a few sources' observations in it, at a cost per asset, not
+/// per partition.
 #[derive(Debug, Clone, Default)]
 pub struct StoredState {
-    materializations: HashMap<AssetKey, AssetRecords>,
+    materializations: HashMap<AssetKey, Arc<AssetRecords>>,
     observations: HashMap<AssetKey, ObservationRecord>,
 }
 
@@ -142,7 +149,7 @@ impl StoredState {
         mut record: MaterializationRecord,
     ) {
         record.sort_inputs();
-        let records = self.materializations.entry(asset).or_default();
+        let records = Arc::make_mut(self.materializations.entry(asset).or_default());
         match partition {
             Some(key) => {
                 records.partitions.insert(key, record);
@@ -154,7 +161,14 @@ impl StoredState {
     /// Forgets the latest materialization of one asset partition (its data
     /// is gone), so it counts as missing.
     pub fn remove_materialization(&mut self, asset: &AssetKey, partition: Option<&PartitionKey>) {
-        if let Some(records) = self.materializations.get_mut(asset) {
+        let Some(records) = self.materializations.get_mut(asset) else { return };
+        let present = match partition {
+            Some(key) => records.partitions.contains_key(key),
+            None => records.whole.is_some(),
+        };
+        // Copy shared records only when something is removed from them.
+        if present {
+            let records = Arc::make_mut(records);
             match partition {
                 Some(key) => {
                     records.partitions.remove(key);
@@ -217,5 +231,52 @@ impl StoredState {
             .values()
             .map(|records| records.partitions.len() + usize::from(records.whole.is_some()))
             .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: i64, version: &str) -> MaterializationRecord {
+        MaterializationRecord {
+            id,
+            run_id: 1,
+            code_version: CodeVersion::from_stored("code"),
+            data_version: DataVersion::from_stored(version),
+            inputs: Vec::new(),
+            materialized_at: DateTime::<Utc>::UNIX_EPOCH,
+            path: format!("a/{id}.parquet"),
+        }
+    }
+
+    fn key(text: &str) -> PartitionKey {
+        PartitionKey::new(text).unwrap()
+    }
+
+    #[test]
+    fn a_clone_shares_records_until_one_side_changes_them() {
+        let a = AssetKey::new("a").unwrap();
+        let b = AssetKey::new("b").unwrap();
+        let mut original = StoredState::new();
+        original.insert_materialization(a.clone(), Some(key("2024-01-01")), record(1, "v1"));
+        original.insert_materialization(b.clone(), None, record(2, "v2"));
+
+        let mut copy = original.clone();
+        assert!(Arc::ptr_eq(&original.materializations[&a], &copy.materializations[&a]));
+        copy.insert_materialization(a.clone(), Some(key("2024-01-01")), record(3, "v3"));
+        copy.remove_materialization(&b, None);
+        // Removing what is absent copies nothing.
+        copy.remove_materialization(&a, Some(&key("1999-01-01")));
+
+        // The original still sees its own records...
+        assert_eq!(original.materialization(&a, Some(&key("2024-01-01"))).map(|r| r.id), Some(1));
+        assert_eq!(original.materialization(&b, None).map(|r| r.id), Some(2));
+        assert_eq!(original.materialization_count(), 2);
+        // ... and the copy its changes.
+        assert_eq!(copy.materialization(&a, Some(&key("2024-01-01"))).map(|r| r.id), Some(3));
+        assert_eq!(copy.materialization(&b, None), None);
+        assert_eq!(copy.materialization_count(), 1);
+        assert!(!Arc::ptr_eq(&original.materializations[&a], &copy.materializations[&a]));
     }
 }

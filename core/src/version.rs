@@ -83,6 +83,13 @@ macro_rules! display_as_str {
                 write!(f, "{}({})", stringify!($name), self.0)
             }
         }
+        /// The hex text: a set of versions can be searched by `&str`
+        /// (equal versions have equal text, and hash as their text).
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
     )*};
 }
 display_as_str!(CodeVersion, DataVersion);

@@ -69,7 +69,7 @@ pub struct AppState {
     /// Each asset's freshness status at the last summary, to append a
     /// `FRESHNESS_CHANGED` event when it changes.
     freshness: std::sync::Mutex<Option<HashMap<AssetKey, FreshnessStatus>>>,
-    /// Held while a summary is computed on demand.
+    /// Held while a summary is computed: one at a time, whoever asks.
     refreshing: tokio::sync::Mutex<()>,
     /// What the backfill daemon did lately.
     backfill_daemon: Arc<std::sync::Mutex<cairn_engine::BackfillDaemonStatus>>,
@@ -183,7 +183,7 @@ impl AppState {
         if let Some(summary) = self.cached_summary(head) {
             return Ok(summary);
         }
-        self.refresh_summary(false).await
+        self.compute_summary(false).await
     }
 
     fn cached_summary(&self, head: i64) -> Option<Arc<ProjectSummary>> {
@@ -198,6 +198,14 @@ impl AppState {
     /// # Errors
     /// The engine's error.
     pub async fn refresh_summary(&self, observe: bool) -> Result<Arc<ProjectSummary>, cairn_engine::EngineError> {
+        // One summary at a time: the background refresh and a request
+        // arriving together share the index instead of copying it.
+        let _one_at_a_time = self.refreshing.lock().await;
+        self.compute_summary(observe).await
+    }
+
+    /// [`Self::refresh_summary`], with `refreshing` held by the caller.
+    async fn compute_summary(&self, observe: bool) -> Result<Arc<ProjectSummary>, cairn_engine::EngineError> {
         let instance = self.instance();
         let observations = {
             let cached = self.observations.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
@@ -218,16 +226,31 @@ impl AppState {
                     index
                 }
                 // Loaded from current state, never the history.
-                None => Arc::new(instance.store().load_index().await?),
+                None => {
+                    let started = std::time::Instant::now();
+                    let index = instance.store().load_index().await?;
+                    tracing::info!(
+                        "asset-state index loaded: {} materialized partition(s) as of event {} in {} ms",
+                        index.state().materialization_count(),
+                        index.cursor(),
+                        started.elapsed().as_millis()
+                    );
+                    Arc::new(index)
+                }
             };
             *kept = Some(index.clone());
             index
         };
         let now = instance.clock().now();
         // The staleness pass is CPU work: off the runtime that answers HTTP.
-        let summary = tokio::task::spawn_blocking(move || instance.summarize_index(&index, &observations, now))
-            .await
-            .map_err(|e| cairn_engine::EngineError::RunState(format!("the state summary stopped: {e}")))??;
+        let summary = tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
+            let summary = instance.summarize_index(&index, &observations, now);
+            tracing::debug!("state summarized as of event {} in {} ms", index.cursor(), started.elapsed().as_millis());
+            summary
+        })
+        .await
+        .map_err(|e| cairn_engine::EngineError::RunState(format!("the state summary stopped: {e}")))??;
         let summary = Arc::new(summary);
         *self.summary.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(summary.clone());
         Ok(summary)

@@ -174,7 +174,9 @@ impl Instance {
         let statuses = staleness.all_statuses();
         let mut assets = HashMap::with_capacity(project.specs().len());
         for (position, spec) in project.specs().iter().enumerate() {
-            let keys: Vec<PartitionKey> = staleness.partitions_of(position).into_iter().flatten().collect();
+            // One list per partitions definition, shared by its assets.
+            let keys: Arc<Vec<PartitionKey>> =
+                staleness.partition_index(position).map_or_else(Arc::default, |index| index.shared_keys());
             let row = &statuses[position];
             let mut stats = PartitionStats { total: row.len(), ..PartitionStats::default() };
             let mut causes = Vec::new();
@@ -232,7 +234,7 @@ impl Instance {
                 AssetSummary {
                     stale_status,
                     causes,
-                    keys: Arc::new(keys),
+                    keys,
                     states,
                     stats,
                     staleness,

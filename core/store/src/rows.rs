@@ -1,7 +1,7 @@
 //! Conversions between database rows and records, and small helpers of
 //! the store's queries.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::ActiveValue::Set;
@@ -43,12 +43,16 @@ pub(super) fn corrupt(what: String, detail: String) -> StoreError {
 }
 
 /// Validates keys read back from the database, once per distinct text:
-/// the thousands of inputs naming the same upstream share one allocation.
+/// the thousands of inputs naming the same upstream share one allocation,
+/// and so do the inputs and the upstream materialization they read (one
+/// data version, one allocation), and every materialization of one code
+/// version.
 #[derive(Default)]
 pub(super) struct Keys {
     assets: HashMap<String, AssetKey>,
     partitions: HashMap<String, PartitionKey>,
-    data_versions: HashMap<String, DataVersion>,
+    data_versions: HashSet<DataVersion>,
+    code_versions: HashSet<CodeVersion>,
 }
 
 impl Keys {
@@ -84,7 +88,17 @@ impl Keys {
             return version.clone();
         }
         let version = DataVersion::from_stored(text);
-        self.data_versions.insert(text.to_owned(), version.clone());
+        self.data_versions.insert(version.clone());
+        version
+    }
+
+    /// Code versions repeat across every materialization of a definition.
+    pub(super) fn code_version(&mut self, text: &str) -> CodeVersion {
+        if let Some(version) = self.code_versions.get(text) {
+            return version.clone();
+        }
+        let version = CodeVersion::from_stored(text);
+        self.code_versions.insert(version.clone());
         version
     }
 }

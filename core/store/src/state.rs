@@ -13,7 +13,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 
 use crate::MetadataStore;
 use crate::current::{current_check_result_ids, current_materialization_ids, current_materialization_ids_of};
-use crate::entities::{check_results, materialization_inputs, materializations, observations};
+use crate::entities::{asset_partitions, check_results, materialization_inputs, materializations, observations};
 use crate::events::append_in;
 use crate::records::{
     CheckResult, CurrentData, EventKind, EventLevel, MaterializationDetails, NewEvent, NewObservation, RunId,
@@ -24,6 +24,10 @@ use crate::sql::{placeholders, statement};
 
 /// Partitions per `IN (...)` list.
 const KEY_BATCH: usize = 1_000;
+/// Assets whose current materializations are read per query when the
+/// whole state is loaded: a few thousand rows at a time for daily assets
+/// over years, so the rows read are never all held at once.
+const ASSET_BATCH: usize = 8;
 
 /// A materialization file and when a later materialization of the same
 /// asset partition replaced it.
@@ -71,10 +75,15 @@ impl MetadataStore {
     /// The latest materialization (highest id) of every asset partition,
     /// with the inputs it read, and the latest observation of every source.
     ///
-    /// Three set-based queries from one snapshot, reading current state
-    /// only (one `asset_partitions` row per asset partition, see
-    /// `crate::current`), whatever the length of the history: the current
-    /// materializations, their inputs, and the latest observations.
+    /// Set-based queries from one snapshot, reading current state only
+    /// (one `asset_partitions` row per asset partition, see
+    /// `crate::current`), whatever the length of the history: the assets
+    /// materialized, then the current materializations and their inputs a
+    /// few assets at a time (so the rows of one batch, not of the whole
+    /// store, are held while records are built), then the latest
+    /// observations. Versions and keys repeated across rows share one
+    /// allocation (an input and the upstream materialization it read hold
+    /// the same data version).
     ///
     /// # Errors
     /// [`StoreError::Query`] if a query fails, [`StoreError::Corrupt`] if a
@@ -108,18 +117,30 @@ impl MetadataStore {
 
         let txn = self.begin_snapshot().await.during(|| "load state: begin a read transaction".to_owned())?;
         let mut keys = Keys::default();
-        let current = match assets {
-            None => materialization_records(&txn, current_materialization_ids(), &mut keys).await?,
-            Some(assets) => {
-                let names: Vec<&str> = assets.iter().map(AssetKey::as_str).collect();
-                let mut current = Vec::new();
-                for batch in names.chunks(KEY_BATCH) {
-                    let ids = current_materialization_ids_of(batch);
-                    current.extend(materialization_records(&txn, ids, &mut keys).await?);
-                }
-                current
-            }
+        let mut state = StoredState::new();
+        let names: Vec<String> = match assets {
+            Some(assets) => assets.iter().map(|asset| asset.as_str().to_owned()).collect(),
+            // Every asset with a current materialization: read a few assets
+            // at a time, so only one batch of rows is held while it is
+            // turned into records, never every row of the store at once.
+            None => asset_partitions::Entity::find()
+                .select_only()
+                .column(asset_partitions::Column::AssetKey)
+                .filter(asset_partitions::Column::MaterializationId.is_not_null())
+                .distinct()
+                .order_by_asc(asset_partitions::Column::AssetKey)
+                .into_tuple()
+                .all(&txn)
+                .await
+                .during(|| "load state: list the materialized assets".to_owned())?,
         };
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        for batch in names.chunks(ASSET_BATCH) {
+            let ids = current_materialization_ids_of(batch);
+            for (asset, partition, record) in materialization_records(&txn, ids, &mut keys).await? {
+                state.insert_materialization(asset, partition, record);
+            }
+        }
         let latest_observations = observations::Entity::find()
             .select_only()
             .expr(Observation::Id.max())
@@ -136,10 +157,6 @@ impl MetadataStore {
             .during(|| "load state: read the latest observations".to_owned())?;
         txn.commit().await.during(|| "load state: end the read transaction".to_owned())?;
 
-        let mut state = StoredState::new();
-        for (asset, partition, record) in current {
-            state.insert_materialization(asset, partition, record);
-        }
         for (id, asset, data_version, observed_at) in observation_rows {
             let asset = keys.asset(&asset, || format!("observation {id}"))?;
             let record = ObservationRecord { data_version: DataVersion::from_stored(&data_version), observed_at };
@@ -575,8 +592,8 @@ pub(crate) async fn materialization_records(
         let record = MaterializationRecord {
             id,
             run_id,
-            code_version: CodeVersion::from_stored(&code_version),
-            data_version: DataVersion::from_stored(&data_version),
+            code_version: keys.code_version(&code_version),
+            data_version: keys.data_version(&data_version),
             inputs: Vec::new(),
             materialized_at,
             path,
