@@ -91,6 +91,20 @@ fn materializes_the_example_then_is_up_to_date_and_replans_exactly_what_changed(
     ]);
     assert_eq!(plan, expected);
     let status = project.states();
+    // The status of one asset, read from it and its upstream only, is what
+    // the whole project's status says of it (freshness aside: it is
+    // evaluated at each command's own time).
+    let without_freshness = |mut row: Value| {
+        row.as_object_mut().unwrap().remove("freshness");
+        row
+    };
+    let whole = project.json(&["status", "--json"]);
+    for row in whole.as_array().unwrap() {
+        let asset = row["asset"].as_str().unwrap();
+        let alone = project.json(&["status", "--json", asset]);
+        assert_eq!(alone.as_array().unwrap().len(), 1, "{asset}");
+        assert_eq!(without_freshness(alone[0].clone()), without_freshness(row.clone()), "{asset}");
+    }
     assert_eq!(status["flights_weather_daily"], "stale");
     assert_eq!(status["flights_monthly"], "stale");
     assert_eq!(status["flights_daily"], "fresh");

@@ -45,7 +45,11 @@ struct Row<'a> {
 pub async fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<(), Failure> {
     let instance = open(global).await?;
     let selected = instance.select(&args.selection).map_err(|e| failure(global, e))?;
-    let snapshot = snapshot(global, &instance, None, args.verify).await?;
+    // The state of the selection and its upstream assets only: staleness
+    // looks upstream, never down, so the selected assets' status is the
+    // one the whole state gives, for the cost of their partitions.
+    let scope = (!args.selection.is_empty()).then_some(&selected);
+    let snapshot = snapshot(global, &instance, scope, args.verify).await?;
     let statuses = instance.status(&snapshot, &selected).await.map_err(|e| failure(global, e))?;
     if args.json || args.format == Format::Json {
         let rows: Vec<Row<'_>> = statuses
