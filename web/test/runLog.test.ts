@@ -111,10 +111,11 @@ describe('RunLogStore', () => {
 });
 
 describe('flushInterval', () => {
-  test('250 ms up to 25,000 lines, then growing with the log to 1 s at 100,000 lines and more', () => {
+  test('250 ms up to 5,000 lines, then growing with the log to 1 s at 20,000 lines and more', () => {
     expect(flushInterval(0)).toBe(250);
-    expect(flushInterval(25_000)).toBe(250);
-    expect(flushInterval(50_000)).toBe(500);
+    expect(flushInterval(5_000)).toBe(250);
+    expect(flushInterval(10_000)).toBe(500);
+    expect(flushInterval(20_000)).toBe(1000);
     expect(flushInterval(100_000)).toBe(1000);
     expect(flushInterval(1_000_000)).toBe(1000);
   });

@@ -1,7 +1,9 @@
 // The run log's structured filters: levels (toggles with counts), event
 // type, asset, partition and free text (see lib/logFilter). The counts are
 // kept incrementally: `lines` only grows (lib/runLog), and each render
-// counts only the lines added since the last one.
+// counts only the lines added since the last one. An option's label is one
+// string (one text node, not four): a live run re-renders the lists (a
+// partition each, 1,000 of them) at each of its log's flushes.
 import { useState } from 'react';
 import { IncrementalFacets, LEVELS, NO_FILTER, isFiltering, toggled, type LogFilter, type LogLine } from '../lib/logFilter';
 import { enumWords } from '../lib/words';
@@ -33,7 +35,7 @@ export function LogFilters({ lines, filter, onChange }: { lines: readonly LogLin
         <option value="">every event type</option>
         {f.kinds.map(([k, n]) => (
           <option key={k} value={k}>
-            {enumWords(k)} ({n})
+            {`${enumWords(k)} (${n})`}
           </option>
         ))}
       </select>
@@ -41,7 +43,7 @@ export function LogFilters({ lines, filter, onChange }: { lines: readonly LogLin
         <option value="">every asset</option>
         {f.assets.map(([a, n]) => (
           <option key={a} value={a}>
-            {a} ({n})
+            {`${a} (${n})`}
           </option>
         ))}
       </select>
@@ -49,7 +51,7 @@ export function LogFilters({ lines, filter, onChange }: { lines: readonly LogLin
         <option value="">every partition</option>
         {partitions.map(([p, n]) => (
           <option key={p} value={p}>
-            {p} ({n})
+            {`${p} (${n})`}
           </option>
         ))}
       </select>

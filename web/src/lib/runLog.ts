@@ -26,16 +26,17 @@ export type Schedule = (flush: () => void) => void;
 
 /**
  * The least time between two flushes of a log of `lines` lines, in
- * milliseconds: 250 ms, growing with the log from 25,000 lines to 1 s at
- * 100,000 and more. Each flush hands the log's new length to its
+ * milliseconds: 250 ms, growing with the log from 5,000 lines to 1 s at
+ * 20,000 and more. Each flush hands the log's new length to its
  * virtualiser, which lays out every block of 16 lines again (in fresh
  * arrays: @tanstack/virtual-core's measurements start over when the count
- * changes; components/RunLog), and re-renders the rows at the end and the filters'
- * counts: once a frame, a live run of 100,000 lines made garbage faster
- * than the page collected it.
+ * changes; components/RunLog), and re-renders the last block's rows, the
+ * filters' counts and the page's layout: once a frame, a live run of
+ * 100,000 lines made garbage faster than the page collected it, and each
+ * flush costs the renderer memory until it does.
  */
 export function flushInterval(lines: number): number {
-  return Math.min(1000, Math.max(250, lines / 100));
+  return Math.min(1000, Math.max(250, lines / 20));
 }
 
 /**
