@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { IncrementalFacets, IncrementalFilter, NO_FILTER, displayLevel, facets, filterFromSearch, filterLog, filterToSearch, toggled, type LogFilter, type LogLine } from '../src/lib/logFilter';
+import { IncrementalFacets, IncrementalFilter, LIST_REFRESH_MS, ListSnapshots, NO_FILTER, SortedCounts, displayLevel, facets, filterFromSearch, filterLog, filterToSearch, toggled, type LogFilter, type LogLine } from '../src/lib/logFilter';
 
 const line = (cursor: string, kind: string, level: string, asset: string | null, partition: string | null, message: string): LogLine => ({ cursor, kind, level, asset, partition, message });
 const lines = [
@@ -148,5 +148,90 @@ describe('incremental filter and facets of a growing log', () => {
     expect(all.update(lines)).toBe(all.update(lines));
     const total = all.update(lines).levels.reduce((s, [, c]) => s + c, 0);
     expect(total).toBe(lines.length);
+  });
+
+  test('scan counts only added lines and answers a new version only when a count changed; each facet stays sorted', () => {
+    const lines: LogLine[] = [];
+    const inc = new IncrementalFacets();
+    const v0 = inc.scan(lines);
+    expect(inc.scan(lines)).toBe(v0);
+    let n = 0;
+    for (let step = 0; step < 20; step++) {
+      for (let i = 0; i < (step * 7) % 13; i++) lines.push(make(n++));
+      const before = inc.facet('partitions').size;
+      const v = inc.scan(lines);
+      expect(inc.scan(lines)).toBe(v);
+      const at = facets(lines);
+      expect(inc.entries('kinds')).toEqual(at.kinds);
+      expect(inc.entries('assets')).toEqual(at.assets);
+      expect(inc.entries('partitions')).toEqual(at.partitions);
+      expect(inc.entries('levels')).toEqual(at.levels);
+      expect(inc.facet('partitions').size).toBeGreaterThanOrEqual(before);
+    }
+  });
+});
+
+describe('SortedCounts', () => {
+  test('values kept sorted as they come (code unit order, as a sort), each counted; empty values not', () => {
+    const c = new SortedCounts();
+    const seen: string[] = [];
+    // A pseudo-random order, values repeated, and the empty ones skipped.
+    for (let i = 0; i < 2000; i++) {
+      const v = i % 97 === 0 ? '' : `p-${(i * 7919) % 613}`;
+      c.add(v);
+      c.add(i % 89 === 0 ? null : undefined);
+      if (v) seen.push(v);
+    }
+    const expected = new Map<string, number>();
+    for (const v of seen) expected.set(v, (expected.get(v) ?? 0) + 1);
+    expect(c.values()).toEqual([...expected.keys()].sort());
+    expect(c.entries()).toEqual([...expected].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
+    expect(c.size).toBe(expected.size);
+    expect(c.count('p-1')).toBe(expected.get('p-1'));
+    expect(c.count('absent')).toBe(0);
+    // Upper case before lower, as `<` orders them.
+    const d = new SortedCounts();
+    for (const v of ['b', 'B', 'a', 'A', 'ab', '2013-01-10', '2013-01-02']) d.add(v);
+    expect(d.values()).toEqual(['2013-01-02', '2013-01-10', 'A', 'B', 'a', 'ab', 'b']);
+  });
+});
+
+describe('ListSnapshots', () => {
+  const list = (n: number): [string, number][] => [['x', n]];
+
+  test('a list is taken again at most every LIST_REFRESH_MS while unused, at each change while in use or when what it lists changes', () => {
+    const s = new ListSnapshots();
+    let builds = 0;
+    const get = (version: number, inUse: boolean, now: number, of = '') =>
+      s.get('partition', of, version, inUse, now, () => {
+        builds++;
+        return list(version);
+      });
+    const first = get(1, false, 0);
+    expect(first).toEqual(list(1));
+    // The same counts: the same array, however late.
+    expect(get(1, false, 10 * LIST_REFRESH_MS)).toBe(first);
+    // Counts moved on, unused: the old list until LIST_REFRESH_MS after it was taken.
+    expect(get(2, false, 1000)).toBe(first);
+    expect(s.staleFor(1000, { partition: 2 })).toBe(LIST_REFRESH_MS - 1000);
+    expect(get(3, false, LIST_REFRESH_MS)).toEqual(list(3));
+    expect(s.staleFor(LIST_REFRESH_MS, { partition: 3 })).toBeNull();
+    // In use: every change.
+    expect(get(4, true, LIST_REFRESH_MS + 1)).toEqual(list(4));
+    expect(get(5, true, LIST_REFRESH_MS + 2)).toEqual(list(5));
+    // Another asset's partitions: at once.
+    expect(get(5, false, LIST_REFRESH_MS + 3, 'leaf_1')).toEqual(list(5));
+    expect(builds).toBe(5);
+    // A list behind its counts past its time: due now.
+    expect(s.staleFor(10 * LIST_REFRESH_MS, { partition: 6 })).toBe(0);
+  });
+
+  test('has: whether the list as last taken has a value', () => {
+    const s = new ListSnapshots();
+    expect(s.has('kind', '')).toBe(true);
+    expect(s.has('kind', 'LOG')).toBe(false);
+    s.get('kind', '', 1, false, 0, () => [['LOG', 3]]);
+    expect(s.has('kind', 'LOG')).toBe(true);
+    expect(s.has('kind', 'STEP_FAILURE')).toBe(false);
   });
 });

@@ -113,50 +113,156 @@ export interface Facets {
   levels: [string, number][];
 }
 
-const sortedCounts = (m: Map<string, number>): [string, number][] => [...m].sort((a, b) => (a[0] < b[0] ? -1 : 1));
-const bump = (m: Map<string, number>, v: string | null | undefined) => {
-  if (v) m.set(v, (m.get(v) ?? 0) + 1);
-};
+/**
+ * Counts by value, the values kept sorted as they come: a new value is put
+ * in its place (a binary search and one insert), a value seen again is
+ * counted in place, so a log that grows never sorts its values again (a
+ * live run's log has a partition each, 1,000 of them, and grows every
+ * second).
+ */
+export class SortedCounts {
+  private readonly counts = new Map<string, number>();
+  private readonly sorted: string[] = [];
+
+  add(value: string | null | undefined): void {
+    if (!value) return;
+    const n = this.counts.get(value);
+    if (n !== undefined) {
+      this.counts.set(value, n + 1);
+      return;
+    }
+    let lo = 0;
+    let hi = this.sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.sorted[mid] < value) lo = mid + 1;
+      else hi = mid;
+    }
+    this.sorted.splice(lo, 0, value);
+    this.counts.set(value, 1);
+  }
+
+  get size(): number {
+    return this.sorted.length;
+  }
+
+  count(value: string): number {
+    return this.counts.get(value) ?? 0;
+  }
+
+  /** The values, sorted (code unit order), read only. */
+  values(): readonly string[] {
+    return this.sorted;
+  }
+
+  /** The values, sorted, with their counts (a new array). */
+  entries(): [string, number][] {
+    return this.sorted.map((v) => [v, this.counts.get(v)!]);
+  }
+}
+
+type FacetName = 'kinds' | 'assets' | 'partitions' | 'levels';
 
 /**
- * `facets` of a log that only grows, counted incrementally: each `update`
+ * `facets` of a log that only grows, counted incrementally: each `scan`
  * counts only the lines added since the last one (partitions of `asset`
- * only, when one is given) and answers the same object while nothing was
- * added.
+ * only, when one is given), and the values of each facet stay sorted as
+ * they come (SortedCounts): no list is built or sorted until one is asked
+ * for (`entries`, or `update` for every facet, the same object while
+ * nothing was added).
  */
 export class IncrementalFacets {
   private source: readonly LogLine[] | null = null;
   private asset = '';
   private scanned = 0;
-  private counts = { kinds: new Map<string, number>(), assets: new Map<string, number>(), partitions: new Map<string, number>(), levels: new Map<string, number>() };
+  private counted = 0;
+  private counts = IncrementalFacets.empty();
   private answer: Facets | null = null;
 
-  update(lines: readonly LogLine[], asset = ''): Facets {
+  private static empty(): Record<FacetName, SortedCounts> {
+    return { kinds: new SortedCounts(), assets: new SortedCounts(), partitions: new SortedCounts(), levels: new SortedCounts() };
+  }
+
+  /**
+   * Counts the lines added since the last scan (every line again when the
+   * array or `asset` changed); answers a number that changes whenever a
+   * count did (the lines counted, since this object began).
+   */
+  scan(lines: readonly LogLine[], asset = ''): number {
     if (lines !== this.source || asset !== this.asset || lines.length < this.scanned) {
       this.source = lines;
       this.asset = asset;
       this.scanned = 0;
-      this.counts = { kinds: new Map(), assets: new Map(), partitions: new Map(), levels: new Map() };
+      this.counted++;
+      this.counts = IncrementalFacets.empty();
       this.answer = null;
     }
     const c = this.counts;
     if (this.scanned < lines.length) this.answer = null;
-    for (; this.scanned < lines.length; this.scanned++) {
+    for (; this.scanned < lines.length; this.scanned++, this.counted++) {
       const line = lines[this.scanned];
-      bump(c.kinds, line.kind);
-      bump(c.assets, line.asset);
-      bump(c.levels, displayLevel(line));
-      if (!asset || line.asset === asset) bump(c.partitions, line.partition);
+      c.kinds.add(line.kind);
+      c.assets.add(line.asset);
+      c.levels.add(displayLevel(line));
+      if (!asset || line.asset === asset) c.partitions.add(line.partition);
     }
+    return this.counted;
+  }
+
+  /** One facet's counts, as of the last scan (read only). */
+  facet(name: FacetName): SortedCounts {
+    return this.counts[name];
+  }
+
+  /** One facet's values and counts, as of the last scan (a new array; levels in LEVELS' order). */
+  entries(name: FacetName): [string, number][] {
+    const e = this.counts[name].entries();
+    return name === 'levels' ? e.sort((a, b) => LEVELS.indexOf(a[0]) - LEVELS.indexOf(b[0])) : e;
+  }
+
+  update(lines: readonly LogLine[], asset = ''): Facets {
+    this.scan(lines, asset);
     if (!this.answer) {
-      this.answer = {
-        kinds: sortedCounts(c.kinds),
-        assets: sortedCounts(c.assets),
-        partitions: sortedCounts(c.partitions),
-        levels: sortedCounts(c.levels).sort((a, b) => LEVELS.indexOf(a[0]) - LEVELS.indexOf(b[0])),
-      };
+      this.answer = { kinds: this.entries('kinds'), assets: this.entries('assets'), partitions: this.entries('partitions'), levels: this.entries('levels') };
     }
     return this.answer;
+  }
+}
+
+/** The most a closed, unfocused filter list's options lag behind the log, in milliseconds (components/LogFilters). */
+export const LIST_REFRESH_MS = 5000;
+
+/**
+ * The lists the filters draw, each a snapshot of its facet: taken again
+ * when what the list counts changed (`of`: the asset whose partitions it
+ * lists) or, once its counts moved on (`version`), while the list is in
+ * use (`inUse`) or LIST_REFRESH_MS after the last snapshot.
+ */
+export class ListSnapshots {
+  private taken = new Map<string, { of: string; version: number; at: number; entries: [string, number][] }>();
+
+  get(name: string, of: string, version: number, inUse: boolean, now: number, build: () => [string, number][]): [string, number][] {
+    const s = this.taken.get(name);
+    if (s && s.of === of && (s.version === version || (!inUse && now - s.at < LIST_REFRESH_MS))) return s.entries;
+    const entries = build();
+    this.taken.set(name, { of, version, at: now, entries });
+    return entries;
+  }
+
+  /** Whether the list `name` as last taken has `value` (or `value` is '', every value). */
+  has(name: string, value: string): boolean {
+    return !value || !!this.taken.get(name)?.entries.some(([v]) => v === value);
+  }
+
+  /** How long until the first list behind its counts (`versions`) may be taken again, in milliseconds; null if none is behind. */
+  staleFor(now: number, versions: Record<string, number>): number | null {
+    let wait: number | null = null;
+    for (const [name, s] of this.taken) {
+      if (versions[name] === undefined || versions[name] === s.version) continue;
+      const left = Math.max(0, s.at + LIST_REFRESH_MS - now);
+      wait = wait === null ? left : Math.min(wait, left);
+    }
+    return wait;
   }
 }
 
