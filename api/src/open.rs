@@ -95,16 +95,22 @@ pub async fn snapshot(
         None => instance.snapshot().await,
     }
     .map_err(|e| failure(global, e))?;
-    if !global.quiet {
-        for warning in snapshot.warnings() {
-            match warning {
-                Warning::SourceUnavailable { message, .. } => {
-                    eprintln!("warning: {message}; it and what reads it count as missing");
-                }
+    print_warnings(global, &snapshot.warnings());
+    Ok(snapshot)
+}
+
+/// Prints a snapshot's warnings on stderr (unless `--quiet`).
+pub fn print_warnings(global: &GlobalArgs, warnings: &[Warning]) {
+    if global.quiet {
+        return;
+    }
+    for warning in warnings {
+        match warning {
+            Warning::SourceUnavailable { message, .. } => {
+                eprintln!("warning: {message}; it and what reads it count as missing");
             }
         }
     }
-    Ok(snapshot)
 }
 
 /// The exit code and message of an engine error: the user's problem

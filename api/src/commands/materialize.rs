@@ -2,13 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use cairn_engine::{CancellationToken, ExecutorOptions, Instance, Launch};
+use cairn_engine::{CancellationToken, ExecutorOptions, Instance, RunRequest};
 use cairn_store::{RunId, RunOrigin};
 use clap::Args;
 
 use crate::cli::{ExecutorArgs, GlobalArgs, TargetArgs};
-use crate::commands::plan::{make_plan, nothing_planned, partition_filter, partition_filter_text, print_blocked};
-use crate::open::{failure, open_for_execution};
+use crate::commands::plan::{nothing_planned, partition_subset, print_blocked};
+use crate::open::{failure, open_for_execution, print_warnings, verify};
 use crate::progress::Progress;
 use crate::summary::print_summary;
 use crate::{Failure, out, outln};
@@ -36,24 +36,26 @@ pub struct MaterializeArgs {
 /// blocked, or the run was canceled.
 pub async fn run(global: &GlobalArgs, args: &MaterializeArgs) -> Result<(), Failure> {
     let instance = open_for_execution(global, &args.executor).await?;
-    let (snapshot, plan) = make_plan(global, &instance, &args.target, args.verify).await?;
+    if args.verify {
+        verify(global, &instance).await?;
+    }
+    let request = RunRequest {
+        selection: args.target.selection.clone(),
+        partitions: partition_subset(&args.target),
+        origin: RunOrigin::Cli,
+        tags: BTreeMap::new(),
+        launch_when_up_to_date: false,
+    };
+    let requested = instance.request_run(&request).await.map_err(|e| failure(global, e))?;
+    print_warnings(global, &requested.warnings);
+    let plan = requested.plan;
     print_blocked(global, &instance, &plan);
-    if plan.steps.is_empty() {
+    let Some(run) = requested.run else {
         if !global.quiet {
             out!("{}", nothing_planned(&plan))?;
         }
         return if plan.blocked.is_empty() { Ok(()) } else { Err(Failure::User(String::new())) };
-    }
-    let launch = Launch {
-        origin: RunOrigin::Cli,
-        tags: BTreeMap::new(),
-        selection_text: args.target.selection.join(" "),
-        partition_text: partition_filter_text(&args.target),
-        selection: instance.select(&args.target.selection).map_err(|e| failure(global, e))?,
-        partitions: partition_filter(&args.target),
-        only_stale: true,
     };
-    let run = instance.launch(&snapshot, &plan, &launch).await.map_err(|e| failure(global, e))?;
     warn_about_orphaned_runs(global, &instance, run).await;
     if args.queue {
         if !global.quiet {

@@ -1,7 +1,7 @@
 //! `cairn plan`: what would be materialized, and why.
 
-use cairn_core::planner::{PartitionFilter, Plan};
-use cairn_engine::{Instance, Snapshot};
+use cairn_core::planner::Plan;
+use cairn_engine::{Instance, PartitionSubset, Snapshot};
 use clap::Args;
 
 use crate::Failure;
@@ -66,26 +66,17 @@ pub async fn make_plan(
     let selection = instance.select(&target.selection).map_err(|e| failure(global, e))?;
     let snapshot = snapshot(global, instance, Some(&selection), verify).await?;
     let plan = instance
-        .plan(&snapshot, selection, partition_filter(target), Default::default())
+        .plan(&snapshot, selection, partition_subset(target).filter(), Default::default())
         .map_err(|e| failure(global, e))?;
     Ok((snapshot, plan))
 }
 
-/// The partition filter from the flags.
-pub fn partition_filter(target: &TargetArgs) -> PartitionFilter {
+/// The partitions the flags name: `--from`/`--to`, `--partition`, or all.
+pub fn partition_subset(target: &TargetArgs) -> PartitionSubset {
     match (&target.from, &target.to) {
-        (Some(from), Some(to)) => PartitionFilter::Range { from: from.clone(), to: to.clone() },
-        _ if !target.partitions.is_empty() => PartitionFilter::Keys(target.partitions.clone()),
-        _ => PartitionFilter::All,
-    }
-}
-
-/// The partition filter as typed, for the run record.
-pub fn partition_filter_text(target: &TargetArgs) -> Option<String> {
-    match partition_filter(target) {
-        PartitionFilter::All | PartitionFilter::Scope(_) => None,
-        PartitionFilter::Keys(keys) => Some(keys.join(",")),
-        PartitionFilter::Range { from, to } => Some(format!("{from}..{to}")),
+        (Some(from), Some(to)) => PartitionSubset::Range { start: from.clone(), end: to.clone() },
+        _ if !target.partitions.is_empty() => PartitionSubset::Keys(target.partitions.clone()),
+        _ => PartitionSubset::All,
     }
 }
 

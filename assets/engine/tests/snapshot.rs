@@ -2,16 +2,21 @@
 //! (`Instance::snapshot_of`, what `cairn plan`, `materialize` and backfills
 //! use) equals the plan made from the whole project's snapshot, for every
 //! selection of a project whose stored state mixes fresh, stale (code and
-//! upstream data changed) and missing partitions. Real SQLite store.
+//! upstream data changed) and missing partitions; and a run request
+//! (`Instance::request_run`, what `cairn materialize` and the `materialize`
+//! mutation make) stores a run of exactly what is missing or stale. Real
+//! SQLite store.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use cairn_core::AssetKey;
 use cairn_core::partitions::PartitionKey;
 use cairn_core::planner::{PartitionFilter, PlanMode};
 use cairn_core::state::AssetPartition;
 use cairn_core::{CodeVersion, DataVersion};
-use cairn_engine::Instance;
+use cairn_engine::error::EngineError;
+use cairn_engine::{Instance, PartitionSubset, RunRequest};
+use cairn_store::RunOrigin;
 use cairn_store::testing::{SyntheticMaterialization, insert_materializations};
 use chrono::Utc;
 
@@ -33,12 +38,16 @@ assets:
     sql: SELECT * FROM other CROSS JOIN report
 "#;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_plan_from_the_scoped_snapshot_equals_the_plan_from_the_whole_one() {
+fn key(name: &str) -> AssetKey {
+    AssetKey::new(name).unwrap()
+}
+
+/// The project above, with raw materialized on days 1-8 and clean on days
+/// 1-6 (day 3 with an old code version), other and report once.
+async fn project_with_state() -> (tempfile::TempDir, Instance) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("cairn.yaml"), PROJECT).unwrap();
     let instance = Instance::open(dir.path(), None).await.unwrap();
-    let key = |name: &str| AssetKey::new(name).unwrap();
     let code = |name: &str| instance.project().asset(&key(name)).unwrap().spec.code_version.clone();
     let row = |name: &str, partition: Option<String>, code: CodeVersion, version: &str| SyntheticMaterialization {
         target: AssetPartition::new(key(name), partition.map(|p| PartitionKey::new(&p).unwrap())),
@@ -62,7 +71,12 @@ async fn a_plan_from_the_scoped_snapshot_equals_the_plan_from_the_whole_one() {
     rows.push(row("other", None, code("other"), "other-1"));
     rows.push(row("report", None, code("report"), "report-1"));
     insert_materializations(instance.store(), "scoped", &rows).await;
+    (dir, instance)
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_from_the_scoped_snapshot_equals_the_plan_from_the_whole_one() {
+    let (_dir, instance) = project_with_state().await;
     let whole = instance.snapshot().await.unwrap();
     let names = ["raw", "clean", "report", "other", "mixed"];
     for mask in 1u32..(1 << names.len()) {
@@ -81,4 +95,40 @@ async fn a_plan_from_the_scoped_snapshot_equals_the_plan_from_the_whole_one() {
     assert_eq!(scoped.state.materializations_of(&key("clean")).count(), 6);
     assert_eq!(scoped.state.materializations_of(&key("other")).count(), 0);
     assert_eq!(scoped.state.materializations_of(&key("report")).count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_request_stores_a_run_of_what_is_missing_or_stale_and_nothing_when_up_to_date() {
+    let (_dir, instance) = project_with_state().await;
+    let request = |selection: &str, partitions: PartitionSubset, launch_when_up_to_date: bool| RunRequest {
+        selection: vec![selection.to_owned()],
+        partitions,
+        origin: RunOrigin::Cli,
+        tags: BTreeMap::from([("team".to_owned(), "data".to_owned())]),
+        launch_when_up_to_date,
+    };
+    // raw on days 7-10: days 7 and 8 are fresh, 9 and 10 missing.
+    let days = PartitionSubset::Range { start: "2024-01-07".into(), end: "2024-01-10".into() };
+    let requested = instance.request_run(&request("raw", days, false)).await.unwrap();
+    let planned: Vec<String> = requested.plan.steps.iter().map(|step| step.target.to_string()).collect();
+    assert_eq!(planned, ["raw[2024-01-09]", "raw[2024-01-10]"]);
+    let run = instance.store().run(requested.run.expect("a run is stored")).await.unwrap().unwrap();
+    assert_eq!(run.planned_steps, 2);
+    assert_eq!(run.origin, RunOrigin::Cli);
+    assert_eq!(run.selection, "raw");
+    assert_eq!(run.partition_filter.as_deref(), Some("2024-01-07..2024-01-10"));
+    assert_eq!(run.tags.get("team").map(String::as_str), Some("data"));
+
+    // other is fresh: no run, unless the caller wants one anyway.
+    let up_to_date = instance.request_run(&request("other", PartitionSubset::All, false)).await.unwrap();
+    assert!(up_to_date.plan.steps.is_empty());
+    assert_eq!(up_to_date.run, None);
+    let empty = instance.request_run(&request("other", PartitionSubset::All, true)).await.unwrap();
+    let run = instance.store().run(empty.run.expect("an empty run is stored")).await.unwrap().unwrap();
+    assert_eq!(run.planned_steps, 0);
+    assert_eq!(run.partition_filter, None);
+
+    // A selection naming no asset is the engine's typed error.
+    let unknown = instance.request_run(&request("nope", PartitionSubset::All, false)).await.unwrap_err();
+    assert!(matches!(unknown, EngineError::Selection(_)), "{unknown:?}");
 }

@@ -5,8 +5,7 @@ use std::time::Duration;
 
 use async_graphql::futures_util::Stream;
 use async_graphql::{Context, ID, Object, Result, SimpleObject, Subscription};
-use cairn_core::planner::PlanMode;
-use cairn_engine::{Launch, Retry};
+use cairn_engine::{PartitionSubset, Retry};
 use cairn_store::{BackfillTransition as StoreTransition, Cancellation, EventFilter, EventKind, RunFilter, RunOrigin};
 use chrono::{DateTime, Utc};
 
@@ -301,24 +300,15 @@ impl MutationRoot {
     ) -> Result<Run> {
         require_token(ctx)?;
         let instance = state(ctx).instance();
-        let terms: Vec<String> = selection.as_deref().unwrap_or("").split_whitespace().map(str::to_owned).collect();
-        let selected = instance.select(&terms).map_err(ApiError::from)?;
-        let subset = partitions.map(|p| p.subset()).transpose()?;
-        let filter = subset.as_ref().map_or(cairn_core::planner::PartitionFilter::All, |s| s.filter());
-        let snapshot = instance.snapshot().await.map_err(ApiError::from)?;
-        let plan = instance
-            .plan(&snapshot, selected.clone(), filter.clone(), PlanMode::MissingOrStale)
-            .map_err(ApiError::from)?;
-        let launch = Launch {
+        let request = cairn_engine::RunRequest {
+            selection: selection.as_deref().unwrap_or("").split_whitespace().map(str::to_owned).collect(),
+            partitions: partitions.map(|p| p.subset()).transpose()?.unwrap_or(PartitionSubset::All),
             origin: RunOrigin::Api,
             tags: BTreeMap::new(),
-            selection_text: selection.unwrap_or_default(),
-            partition_text: subset.map(|s| s.describe()),
-            selection: selected,
-            partitions: filter,
-            only_stale: true,
+            launch_when_up_to_date: true,
         };
-        let id = instance.launch(&snapshot, &plan, &launch).await.map_err(ApiError::from)?;
+        let requested = instance.request_run(&request).await.map_err(ApiError::from)?;
+        let id = requested.run.ok_or_else(|| ApiError::Internal("a run without steps was not stored".into()))?;
         let store = instance.store().clone();
         let record = store
             .run(id)
