@@ -11,7 +11,9 @@
 //! 2. Applying one step's end to the index (`advance_index` after one
 //!    materialization is recorded): < 100 µs median.
 //! 3. `cairn status --json` (the real binary), whole process: < 1 s.
-//! 4. `cairn backfill ASSET --from D --to D+29 --preview` (the real binary,
+//! 4. Planning a backfill of one asset × 30 days in the engine
+//!    (`Instance::preview_backfill`, the instance already open): < 50 ms.
+//! 5. `cairn backfill ASSET --from D --to D+29 --preview` (the real binary,
 //!    one asset × 30 days planned on that store), whole process: < 50 ms
 //!    (the target is for planning alone; the process's start and
 //!    the store's opening are included here).
@@ -57,6 +59,7 @@ fn main() {
 
     runtime.block_on(server_start(dir));
     runtime.block_on(apply_step_end(dir));
+    runtime.block_on(plan_backfill(dir));
     whole_process("cairn status --json", &["status", "--json"], dir, 1_000.0);
     whole_process(
         "cairn backfill a00000 (30 days) --preview",
@@ -246,6 +249,29 @@ async fn apply_step_end(dir: &Path) {
         times.push(started.elapsed().as_secs_f64() * 1e6);
     }
     report("applying one step's end to the index (advance_index)", &times, "µs", 100.0);
+}
+
+/// Planning a backfill of one asset × 30 days in the engine (the issue's
+/// target is for planning alone): the instance is opened once, each
+/// sample is one `Instance::preview_backfill` (the selection's and its
+/// upstream's state read from the store, then the plan).
+async fn plan_backfill(dir: &Path) {
+    let instance = Instance::open(dir, None).await.unwrap();
+    let request = cairn_engine::BackfillRequest {
+        selection: "a00000".into(),
+        partitions: cairn_engine::PartitionSubset::Range { start: "2021-03-01".into(), end: "2021-03-30".into() },
+        only_missing_or_failed: false,
+        only_stale: false,
+        tags: Default::default(),
+    };
+    let mut times = Vec::new();
+    for _ in 0..20 {
+        let started = Instant::now();
+        let plan = instance.preview_backfill(&request).await.unwrap();
+        times.push(started.elapsed().as_secs_f64() * 1e3);
+        assert_eq!(plan.total, 30, "the preview plans a00000 × 30 days");
+    }
+    report("planning a backfill of a00000 × 30 days (Instance::preview_backfill)", &times, "ms", 50.0);
 }
 
 fn whole_process(name: &str, args: &[&str], dir: &Path, target_ms: f64) {

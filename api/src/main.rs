@@ -5,6 +5,11 @@
 //! failed or blocked materializations, a canceled run); 2 an unexpected
 //! error.
 
+/// mimalloc rather than glibc's malloc: the asset-state index is millions
+/// of small values made and freed while it loads.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod cli;
 mod commands;
 mod open;

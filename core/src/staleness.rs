@@ -19,6 +19,9 @@
 //! the set of time-window partitions.
 
 use std::collections::HashMap;
+
+/// aHash for the maps looked up once per partition (see `crate::state`).
+type FastMap<K, V> = HashMap<K, V, ahash::RandomState>;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -141,7 +144,7 @@ impl StaleStatusKind {
 #[derive(Debug)]
 pub struct PartitionIndex {
     keys: Arc<Vec<PartitionKey>>,
-    positions: HashMap<PartitionKey, usize>,
+    positions: FastMap<PartitionKey, usize>,
 }
 
 impl PartitionIndex {
@@ -173,7 +176,7 @@ impl PartitionIndex {
 /// computed once and shared.
 pub struct Staleness<'a> {
     specs: &'a [AssetSpec],
-    index: HashMap<&'a AssetKey, usize>,
+    index: FastMap<&'a AssetKey, usize>,
     state: &'a StoredState,
     now: DateTime<Utc>,
     partitions: Vec<Option<Arc<PartitionIndex>>>,
@@ -187,7 +190,7 @@ impl<'a> Staleness<'a> {
     /// a dependency that is not among them: the loader and the asset graph
     /// guarantee both, so this is a broken invariant, not a user error.
     pub fn new(specs: &'a [AssetSpec], state: &'a StoredState, now: DateTime<Utc>) -> Result<Self, CoreError> {
-        let mut index = HashMap::with_capacity(specs.len());
+        let mut index = FastMap::with_capacity_and_hasher(specs.len(), ahash::RandomState::new());
         let mut by_definition: HashMap<&PartitionsDefinition, Arc<PartitionIndex>> = HashMap::new();
         let mut partitions = Vec::with_capacity(specs.len());
         for (position, spec) in specs.iter().enumerate() {

@@ -172,6 +172,9 @@ impl Instance {
         let staleness =
             Staleness::new(project.specs(), state, now).map_err(|e| EngineError::RunState(e.to_string()))?;
         let statuses = staleness.all_statuses();
+        // Running and failed partitions by asset: most assets have none,
+        // and then no partition of theirs is looked up.
+        let (running, failed) = (by_asset(running), by_asset(failed));
         let mut assets = HashMap::with_capacity(project.specs().len());
         for (position, spec) in project.specs().iter().enumerate() {
             // One list per partitions definition, shared by its assets.
@@ -184,11 +187,12 @@ impl Instance {
             let materialized_at: Vec<Option<DateTime<Utc>>> = (0..row.len())
                 .map(|slot| state.materialization(&spec.key, keys.get(slot)).map(|r| r.materialized_at))
                 .collect();
+            let (running, failed) = (running.get(&spec.key), failed.get(&spec.key));
             for (slot, status) in row.iter().enumerate() {
-                let target = AssetPartition::new(spec.key.clone(), keys.get(slot).cloned());
-                let state = if running.contains(&target) {
+                let partition = keys.get(slot);
+                let state = if running.is_some_and(|partitions| partitions.contains(&partition)) {
                     PartitionState::Materializing
-                } else if failed.contains(&target) {
+                } else if failed.is_some_and(|partitions| partitions.contains(&partition)) {
                     PartitionState::Failed
                 } else {
                     match status {
@@ -246,6 +250,15 @@ impl Instance {
         }
         Ok(ProjectSummary { at: now, seq, assets })
     }
+}
+
+/// `targets` grouped by asset: the partitions of each.
+fn by_asset(targets: &HashSet<AssetPartition>) -> HashMap<&AssetKey, HashSet<Option<&PartitionKey>>> {
+    let mut grouped: HashMap<&AssetKey, HashSet<Option<&PartitionKey>>> = HashMap::new();
+    for target in targets {
+        grouped.entry(&target.asset).or_default().insert(target.partition.as_ref());
+    }
+    grouped
 }
 
 /// An asset's freshness (Dagster's `FreshnessPolicy`), and for a

@@ -47,6 +47,11 @@ pub(crate) async fn open(url: &str) -> Result<DatabaseConnection, StoreError> {
         Backend::Sqlite => {
             let sqlite = SqliteConnectOptions::from_str(url).map_err(|e| connect_error(sqlx_error(e)))?;
             create_parent_dir(sqlite.get_filename()).map_err(connect_error)?;
+            // A SQLite connection is a file handle in this process: it
+            // cannot drop the way a server connection can, so the pool does
+            // not ping it before each use (one round trip to its worker
+            // thread per query: most of the time of a short read).
+            options.test_before_acquire(false);
             options.max_connections(SQLITE_MAX_CONNECTIONS).map_sqlx_sqlite_opts(|options| {
                 options
                     .create_if_missing(true)

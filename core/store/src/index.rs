@@ -161,6 +161,8 @@ impl MetadataStore {
         let head = self.last_event_seq().await?;
         let mut cursor = index.cursor;
         let mut changes = IndexChanges::default();
+        // Check results are read again only where a check was evaluated.
+        let mut checked: BTreeSet<AssetPartition> = BTreeSet::new();
         loop {
             let events = match self.events_after(cursor, &filter, EVENT_BATCH).await {
                 Ok(events) => events,
@@ -177,7 +179,11 @@ impl MetadataStore {
                 if event.kind == EventKind::AssetObservation {
                     changes.observed.insert(asset.clone());
                 } else {
-                    changes.targets.insert(AssetPartition::new(asset.clone(), event.partition.clone()));
+                    let target = AssetPartition::new(asset.clone(), event.partition.clone());
+                    if event.kind == EventKind::AssetCheckEvaluation {
+                        checked.insert(target.clone());
+                    }
+                    changes.targets.insert(target);
                 }
             }
             match events.last() {
@@ -210,6 +216,14 @@ impl MetadataStore {
                     .filter(asset_partitions::Column::MaterializationId.is_not_null())
                     .into_query();
                 materialized.extend(materialization_records(&txn, ids, &mut keys).await?);
+                let partitions: Vec<&str> = batch
+                    .iter()
+                    .filter(|target| checked.contains(**target))
+                    .map(|target| stored_partition(target))
+                    .collect();
+                if partitions.is_empty() {
+                    continue;
+                }
                 let latest = current_check_results::Entity::find()
                     .select_only()
                     .column(current_check_results::Column::CheckResultId)

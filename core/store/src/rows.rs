@@ -51,8 +51,8 @@ pub(super) fn corrupt(what: String, detail: String) -> StoreError {
 pub(super) struct Keys {
     assets: HashMap<String, AssetKey>,
     partitions: HashMap<String, PartitionKey>,
-    data_versions: HashSet<DataVersion>,
-    code_versions: HashSet<CodeVersion>,
+    data_versions: HashSet<DataVersion, ahash::RandomState>,
+    code_versions: HashSet<CodeVersion, ahash::RandomState>,
 }
 
 impl Keys {
