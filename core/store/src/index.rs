@@ -216,19 +216,19 @@ impl MetadataStore {
                     .filter(asset_partitions::Column::MaterializationId.is_not_null())
                     .into_query();
                 materialized.extend(materialization_records(&txn, ids, &mut keys).await?);
-                let partitions: Vec<&str> = batch
+                let checked_partitions: Vec<&str> = batch
                     .iter()
                     .filter(|target| checked.contains(**target))
                     .map(|target| stored_partition(target))
                     .collect();
-                if partitions.is_empty() {
+                if checked_partitions.is_empty() {
                     continue;
                 }
                 let latest = current_check_results::Entity::find()
                     .select_only()
                     .column(current_check_results::Column::CheckResultId)
                     .filter(current_check_results::Column::AssetKey.eq(asset.as_str()))
-                    .filter(current_check_results::Column::PartitionKey.is_in(partitions.iter().copied()))
+                    .filter(current_check_results::Column::PartitionKey.is_in(checked_partitions.iter().copied()))
                     .into_query();
                 let rows = check_results::Entity::find()
                     .filter(check_results::Column::Id.in_subquery(latest))

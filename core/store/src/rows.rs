@@ -84,23 +84,27 @@ impl Keys {
     /// Upstream data versions repeat across the inputs of many
     /// downstream materializations.
     pub(super) fn data_version(&mut self, text: &str) -> DataVersion {
-        if let Some(version) = self.data_versions.get(text) {
-            return version.clone();
-        }
-        let version = DataVersion::from_stored(text);
-        self.data_versions.insert(version.clone());
-        version
+        interned(&mut self.data_versions, text, DataVersion::from_stored)
     }
 
     /// Code versions repeat across every materialization of a definition.
     pub(super) fn code_version(&mut self, text: &str) -> CodeVersion {
-        if let Some(version) = self.code_versions.get(text) {
-            return version.clone();
-        }
-        let version = CodeVersion::from_stored(text);
-        self.code_versions.insert(version.clone());
-        version
+        interned(&mut self.code_versions, text, CodeVersion::from_stored)
     }
+}
+
+/// The value of `set` whose text is `text`, made by `make` and kept the
+/// first time.
+fn interned<T>(set: &mut HashSet<T, ahash::RandomState>, text: &str, make: impl FnOnce(&str) -> T) -> T
+where
+    T: Clone + Eq + std::hash::Hash + std::borrow::Borrow<str>,
+{
+    if let Some(value) = set.get(text) {
+        return value.clone();
+    }
+    let value = make(text);
+    set.insert(value.clone());
+    value
 }
 
 /// Parses a JSON column.
