@@ -191,6 +191,10 @@ describe('a run log of a few thousand lines', () => {
     expect(end.gap).toBeLessThanOrEqual(2);
     expect(end.lastIndex).toBe(DAYS - 1);
     expect(new URL(page.url()).searchParams.get('kind')).toBe('STEP_FAILURE');
+    // The closed control shows the chosen value's current count, as many as
+    // the lines shown (the rest of its list may be up to 5 s old).
+    const chosen = await page.$eval('[data-testid="log-filters"] select[name="kind"]', (e) => (e as HTMLSelectElement).selectedOptions[0]?.textContent);
+    expect(chosen).toBe(`step failure (${DAYS})`);
     await page.locator('[data-testid="run-log"]').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(shots, 'run-log-scale-failures.png') });
   });

@@ -74,9 +74,9 @@ export function LogFilters({ lines, filter, onChange }: { lines: readonly LogLin
           </button>
         ))}
       </span>
-      <ListSelect name="kind" label="Event type" every="every event type" value={kind} entries={kinds} optionLabel={enumWords} disabled={false} onPick={handlers.kind} onUse={handlers.use} />
-      <ListSelect name="asset" label="Asset" every="every asset" value={filter.asset} entries={assets} optionLabel={same} disabled={false} onPick={handlers.asset} onUse={handlers.use} />
-      <ListSelect name="partition" label="Partition" every="every partition" value={filter.partition} entries={partitions} optionLabel={same} disabled={partitionCount === 0} onPick={handlers.partition} onUse={handlers.use} />
+      <ListSelect name="kind" label="Event type" every="every event type" value={kind} valueCount={all.facet('kinds').count(kind)} entries={kinds} optionLabel={enumWords} disabled={false} onPick={handlers.kind} onUse={handlers.use} />
+      <ListSelect name="asset" label="Asset" every="every asset" value={filter.asset} valueCount={all.facet('assets').count(filter.asset)} entries={assets} optionLabel={same} disabled={false} onPick={handlers.asset} onUse={handlers.use} />
+      <ListSelect name="partition" label="Partition" every="every partition" value={filter.partition} valueCount={partitionsOf.facet('partitions').count(filter.partition)} entries={partitions} optionLabel={same} disabled={partitionCount === 0} onPick={handlers.partition} onUse={handlers.use} />
       <input className="filter" placeholder="Filter text" value={filter.text} onChange={(e) => onChange({ ...filter, text: e.target.value })} aria-label="Filter log lines" />
       {isFiltering(filter) && (
         <button type="button" className="btn btn-small" onClick={() => onChange(NO_FILTER)}>
@@ -93,14 +93,17 @@ const same = (s: string) => s;
  * One filter's list: `every` (no filter), then the values with their
  * counts, drawn again only when a prop changes (the list is another array,
  * the value another one). An option's label is one string (one text node,
- * not four). `onUse` is told when the control is focused or pressed (before
- * its popup opens) and when it loses focus.
+ * not four). The chosen value's count is always current (`valueCount`: it
+ * is what a closed control shows), whatever the age of the list. `onUse` is
+ * told when the control is focused or pressed (before its popup opens) and
+ * when it loses focus.
  */
 const ListSelect = memo(function ListSelect({
   name,
   label,
   every,
   value,
+  valueCount,
   entries,
   optionLabel,
   disabled,
@@ -111,6 +114,7 @@ const ListSelect = memo(function ListSelect({
   label: string;
   every: string;
   value: string;
+  valueCount: number;
   entries: readonly [string, number][];
   optionLabel: (value: string) => string;
   disabled: boolean;
@@ -132,7 +136,7 @@ const ListSelect = memo(function ListSelect({
       <option value="">{every}</option>
       {entries.map(([v, n]) => (
         <option key={v} value={v}>
-          {`${optionLabel(v)} (${n})`}
+          {`${optionLabel(v)} (${v === value ? valueCount : n})`}
         </option>
       ))}
     </select>
