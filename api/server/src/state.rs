@@ -6,7 +6,7 @@
 //! pool), and the event log's head, which subscriptions wait on instead of
 //! polling the store themselves.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -205,24 +205,39 @@ impl AppState {
     }
 
     /// [`Self::refresh_summary`], with `refreshing` held by the caller.
+    ///
+    /// After the first, a summary is computed again only for the assets
+    /// the index's advance changed (materialized, wiped, checked, failed,
+    /// started or stopped running, observed) and their downstream assets
+    /// ([`Instance::summarize_index_changes`]); the whole project only when
+    /// the index was loaded again, the definitions were reloaded, or a new
+    /// time window began. So during a backfill of one asset each summary
+    /// costs that asset and what reads it.
     async fn compute_summary(&self, observe: bool) -> Result<Arc<ProjectSummary>, cairn_engine::EngineError> {
         let instance = self.instance();
-        let observations = {
-            let cached = self.observations.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
-            if observe || cached.is_empty() {
-                let fresh = observe_sources(instance.project()).await;
-                *self.observations.write().unwrap_or_else(std::sync::PoisonError::into_inner) = fresh.clone();
-                fresh
-            } else {
-                cached
-            }
+        let previous_observations = self.observations.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        let observations = if observe || previous_observations.is_empty() {
+            let fresh = observe_sources(instance.project()).await;
+            *self.observations.write().unwrap_or_else(std::sync::PoisonError::into_inner) = fresh.clone();
+            fresh
+        } else {
+            previous_observations.clone()
         };
+        let previous = self.summary.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        // The assets whose summary may differ from `previous`'s; `None`:
+        // every asset.
+        let mut changed: Option<BTreeSet<AssetKey>> = None;
         let index = {
             let mut kept = self.index.lock().await;
             let index = match kept.take() {
                 // Advanced from its cursor: reads what changed since.
                 Some(mut index) => {
-                    instance.store().advance_index(Arc::make_mut(&mut index)).await?;
+                    let changes = instance.store().advance_index(Arc::make_mut(&mut index)).await?;
+                    if !changes.reloaded {
+                        let mut assets = changes.assets();
+                        assets.extend(changed_sources(&previous_observations, &observations));
+                        changed = Some(assets);
+                    }
                     index
                 }
                 // Loaded from current state, never the history.
@@ -242,11 +257,33 @@ impl AppState {
             index
         };
         let now = instance.clock().now();
+        let incremental = match (previous, changed) {
+            (Some(previous), Some(changed)) if !instance.partition_keys_moved(previous.at, now) => {
+                Some((previous, changed))
+            }
+            _ => None,
+        };
         // The staleness pass is CPU work: off the runtime that answers HTTP.
         let summary = tokio::task::spawn_blocking(move || {
             let started = std::time::Instant::now();
-            let summary = instance.summarize_index(&index, &observations, now);
-            tracing::debug!("state summarized as of event {} in {} ms", index.cursor(), started.elapsed().as_millis());
+            let summary = match &incremental {
+                Some((previous, changed)) if changed.is_empty() => {
+                    Ok(ProjectSummary { at: now, seq: index.cursor(), assets: previous.assets.clone() })
+                }
+                Some((previous, changed)) => {
+                    instance.summarize_index_changes(previous, &index, changed, &observations, now)
+                }
+                None => instance.summarize_index(&index, &observations, now),
+            };
+            tracing::debug!(
+                "state summarized as of event {} in {} ms ({})",
+                index.cursor(),
+                started.elapsed().as_millis(),
+                match &incremental {
+                    Some((_, changed)) => format!("{} asset(s) changed", changed.len()),
+                    None => "every asset".to_owned(),
+                }
+            );
             summary
         })
         .await
@@ -285,6 +322,8 @@ impl AppState {
         *self.definitions.write().unwrap_or_else(std::sync::PoisonError::into_inner) =
             Definitions { loaded_at: Utc::now(), diagnostics: warnings };
         self.observations.write().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
+        // New definitions: every asset's summary is computed again.
+        *self.summary.write().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
         self.refresh_summary(true).await?;
         self.restart_execution();
         Ok(true)
@@ -424,4 +463,15 @@ impl AppState {
             }
         }
     }
+}
+
+/// The sources whose observation differs between `before` and `after`
+/// (another data version, or observed in one and not the other).
+fn changed_sources(before: &[SourceObservation], after: &[SourceObservation]) -> Vec<AssetKey> {
+    let seen = |observation: &SourceObservation| match &observation.result {
+        Ok(observed) => Ok(observed.data_version.clone()),
+        Err(error) => Err(error.to_string()),
+    };
+    let before: HashMap<&AssetKey, _> = before.iter().map(|o| (&o.asset, seen(o))).collect();
+    after.iter().filter(|o| before.get(&o.asset) != Some(&seen(o))).map(|o| o.asset.clone()).collect()
 }

@@ -1,6 +1,9 @@
 //! `cairn status`: fresh, stale (with causes) or missing, per asset, and
-//! where each partition's current data is (`--json`).
+//! where each partition's current data is (`--files`). One engine call,
+//! [`cairn_engine::Instance::status`], which answers from the asset status
+//! cache where nothing changed.
 
+use cairn_engine::StatusOptions;
 use cairn_engine::status::{AssetStatus, CheckSummary};
 use cairn_store::CheckSeverity;
 use clap::Args;
@@ -8,7 +11,7 @@ use serde::Serialize;
 
 use crate::Failure;
 use crate::cli::{Format, GlobalArgs};
-use crate::open::{failure, open, snapshot};
+use crate::open::{failure, open, print_warnings, verify};
 use crate::outln;
 use crate::output::{columns, describe_reasons};
 
@@ -28,6 +31,10 @@ pub struct StatusArgs {
     /// finds a missing file only when a step reads it).
     #[arg(long)]
     pub verify: bool,
+    /// Also list the current data file of every materialized partition
+    /// (`files` in `--json`).
+    #[arg(long)]
+    pub files: bool,
 }
 
 /// One asset, as printed with `--json`.
@@ -45,12 +52,13 @@ struct Row<'a> {
 pub async fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<(), Failure> {
     let instance = open(global).await?;
     let selected = instance.select(&args.selection).map_err(|e| failure(global, e))?;
-    // The state of the selection and its upstream assets only: staleness
-    // looks upstream, never down, so the selected assets' status is the
-    // one the whole state gives, for the cost of their partitions.
-    let scope = (!args.selection.is_empty()).then_some(&selected);
-    let snapshot = snapshot(global, &instance, scope, args.verify).await?;
-    let statuses = instance.status(&snapshot, &selected).await.map_err(|e| failure(global, e))?;
+    if args.verify {
+        verify(global, &instance).await?;
+    }
+    let report =
+        instance.status(&selected, StatusOptions { files: args.files }).await.map_err(|e| failure(global, e))?;
+    print_warnings(global, &report.warnings);
+    let statuses = report.assets;
     if args.json || args.format == Format::Json {
         let rows: Vec<Row<'_>> = statuses
             .iter()

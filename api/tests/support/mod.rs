@@ -102,9 +102,9 @@ impl Project {
         std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
     }
 
-    /// The current data files of `asset`, by partition, from `cairn status --json`.
+    /// The current data files of `asset`, by partition, from `cairn status --files --json`.
     pub fn files(&self, asset: &str) -> BTreeMap<String, PathBuf> {
-        let status = self.json(&["status", "--json", asset]);
+        let status = self.json(&["status", "--files", "--json", asset]);
         status[0]["files"]
             .as_array()
             .unwrap()

@@ -111,15 +111,19 @@ pub enum Warning {
 impl Snapshot {
     /// What the user should know about this snapshot.
     pub fn warnings(&self) -> Vec<Warning> {
-        let mut warnings = Vec::new();
-        for observation in &self.observations {
-            if let Err(error) = &observation.result {
-                warnings
-                    .push(Warning::SourceUnavailable { asset: observation.asset.clone(), message: error.to_string() });
-            }
-        }
-        warnings
+        observation_warnings(&self.observations)
     }
+}
+
+/// The sources of `observations` that could not be observed.
+pub(crate) fn observation_warnings(observations: &[SourceObservation]) -> Vec<Warning> {
+    let mut warnings = Vec::new();
+    for observation in observations {
+        if let Err(error) = &observation.result {
+            warnings.push(Warning::SourceUnavailable { asset: observation.asset.clone(), message: error.to_string() });
+        }
+    }
+    warnings
 }
 
 /// A run to launch: what to record with it, and what it targets.

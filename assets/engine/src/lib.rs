@@ -53,6 +53,6 @@ pub use follow::EventFollower;
 pub use gc::GcReport;
 pub use instance::{BackfillDaemonStatus, Clock, Instance, Launch, Snapshot, Warning};
 pub use run_request::{RequestedRun, RunRequest};
-pub use status::AssetStatus;
+pub use status::{AssetStatus, StatusOptions, StatusReport};
 pub use summary::{AssetFreshness, AssetSummary, FailingChecks, PartitionState, PartitionStats, ProjectSummary};
 pub use tokio_util::sync::CancellationToken;

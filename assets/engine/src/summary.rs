@@ -17,6 +17,7 @@ use std::sync::Arc;
 use cairn_core::AssetKey;
 use cairn_core::partitions::PartitionKey;
 use cairn_core::planner::PlanReason;
+use cairn_core::spec::AssetSpec;
 use cairn_core::staleness::{StaleStatus, StaleStatusKind, Staleness};
 use cairn_core::state::{AssetPartition, StoredState};
 use chrono::{DateTime, Utc};
@@ -59,7 +60,7 @@ pub struct PartitionStats {
 }
 
 /// One asset's state.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AssetSummary {
     /// Over its partitions, as `cairn status`.
     pub stale_status: StaleStatusKind,
@@ -95,9 +96,9 @@ pub struct FailingChecks {
 
 /// The asset partitions whose latest attempt failed, and those running.
 #[derive(Clone, Copy)]
-struct Attempts<'a> {
-    failed: &'a HashSet<AssetPartition>,
-    running: &'a HashSet<AssetPartition>,
+pub(crate) struct Attempts<'a> {
+    pub(crate) failed: &'a HashSet<AssetPartition>,
+    pub(crate) running: &'a HashSet<AssetPartition>,
 }
 
 /// Every asset's state at one moment.
@@ -107,8 +108,9 @@ pub struct ProjectSummary {
     pub at: DateTime<Utc>,
     /// The event log's sequence number it reflects.
     pub seq: i64,
-    /// Per asset.
-    pub assets: HashMap<AssetKey, AssetSummary>,
+    /// Per asset (shared with the summaries computed from this one by
+    /// [`Instance::summarize_index_changes`]).
+    pub assets: HashMap<AssetKey, Arc<AssetSummary>>,
 }
 
 impl Instance {
@@ -124,7 +126,7 @@ impl Instance {
         let running: HashSet<AssetPartition> = running.into_iter().collect();
         let checks = self.store().latest_check_results().await?;
         let attempts = Attempts { failed: &failed, running: &running };
-        self.summarize_project(&snapshot.state, snapshot.now, seq, attempts, checks.iter())
+        self.summarize_project(self.project().specs(), &snapshot.state, snapshot.now, seq, attempts, checks.iter())
     }
 
     /// Summarises every asset from `index` (advanced by the caller), with
@@ -144,11 +146,72 @@ impl Instance {
         let mut state = index.state().clone();
         cairn_assets::observe::apply_observations(&mut state, observations, now);
         let attempts = Attempts { failed: index.failed(), running: index.running() };
-        self.summarize_project(&state, now, index.cursor(), attempts, index.check_results())
+        self.summarize_project(self.project().specs(), &state, now, index.cursor(), attempts, index.check_results())
     }
 
-    fn summarize_project<'c>(
+    /// [`Self::summarize_index`] computed again only for the assets in
+    /// `changed` and their downstream assets (a new materialization, check
+    /// result, attempt or observation of an asset changes its own summary
+    /// and, through staleness, its downstream assets' summaries, never
+    /// another's), from their state and their upstream assets'. The other
+    /// assets' summaries are `previous`'s, shared. `previous` must have
+    /// been computed by this instance (the same definitions) from the same
+    /// index before it was advanced, with the same partition keys
+    /// ([`Self::partition_keys_moved`] says when they are not). The
+    /// answer equals [`Self::summarize_index`]'s; its cost follows the
+    /// changed assets, not the project.
+    ///
+    /// # Errors
+    /// As [`Self::summarize_index`].
+    pub fn summarize_index_changes(
         &self,
+        previous: &ProjectSummary,
+        index: &cairn_store::StateIndex,
+        changed: &std::collections::BTreeSet<AssetKey>,
+        observations: &[cairn_assets::observe::SourceObservation],
+        now: DateTime<Utc>,
+    ) -> Result<ProjectSummary, EngineError> {
+        let graph = &self.project().graph;
+        let mut dirty = std::collections::BTreeSet::new();
+        for key in changed {
+            if self.project().asset(key).is_some() && dirty.insert(key.clone()) {
+                dirty.extend(graph.descendants(key, None));
+            }
+        }
+        let mut scope = dirty.clone();
+        for key in &dirty {
+            scope.extend(graph.ancestors(key, None));
+        }
+        let specs: Vec<AssetSpec> =
+            self.project().specs().iter().filter(|spec| scope.contains(&spec.key)).cloned().collect();
+        let mut state = index.state().clone();
+        cairn_assets::observe::apply_observations(&mut state, observations, now);
+        let attempts = Attempts { failed: index.failed(), running: index.running() };
+        let checks = dirty.iter().flat_map(|key| index.check_results_of(key));
+        let partial = self.summarize_project(&specs, &state, now, index.cursor(), attempts, checks)?;
+        let mut assets = previous.assets.clone();
+        for (key, summary) in partial.assets {
+            if dirty.contains(&key) {
+                assets.insert(key, summary);
+            }
+        }
+        Ok(ProjectSummary { at: now, seq: index.cursor(), assets })
+    }
+
+    /// Whether any asset's partition keys as of `now` differ from those as
+    /// of `then` (UTC): a new time window began (or, with an `end`, the
+    /// last one ended), so every summary's keys moved.
+    pub fn partition_keys_moved(&self, then: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        let definitions: HashSet<&cairn_core::partitions::PartitionsDefinition> =
+            self.project().specs().iter().filter_map(|spec| spec.partitions.as_deref()).collect();
+        definitions.into_iter().any(|definition| definition.keys_end(then) != definition.keys_end(now))
+    }
+
+    /// Summarises `specs` (in topological order, each with its upstream
+    /// assets among them) from `state`.
+    pub(crate) fn summarize_project<'c>(
+        &self,
+        specs: &[AssetSpec],
         state: &StoredState,
         now: DateTime<Utc>,
         seq: i64,
@@ -168,15 +231,13 @@ impl Instance {
                 cairn_store::CheckSeverity::Warn => counts.warn += 1,
             }
         }
-        let project = self.project();
-        let staleness =
-            Staleness::new(project.specs(), state, now).map_err(|e| EngineError::RunState(e.to_string()))?;
+        let staleness = Staleness::new(specs, state, now).map_err(|e| EngineError::RunState(e.to_string()))?;
         let statuses = staleness.all_statuses();
         // Running and failed partitions by asset: most assets have none,
         // and then no partition of theirs is looked up.
         let (running, failed) = (by_asset(running), by_asset(failed));
-        let mut assets = HashMap::with_capacity(project.specs().len());
-        for (position, spec) in project.specs().iter().enumerate() {
+        let mut assets = HashMap::with_capacity(specs.len());
+        for (position, spec) in specs.iter().enumerate() {
             // One list per partitions definition, shared by its assets.
             let keys: Arc<Vec<PartitionKey>> =
                 staleness.partition_index(position).map_or_else(Arc::default, |index| index.shared_keys());
@@ -235,7 +296,7 @@ impl Instance {
             };
             assets.insert(
                 spec.key.clone(),
-                AssetSummary {
+                Arc::new(AssetSummary {
                     stale_status,
                     causes,
                     keys,
@@ -245,7 +306,7 @@ impl Instance {
                     last_updated,
                     failing_checks: failing_checks.get(&spec.key).copied().unwrap_or_default(),
                     materialized_at,
-                },
+                }),
             );
         }
         Ok(ProjectSummary { at: now, seq, assets })
@@ -283,16 +344,28 @@ impl Instance {
         summary: &AssetSummary,
         now: DateTime<Utc>,
     ) -> Option<AssetFreshness> {
+        let positions: HashMap<&PartitionKey, usize> = summary.keys.iter().enumerate().map(|(i, k)| (k, i)).collect();
+        self.freshness_with(key, summary.last_updated, now, |key| {
+            positions.get(key).and_then(|&i| summary.materialized_at.get(i).copied().flatten())
+        })
+    }
+
+    /// The freshness of `key` at `now` (UTC), from its latest update and
+    /// when a partition was materialized (asked for the latest partition
+    /// that should exist by `now` only); `None` without a policy.
+    pub(crate) fn freshness_with(
+        &self,
+        key: &AssetKey,
+        last_updated: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+        materialized_at: impl Fn(&PartitionKey) -> Option<DateTime<Utc>>,
+    ) -> Option<AssetFreshness> {
         let asset = self.project().asset(key)?;
         let policy = asset.freshness.as_ref()?;
-        let freshness = cairn_core::freshness::evaluate(policy, summary.last_updated, now);
+        let freshness = cairn_core::freshness::evaluate(policy, last_updated, now);
         let latest_partition = match asset.spec.partitions.as_deref() {
             Some(cairn_core::partitions::PartitionsDefinition::TimeWindow(windows)) => {
-                let positions: HashMap<&PartitionKey, usize> =
-                    summary.keys.iter().enumerate().map(|(i, k)| (k, i)).collect();
-                cairn_core::freshness::latest_partition_freshness(windows, now, |key| {
-                    positions.get(key).and_then(|&i| summary.materialized_at.get(i).copied().flatten())
-                })
+                cairn_core::freshness::latest_partition_freshness(windows, now, materialized_at)
             }
             _ => None,
         };

@@ -167,6 +167,17 @@ impl PartitionsDefinition {
         }
     }
 
+    /// The end (UTC) of the last time window as of `now`
+    /// ([`TimeWindowPartitions::keys_end`]); `None` for static partitions,
+    /// whose keys do not move with time, or when there is no window yet.
+    /// Two instants with the same answer have the same [`Self::keys`].
+    pub fn keys_end(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        match self {
+            Self::TimeWindow(windows) => windows.keys_end(now),
+            Self::Static(_) => None,
+        }
+    }
+
     /// Whether `key` is one of [`Self::keys`] as of `now`.
     pub fn has_key(&self, key: &str, now: DateTime<Utc>) -> bool {
         match self {

@@ -385,6 +385,14 @@ impl TimeWindowPartitions {
         out
     }
 
+    /// The end (UTC) of the last window among [`Self::keys`] as of `now`,
+    /// `None` when there is none: two instants with the same end have the
+    /// same keys. Costs a few time-zone look-ups, whatever the number of
+    /// keys.
+    pub fn keys_end(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.last_end(now).map(|bound| bound.at)
+    }
+
     /// Whether `key` is a key of this definition as of `now` (UTC), as
     /// Dagster's `has_partition_key`: it must name a window start (see
     /// [`Self::time_window_for_key`]) between the first and the last window.

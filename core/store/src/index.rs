@@ -59,6 +59,9 @@ pub struct IndexChanges {
     pub observed: BTreeSet<AssetKey>,
     /// Whether the set of running asset partitions changed.
     pub running_changed: bool,
+    /// The assets of the asset partitions that started or stopped running,
+    /// or whose latest attempt started or stopped counting as failed.
+    pub attempts: BTreeSet<AssetKey>,
     /// The index was loaded again from current state (the events after its
     /// cursor were pruned): anything may have changed, `targets` and
     /// `observed` are empty.
@@ -69,6 +72,17 @@ impl IndexChanges {
     /// Whether nothing changed.
     pub fn is_empty(&self) -> bool {
         self.targets.is_empty() && self.observed.is_empty() && !self.running_changed && !self.reloaded
+    }
+
+    /// Every asset whose current state changed: materialized, wiped,
+    /// failed or checked ([`Self::targets`]), observed, or with attempts
+    /// that started or stopped ([`Self::attempts`]). Meaningless when
+    /// [`Self::reloaded`]: then anything may have changed.
+    pub fn assets(&self) -> BTreeSet<AssetKey> {
+        let mut assets: BTreeSet<AssetKey> = self.targets.iter().map(|target| target.asset.clone()).collect();
+        assets.extend(self.observed.iter().cloned());
+        assets.extend(self.attempts.iter().cloned());
+        assets
     }
 }
 
@@ -101,6 +115,15 @@ impl StateIndex {
     /// [`MetadataStore::latest_check_results`].
     pub fn check_results(&self) -> impl Iterator<Item = &CheckResult> {
         self.checks.values().flat_map(|by_name| by_name.values())
+    }
+
+    /// [`Self::check_results`] of one asset: a range of the index, not a
+    /// scan of every check result.
+    pub fn check_results_of<'a>(&'a self, asset: &'a AssetKey) -> impl Iterator<Item = &'a CheckResult> + 'a {
+        self.checks
+            .range(AssetPartition::new(asset.clone(), None)..)
+            .take_while(move |(target, _)| &target.asset == asset)
+            .flat_map(|(_, by_name)| by_name.values())
     }
 
     fn set_checks(&mut self, results: Vec<CheckResult>) {
@@ -267,7 +290,13 @@ impl MetadataStore {
         // for the rest.
         index.last_failed.retain(|target| !changes.targets.contains(target));
         index.last_failed.extend(failed);
+        let (running_before, failed_before) = (index.running.clone(), index.failed.clone());
         changes.running_changed = index.set_running(running);
+        for moved in
+            running_before.symmetric_difference(&index.running).chain(failed_before.symmetric_difference(&index.failed))
+        {
+            changes.attempts.insert(moved.asset.clone());
+        }
         index.cursor = cursor;
         Ok(changes)
     }

@@ -34,6 +34,9 @@
 //! * `observations`: data versions of source assets.
 //! * `check_results` (→ `runs`, → `materializations` optional).
 //! * `event_log`: every change, with a gap-free sequence number.
+//! * `asset_status_cache`: each asset's status as `cairn status` shows it,
+//!   with the event sequence number it is valid as of (see
+//!   [`MetadataStore::status_cache`]).
 //!
 //! # Leases and fencing
 //!
@@ -109,6 +112,7 @@ mod rows;
 mod runs;
 mod sql;
 mod state;
+mod status_cache;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
@@ -135,6 +139,7 @@ use sea_orm::{
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 pub use state::SupersededFile;
+pub use status_cache::{StatusCacheEntry, StatusCacheWrite};
 
 /// How long a PostgreSQL write transaction may sit idle (its process sent
 /// nothing) before the server ends its session, releasing its locks (see

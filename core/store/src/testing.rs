@@ -257,6 +257,30 @@ pub struct SyntheticMaterialization {
     pub path: String,
 }
 
+/// A run of `project` with one step, materializing `target`, created at
+/// `created_at` (UTC): what tests and benchmarks claim and finish through
+/// the store's API, as an executor does.
+pub fn one_step_run(
+    project: &str,
+    target: cairn_core::state::AssetPartition,
+    created_at: chrono::DateTime<chrono::Utc>,
+) -> crate::NewRun {
+    crate::NewRun {
+        project: project.to_owned(),
+        origin: crate::RunOrigin::Cli,
+        tags: std::collections::BTreeMap::new(),
+        selection: String::new(),
+        partition_filter: None,
+        target: crate::RunTarget {
+            assets: Vec::new(),
+            partitions: cairn_core::run::PartitionScope::All,
+            only_stale: false,
+        },
+        steps: vec![crate::NewStep { target, reasons: Vec::new(), conditional: false, waits_for: Vec::new() }],
+        created_at,
+    }
+}
+
 /// Fills a store with many materializations at once, as benchmarks need
 /// (365,000 of them take seconds, where running them would take minutes):
 /// one run of origin `cli` without steps holds them all. Rows are inserted
@@ -306,6 +330,23 @@ pub async fn insert_materializations(store: &crate::MetadataStore, project: &str
         materializations::Entity::insert_many(models).exec(&txn).await.expect("insert synthetic materializations");
     }
     crate::current::adopt_materializations_of(&txn, run).await.expect("make synthetic materializations current");
+    // One `ASSET_MATERIALIZATION` event each, as a step's end appends:
+    // readers advanced from the event log see them.
+    let events: Vec<crate::NewEvent> = rows
+        .iter()
+        .map(|row| crate::NewEvent {
+            kind: crate::EventKind::AssetMaterialization,
+            run_id: Some(run),
+            step_id: None,
+            asset: Some(row.target.asset.clone()),
+            partition: row.target.partition.clone(),
+            level: crate::EventLevel::Info,
+            message: format!("materialized {} (synthetic)", row.target),
+            data: None,
+            at: row.materialized_at,
+        })
+        .collect();
+    crate::events::append_in(&txn, &events).await.expect("append the synthetic materializations' events");
     txn.commit().await.expect("commit synthetic materializations");
 }
 

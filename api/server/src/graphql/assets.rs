@@ -109,7 +109,7 @@ impl View {
     }
 
     fn summary_of(&self, key: &AssetKey) -> Option<&AssetSummary> {
-        self.summary.assets.get(key)
+        self.summary.assets.get(key).map(AsRef::as_ref)
     }
 }
 

@@ -22,6 +22,7 @@ mod m0003_backfills;
 mod m0004_executors;
 mod m0005_asset_partitions;
 mod m0006_retention;
+mod m0007_asset_status_cache;
 
 use sea_orm_migration::prelude::*;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_executors::Executors0004),
             Box::new(m0005_asset_partitions::AssetPartitions0005),
             Box::new(m0006_retention::Retention0006),
+            Box::new(m0007_asset_status_cache::AssetStatusCache0007),
         ]
     }
 
