@@ -119,6 +119,12 @@ pub fn group_plan(plan: &Plan) -> Vec<PlanGroup<'_>> {
 /// `missing`, `code_version_changed`, `upstream_data_changed: flights_daily
 /// (90 partitions, pending)` ... joined by `; `.
 pub fn describe_reasons<'a>(reasons: impl Iterator<Item = &'a PlanReason>) -> String {
+    describe_counted_reasons(reasons.map(|reason| (reason, 1)))
+}
+
+/// [`describe_reasons`] of reasons each standing for a number of
+/// partitions (grouped causes, as `cairn status` has them).
+pub fn describe_counted_reasons<'a>(reasons: impl Iterator<Item = (&'a PlanReason, usize)>) -> String {
     let mut missing = false;
     let mut requested = false;
     let mut failed = false;
@@ -128,7 +134,7 @@ pub fn describe_reasons<'a>(reasons: impl Iterator<Item = &'a PlanReason>) -> St
     // upstream asset -> (partitions, all pending)
     let mut upstream_changed: BTreeMap<String, (usize, bool)> = BTreeMap::new();
     let mut upstream_stale: BTreeMap<String, usize> = BTreeMap::new();
-    for reason in reasons {
+    for (reason, partitions) in reasons {
         match reason {
             PlanReason::Missing => missing = true,
             PlanReason::Requested => requested = true,
@@ -141,11 +147,11 @@ pub fn describe_reasons<'a>(reasons: impl Iterator<Item = &'a PlanReason>) -> St
                 }
                 StaleCause::UpstreamDataChanged { upstream, pending } => {
                     let entry = upstream_changed.entry(upstream.asset.to_string()).or_insert((0, true));
-                    entry.0 += 1;
+                    entry.0 += partitions;
                     entry.1 &= *pending;
                 }
                 StaleCause::UpstreamStale { upstream } => {
-                    *upstream_stale.entry(upstream.asset.to_string()).or_insert(0) += 1;
+                    *upstream_stale.entry(upstream.asset.to_string()).or_insert(0) += partitions;
                 }
             },
         }

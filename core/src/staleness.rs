@@ -87,6 +87,55 @@ impl StaleCause {
     }
 }
 
+/// The causes of staleness over an asset's partitions, grouped by kind and
+/// upstream asset: `upstream_data_changed` of `a` in 12 partitions is one
+/// group, whatever partitions of `a` changed. What `cairn status` and the
+/// asset page show; an asset's groups are bounded by its kinds of cause
+/// and its upstream assets, not by its partitions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaleCauseGroup {
+    /// The first cause of the group, in partition order (its upstream
+    /// partition, its code versions, its dependencies added and removed).
+    pub example: StaleCause,
+    /// Partitions of the asset with a cause of this group.
+    pub partitions: usize,
+}
+
+impl StaleCauseGroup {
+    /// The group's kind ([`StaleCause::kind`]).
+    pub fn kind(&self) -> &'static str {
+        self.example.kind()
+    }
+
+    /// For upstream causes, the upstream asset.
+    pub fn upstream(&self) -> Option<&AssetKey> {
+        self.example.upstream().map(|upstream| &upstream.asset)
+    }
+
+    /// Groups `causes` (of the partitions of one asset, in partition
+    /// order), counting each partition once per group; groups sorted by
+    /// kind, then upstream asset.
+    pub fn group<'a>(partitions: impl IntoIterator<Item = &'a [StaleCause]>) -> Vec<Self> {
+        let mut groups: std::collections::BTreeMap<(&'static str, Option<AssetKey>), Self> =
+            std::collections::BTreeMap::new();
+        for causes in partitions {
+            let mut seen: Vec<(&'static str, Option<&AssetKey>)> = Vec::new();
+            for cause in causes {
+                let upstream = cause.upstream().map(|upstream| &upstream.asset);
+                if seen.contains(&(cause.kind(), upstream)) {
+                    continue;
+                }
+                seen.push((cause.kind(), upstream));
+                groups
+                    .entry((cause.kind(), upstream.cloned()))
+                    .and_modify(|group| group.partitions += 1)
+                    .or_insert_with(|| Self { example: cause.clone(), partitions: 1 });
+            }
+        }
+        groups.into_values().collect()
+    }
+}
+
 /// Dagster's `StaleStatus`, with the causes of staleness.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StaleStatus {
@@ -419,4 +468,48 @@ fn add_upstream_stale(status: StaleStatus, stale_upstream: Vec<AssetPartition>) 
         }
     }
     StaleStatus::Stale(causes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn changed(asset: &str, partition: &str) -> StaleCause {
+        let upstream = AssetPartition::new(AssetKey::new(asset).unwrap(), Some(PartitionKey::new(partition).unwrap()));
+        StaleCause::UpstreamDataChanged { upstream, pending: false }
+    }
+
+    fn upstream_stale(asset: &str, partition: &str) -> StaleCause {
+        let upstream = AssetPartition::new(AssetKey::new(asset).unwrap(), Some(PartitionKey::new(partition).unwrap()));
+        StaleCause::UpstreamStale { upstream }
+    }
+
+    #[test]
+    fn causes_are_grouped_by_kind_and_upstream_asset_counting_partitions() {
+        let code = StaleCause::CodeVersionChanged {
+            recorded: CodeVersion::from_stored("old"),
+            current: CodeVersion::from_stored("new"),
+        };
+        let partitions: Vec<Vec<StaleCause>> = vec![
+            vec![code.clone()],
+            vec![changed("a", "1"), upstream_stale("b", "1")],
+            // A rolling window reads two partitions of `a`: one partition.
+            vec![changed("a", "2"), changed("a", "3")],
+            vec![changed("c", "1"), code],
+        ];
+        let groups = StaleCauseGroup::group(partitions.iter().map(Vec::as_slice));
+        let summary: Vec<(&str, Option<&str>, usize)> =
+            groups.iter().map(|g| (g.kind(), g.upstream().map(AssetKey::as_str), g.partitions)).collect();
+        assert_eq!(
+            summary,
+            [
+                ("code_version_changed", None, 2),
+                ("upstream_data_changed", Some("a"), 2),
+                ("upstream_data_changed", Some("c"), 1),
+                ("upstream_stale", Some("b"), 1),
+            ]
+        );
+        assert_eq!(groups[1].example, changed("a", "1"), "the first partition's cause stands for the group");
+        assert!(StaleCauseGroup::group(std::iter::empty()).is_empty());
+    }
 }

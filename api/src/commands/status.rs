@@ -3,6 +3,8 @@
 //! [`cairn_engine::Instance::status`], which answers from the asset status
 //! cache where nothing changed.
 
+use cairn_core::planner::PlanReason;
+use cairn_core::staleness::StaleCauseGroup;
 use cairn_engine::StatusOptions;
 use cairn_engine::status::{AssetStatus, CheckSummary};
 use cairn_store::CheckSeverity;
@@ -13,7 +15,7 @@ use crate::Failure;
 use crate::cli::{Format, GlobalArgs};
 use crate::open::{failure, open, print_warnings, verify};
 use crate::outln;
-use crate::output::{columns, describe_reasons};
+use crate::output::{columns, describe_counted_reasons};
 
 /// `cairn status`.
 #[derive(Debug, Args)]
@@ -63,10 +65,10 @@ pub async fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<(), Failure> 
         let rows: Vec<Row<'_>> = statuses
             .iter()
             .map(|status| {
-                let mut cause_kinds: Vec<&'static str> = status.causes.iter().map(|c| c.kind()).collect();
+                let mut cause_kinds: Vec<&'static str> = status.causes.iter().map(StaleCauseGroup::kind).collect();
                 cause_kinds.sort_unstable();
                 cause_kinds.dedup();
-                Row { status, cause_kinds, causes_text: describe_reasons(status.causes.iter()) }
+                Row { status, cause_kinds, causes_text: describe_groups(&status.causes) }
             })
             .collect();
         return outln!("{}", serde_json::to_string_pretty(&rows).map_err(anyhow::Error::from)?);
@@ -98,7 +100,7 @@ pub async fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<(), Failure> 
             row.freshness.as_ref().map_or_else(|| "-".to_owned(), freshness_text),
             checks_text(&row.checks),
         ]);
-        let causes = describe_reasons(row.causes.iter());
+        let causes = describe_groups(&row.causes);
         if !causes.is_empty() {
             details.push(format!("  {}: {causes}", row.asset));
         }
@@ -160,4 +162,12 @@ fn checks_text(checks: &[CheckSummary]) -> String {
         parts.push(format!("{warnings} warning"));
     }
     parts.join(", ")
+}
+
+/// Grouped causes described as `cairn plan` describes reasons, each group
+/// counting its partitions.
+fn describe_groups(groups: &[StaleCauseGroup]) -> String {
+    let reasons: Vec<(PlanReason, usize)> =
+        groups.iter().map(|group| (PlanReason::Stale(group.example.clone()), group.partitions)).collect();
+    describe_counted_reasons(reasons.iter().map(|(reason, partitions)| (reason, *partitions)))
 }

@@ -26,9 +26,8 @@ use std::path::PathBuf;
 
 use cairn_assets::observe::{SourceObservation, apply_observations, observe_sources};
 use cairn_core::partitions::{PartitionKey, PartitionsDefinition};
-use cairn_core::planner::PlanReason;
 use cairn_core::spec::AssetSpec;
-use cairn_core::staleness::StaleStatusKind;
+use cairn_core::staleness::{StaleCauseGroup, StaleStatusKind};
 use cairn_core::{AssetKey, AssetKind};
 use cairn_store::{CheckResult, CheckSeverity, StatusCacheEntry, StatusCacheWrite, StoreError};
 use chrono::{DateTime, Utc};
@@ -49,8 +48,9 @@ pub struct AssetStatus {
     pub state: cairn_core::staleness::StaleStatusKind,
     /// Partition counts, for partitioned assets.
     pub partitions: Option<PartitionCounts>,
-    /// The causes of staleness over all partitions.
-    pub causes: Vec<PlanReason>,
+    /// The causes of staleness over its partitions, grouped by kind and
+    /// upstream asset, each with its count of partitions.
+    pub causes: Vec<StaleCauseGroup>,
     /// Latest materialization (or observation, for a source), UTC.
     pub last_updated: Option<DateTime<Utc>>,
     /// The latest result of each check the asset defines, over its partitions.
@@ -133,7 +133,7 @@ pub struct StatusReport {
 struct CachedStatus {
     state: StaleStatusKind,
     counts: PartitionCounts,
-    causes: Vec<PlanReason>,
+    causes: Vec<StaleCauseGroup>,
     last_updated: Option<DateTime<Utc>>,
     checks: Vec<CheckSummary>,
     /// For a time-partitioned asset: the latest complete window's key as

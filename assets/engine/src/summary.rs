@@ -16,9 +16,8 @@ use std::sync::Arc;
 
 use cairn_core::AssetKey;
 use cairn_core::partitions::PartitionKey;
-use cairn_core::planner::PlanReason;
 use cairn_core::spec::AssetSpec;
-use cairn_core::staleness::{StaleStatus, StaleStatusKind, Staleness};
+use cairn_core::staleness::{StaleCauseGroup, StaleStatus, StaleStatusKind, Staleness};
 use cairn_core::state::{AssetPartition, StoredState};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -65,7 +64,7 @@ pub struct AssetSummary {
     /// Over its partitions, as `cairn status`.
     pub stale_status: StaleStatusKind,
     /// Causes over its partitions.
-    pub causes: Vec<PlanReason>,
+    pub causes: Vec<StaleCauseGroup>,
     /// The partition keys as of the summary's time (empty: unpartitioned).
     pub keys: Arc<Vec<PartitionKey>>,
     /// One state per key (one state for an unpartitioned asset).
@@ -243,7 +242,6 @@ impl Instance {
                 staleness.partition_index(position).map_or_else(Arc::default, |index| index.shared_keys());
             let row = &statuses[position];
             let mut stats = PartitionStats { total: row.len(), ..PartitionStats::default() };
-            let mut causes = Vec::new();
             let mut states = Vec::with_capacity(row.len());
             let materialized_at: Vec<Option<DateTime<Utc>>> = (0..row.len())
                 .map(|slot| state.materialization(&spec.key, keys.get(slot)).map(|r| r.materialized_at))
@@ -262,9 +260,6 @@ impl Instance {
                         StaleStatus::Fresh => PartitionState::Materialized,
                     }
                 };
-                if let StaleStatus::Stale(list) = status {
-                    causes.extend(list.iter().cloned().map(PlanReason::Stale));
-                }
                 match state {
                     PartitionState::Materializing => stats.materializing += 1,
                     PartitionState::Failed => stats.failed += 1,
@@ -277,6 +272,10 @@ impl Instance {
                 }
                 states.push(state);
             }
+            let causes = StaleCauseGroup::group(row.iter().filter_map(|status| match status {
+                StaleStatus::Stale(causes) => Some(causes.as_slice()),
+                _ => None,
+            }));
             let fresh = row.iter().filter(|s| matches!(s, StaleStatus::Fresh)).count();
             let missing = row.iter().filter(|s| matches!(s, StaleStatus::Missing)).count();
             let stale = row.len() - fresh - missing;
@@ -344,9 +343,11 @@ impl Instance {
         summary: &AssetSummary,
         now: DateTime<Utc>,
     ) -> Option<AssetFreshness> {
-        let positions: HashMap<&PartitionKey, usize> = summary.keys.iter().enumerate().map(|(i, k)| (k, i)).collect();
+        // Asked once, for the latest partition only (and not at all
+        // without a policy): a scan, not a map of every key per call.
         self.freshness_with(key, summary.last_updated, now, |key| {
-            positions.get(key).and_then(|&i| summary.materialized_at.get(i).copied().flatten())
+            let position = summary.keys.iter().position(|k| k == key)?;
+            summary.materialized_at.get(position).copied().flatten()
         })
     }
 

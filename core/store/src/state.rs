@@ -80,8 +80,9 @@ impl MetadataStore {
     /// `crate::current`), whatever the length of the history: the assets
     /// materialized, then the current materializations and their inputs a
     /// few assets at a time (so the rows of one batch, not of the whole
-    /// store, are held while records are built), then the latest
-    /// observations. Versions and keys repeated across rows share one
+    /// store, are held while records are built), each asset's rows packed
+    /// into one value by the database (see `packed_materializations`),
+    /// then the latest observations. Versions and keys repeated across rows share one
     /// allocation (an input and the upstream materialization it read hold
     /// the same data version).
     ///
@@ -136,8 +137,11 @@ impl MetadataStore {
         };
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
         for batch in names.chunks(ASSET_BATCH) {
-            let ids = current_materialization_ids_of(batch);
-            for (asset, partition, record) in materialization_records(&txn, ids, &mut keys).await? {
+            let records = match packed_materializations(&txn, batch, &mut keys).await? {
+                Some(records) => records,
+                None => materialization_records(&txn, current_materialization_ids_of(batch), &mut keys).await?,
+            };
+            for (asset, partition, record) in records {
                 state.insert_materialization(asset, partition, record);
             }
         }
@@ -613,6 +617,120 @@ pub(crate) async fn materialization_records(
         });
     }
     Ok(records.into_values().collect())
+}
+
+/// Separates the records of a packed column ([`packed_materializations`]).
+const RECORD_SEPARATOR: char = '\u{1e}';
+/// Separates the fields of one packed record.
+const UNIT_SEPARATOR: char = '\u{1f}';
+
+/// The current materializations of `assets` (with their inputs), read as
+/// one packed text per asset: the database concatenates each asset's rows
+/// (SQLite's `group_concat`, PostgreSQL's `string_agg`), fields separated
+/// by ASCII unit separators and rows by record separators, so a few
+/// thousand rows cross the driver as one value instead of one row each
+/// (the driver's per-row cost was three quarters of loading the whole
+/// state). `None` when a packed value does not split into the expected
+/// fields (a stored text holding a separator): then the caller reads those
+/// assets row by row ([`materialization_records`]).
+async fn packed_materializations(
+    db: &impl ConnectionTrait,
+    assets: &[&str],
+    keys: &mut Keys,
+) -> Result<Option<Vec<(AssetKey, Option<PartitionKey>, MaterializationRecord)>>, StoreError> {
+    let backend = db.get_database_backend();
+    let postgres = backend == sea_orm::DbBackend::Postgres;
+    let (concat, separator) = if postgres { ("string_agg", "chr") } else { ("group_concat", "char") };
+    let unit = format!("{separator}(31)");
+    let (id, run, at) = if postgres {
+        ("m.id::text", "m.run_id::text", "(extract(epoch from m.materialized_at) * 1000000)::bigint::text")
+    } else {
+        ("m.id", "m.run_id", "m.materialized_at")
+    };
+    let list = placeholders(1, assets.len());
+    let heads_sql = format!(
+        "SELECT m.asset_key AS asset_key, {concat}({id} || {unit} || {run} || {unit} || coalesce(m.partition_key, '') \
+         || {unit} || m.code_version || {unit} || m.data_version || {unit} || {at} || {unit} || m.path, \
+         {separator}(30)) AS packed \
+         FROM asset_partitions p JOIN materializations m ON m.id = p.materialization_id \
+         WHERE p.asset_key IN ({list}) GROUP BY m.asset_key"
+    );
+    let input_id = if postgres { "i.materialization_id::text" } else { "i.materialization_id" };
+    let inputs_sql = format!(
+        "SELECT {concat}({input_id} || {unit} || i.asset_key || {unit} || coalesce(i.partition_key, '') || {unit} \
+         || i.data_version, {separator}(30)) AS packed \
+         FROM asset_partitions p JOIN materialization_inputs i ON i.materialization_id = p.materialization_id \
+         WHERE p.asset_key IN ({list}) GROUP BY p.asset_key"
+    );
+    let values = || assets.iter().map(|asset| Value::from(*asset)).collect::<Vec<_>>();
+    let action = || "read the current materializations".to_owned();
+    let heads = db.query_all_raw(statement(backend, &heads_sql, values())).await.during(action)?;
+    let inputs = db.query_all_raw(statement(backend, &inputs_sql, values())).await.during(action)?;
+
+    let mut records: HashMap<i64, (AssetKey, Option<PartitionKey>, MaterializationRecord)> = HashMap::new();
+    for row in heads {
+        let asset_text: String = row.try_get("", "asset_key").during(action)?;
+        let packed: String = row.try_get("", "packed").during(action)?;
+        records.reserve(packed.len() / 64);
+        for record in packed.split(RECORD_SEPARATOR) {
+            let mut fields = record.split(UNIT_SEPARATOR);
+            let (Some(id), Some(run), Some(partition), Some(code), Some(data), Some(at), Some(path), None) = (
+                fields.next(),
+                fields.next(),
+                fields.next(),
+                fields.next(),
+                fields.next(),
+                fields.next(),
+                fields.next(),
+                fields.next(),
+            ) else {
+                return Ok(None);
+            };
+            let (Ok(id), Ok(run_id)) = (id.parse::<i64>(), run.parse::<i64>()) else { return Ok(None) };
+            let materialized_at = if postgres {
+                at.parse::<i64>().ok().and_then(DateTime::from_timestamp_micros)
+            } else {
+                DateTime::parse_from_rfc3339(at).ok().map(|at| at.with_timezone(&Utc))
+            };
+            let Some(materialized_at) = materialized_at else { return Ok(None) };
+            let what = || format!("materialization {id}");
+            // Validated once per asset (`Keys` remembers), named by the
+            // first record that holds it.
+            let asset = keys.asset(&asset_text, what)?;
+            let partition = keys.partition((!partition.is_empty()).then_some(partition), what)?;
+            let record = MaterializationRecord {
+                id,
+                run_id,
+                code_version: keys.code_version(code),
+                data_version: keys.data_version(data),
+                inputs: Vec::new(),
+                materialized_at,
+                path: path.to_owned(),
+            };
+            records.insert(id, (asset, partition, record));
+        }
+    }
+    for row in inputs {
+        let packed: String = row.try_get("", "packed").during(action)?;
+        for input in packed.split(RECORD_SEPARATOR) {
+            let mut fields = input.split(UNIT_SEPARATOR);
+            let (Some(id), Some(asset), Some(partition), Some(data), None) =
+                (fields.next(), fields.next(), fields.next(), fields.next(), fields.next())
+            else {
+                return Ok(None);
+            };
+            let Ok(id) = id.parse::<i64>() else { return Ok(None) };
+            // Always found: both queries read the same snapshot.
+            let Some((_, _, record)) = records.get_mut(&id) else { continue };
+            let what = || format!("input of materialization {id}");
+            record.inputs.push(InputVersion {
+                asset: keys.asset(asset, what)?,
+                partition: keys.partition((!partition.is_empty()).then_some(partition), what)?,
+                data_version: keys.data_version(data),
+            });
+        }
+    }
+    Ok(Some(records.into_values().collect()))
 }
 
 /// See [`MetadataStore::latest_observation`].

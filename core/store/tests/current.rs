@@ -18,7 +18,11 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
-on_both_backends!(current_state_equals_history_after_every_operation, migration_builds_current_state_from_history);
+on_both_backends!(
+    current_state_equals_history_after_every_operation,
+    migration_builds_current_state_from_history,
+    the_whole_state_reads_every_field_as_stored
+);
 
 /// The asset partitions the sequences touch.
 const TARGETS: [(&str, Option<&str>); 4] = [("a", None), ("d", Some("p1")), ("d", Some("p2")), ("d", Some("p3"))];
@@ -277,4 +281,49 @@ async fn migration_builds_current_state_from_history(db: &TestDb) {
     raw.execute_unprepared("DELETE FROM cairn_migrations WHERE version = 'm0005_asset_partitions'").await.unwrap();
     let store = db.store().await;
     assert_eq!(from_readers(&store).await, before, "migration 0005 rebuilt the current state");
+}
+
+/// `load_state` (each asset's rows packed into one value by the database)
+/// gives back every field of every current materialization exactly as the
+/// row-by-row read of one asset partition does: ids, run, versions, time
+/// to the microsecond, path, inputs (with and without partitions); and a
+/// stored text holding the packing's separators (a data version, an
+/// input's data version) is read back as it is.
+async fn the_whole_state_reads_every_field_as_stored(db: &TestDb) {
+    let store = db.store().await;
+    let mut targets = Vec::new();
+    for (n, (asset_key, partition)) in
+        [("a", None), ("d", Some("p1")), ("d", Some("p2")), ("e", Some("2013-01-05"))].into_iter().enumerate()
+    {
+        let inputs = match asset_key {
+            "d" => vec![input("a", None, "a-version"), input("e", Some("2013-01-05"), "e\u{1e}odd")],
+            _ => Vec::new(),
+        };
+        let version = if n == 2 { "with\u{1f}unit separator".to_owned() } else { format!("v{n}") };
+        let mut m = materialization(asset_key, partition, &version, inputs);
+        m.materialized_at = at(n as i64 * 7);
+        record(&store, m.clone()).await;
+        // A second materialization of the first: only the latest is current.
+        if n == 0 {
+            m.data_version = data("a-version");
+            m.materialized_at = at(100);
+            record(&store, m).await;
+        }
+        targets.push(target(asset_key, partition));
+    }
+    let state = store.load_state().await.unwrap();
+    for t in &targets {
+        let whole = state.materialization(&t.asset, t.partition.as_ref()).cloned();
+        let alone = store.latest_materialization(t).await.unwrap();
+        assert!(whole.is_some(), "{t}");
+        let (mut whole, mut alone) = (whole.unwrap(), alone.unwrap());
+        whole.inputs.sort_by(|x, y| x.asset.cmp(&y.asset));
+        alone.inputs.sort_by(|x, y| x.asset.cmp(&y.asset));
+        assert_eq!(whole, alone, "{t}");
+    }
+    let a = state.materialization(&asset("a"), None).unwrap();
+    assert_eq!((a.data_version.as_str(), a.materialized_at), ("a-version", at(100)));
+    let d = state.materialization(&asset("d"), Some(&part("p2"))).unwrap();
+    assert_eq!(d.data_version.as_str(), "with\u{1f}unit separator");
+    assert_eq!(d.inputs.len(), 2);
 }

@@ -1,7 +1,7 @@
 //! Assets, their partitions, materializations, checks and freshness, and
 //! the lineage graph.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_graphql::resolver_utils::enum_value;
@@ -10,8 +10,7 @@ use cairn_assets::definition::{AssetDefinition, CheckKind, OutputFormat};
 use cairn_core::AssetKey;
 use cairn_core::partitions::subset::counted_runs_of;
 use cairn_core::partitions::{PartitionKey, PartitionsDefinition};
-use cairn_core::planner::PlanReason;
-use cairn_core::staleness::{StaleCause, StaleStatusKind};
+use cairn_core::staleness::{StaleCauseGroup, StaleStatusKind};
 use cairn_engine::{AssetSummary, Instance, ProjectSummary};
 use chrono::{DateTime, Utc};
 
@@ -346,28 +345,19 @@ pub fn partition_ranges(summary: &AssetSummary) -> Vec<PartitionStateRange> {
         .collect()
 }
 
-fn group_causes(causes: &[PlanReason]) -> Vec<StaleCauseNode> {
-    let mut groups: BTreeMap<(&'static str, Option<String>), i64> = BTreeMap::new();
-    for reason in causes {
-        let PlanReason::Stale(cause) = reason else { continue };
-        let upstream = match cause {
-            StaleCause::UpstreamDataChanged { upstream, .. } | StaleCause::UpstreamStale { upstream } => {
-                Some(upstream.asset.to_string())
-            }
-            _ => None,
-        };
-        *groups.entry((cause.kind(), upstream)).or_default() += 1;
-    }
+fn group_causes(groups: &[StaleCauseGroup]) -> Vec<StaleCauseNode> {
     groups
-        .into_iter()
-        .map(|((kind, upstream), partitions)| {
+        .iter()
+        .map(|group| {
+            let (kind, upstream, partitions) =
+                (group.kind(), group.upstream().map(ToString::to_string), group.partitions);
             let text = match (&upstream, partitions) {
                 (Some(asset), 1) => format!("{kind}: {asset}"),
                 (Some(asset), n) => format!("{kind}: {asset} ({n} partitions)"),
                 (None, 1) => kind.to_owned(),
                 (None, n) => format!("{kind} ({n} partitions)"),
             };
-            StaleCauseNode { kind: kind.to_owned(), upstream, partitions, text }
+            StaleCauseNode { kind: kind.to_owned(), upstream, partitions: partitions as i64, text }
         })
         .collect()
 }
