@@ -171,18 +171,24 @@ pub struct BackfillCounts {
 
 impl BackfillCounts {
     fn add(&mut self, state: &StepState) {
-        self.targeted += 1;
-        match state.status {
-            StepStatus::Queued => self.queued += 1,
-            StepStatus::Running => self.in_progress += 1,
-            StepStatus::Materialized => self.materialized += 1,
-            StepStatus::Failed => self.failed += 1,
-            StepStatus::Canceled => self.canceled += 1,
-            StepStatus::Skipped => match state.skip_reason {
-                Some(SkipReason::UpstreamFailed { .. }) => self.skipped += 1,
-                _ => self.up_to_date += 1,
+        self.add_steps(state.status, state.skip_reason.as_ref(), 1);
+    }
+
+    /// Counts `steps` steps of `status` (skipped for `skip`).
+    fn add_steps(&mut self, status: StepStatus, skip: Option<&SkipReason>, steps: usize) {
+        self.targeted += steps;
+        let count = match status {
+            StepStatus::Queued => &mut self.queued,
+            StepStatus::Running => &mut self.in_progress,
+            StepStatus::Materialized => &mut self.materialized,
+            StepStatus::Failed => &mut self.failed,
+            StepStatus::Canceled => &mut self.canceled,
+            StepStatus::Skipped => match skip {
+                Some(SkipReason::UpstreamFailed { .. }) => &mut self.skipped,
+                _ => &mut self.up_to_date,
             },
-        }
+        };
+        *count += steps;
     }
 }
 
@@ -478,8 +484,24 @@ impl Instance {
         }
     }
 
+    /// A backfill's counts, from one grouped read of its run's steps
+    /// (all zero when its run is not launched yet); equal to
+    /// [`Self::backfill_progress`]'s `counts`.
+    ///
+    /// # Errors
+    /// [`EngineError::Store`].
+    pub async fn backfill_counts(&self, backfill: &BackfillRecord) -> Result<BackfillCounts, EngineError> {
+        let mut counts = BackfillCounts::default();
+        let Some(run) = backfill.run_id else { return Ok(counts) };
+        for (status, skip, steps) in self.store().step_status_counts(run).await? {
+            counts.add_steps(status, skip.as_ref(), usize::try_from(steps).unwrap_or(usize::MAX));
+        }
+        Ok(counts)
+    }
+
     /// A backfill's progress, from its run's steps (nothing yet when its
-    /// run is not launched).
+    /// run is not launched): counts, and per asset its targeted partitions
+    /// as ranges of step statuses (reads every step of its run).
     ///
     /// # Errors
     /// [`EngineError::Store`].

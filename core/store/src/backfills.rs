@@ -293,6 +293,41 @@ impl MetadataStore {
             .collect()
     }
 
+    /// How many steps of `run` have each status (and, for skipped steps,
+    /// each skip reason): one grouped read, whatever the run's size, for
+    /// a backfill's counts (its progress by asset needs
+    /// [`Self::step_statuses`]).
+    ///
+    /// # Errors
+    /// [`StoreError::Query`] or [`StoreError::Corrupt`].
+    pub async fn step_status_counts(
+        &self,
+        run: RunId,
+    ) -> Result<Vec<(StepStatus, Option<cairn_core::run::SkipReason>, u64)>, StoreError> {
+        let action = || format!("count the step statuses of run {run}");
+        let rows = self
+            .db
+            .query_all_raw(statement(
+                self.backend(),
+                "SELECT status, skip_reason, COUNT(*) AS steps FROM run_steps WHERE run_id = $1 \
+                 GROUP BY status, skip_reason",
+                vec![run.0.into()],
+            ))
+            .await
+            .during(action)?;
+        rows.iter()
+            .map(|row| {
+                let status: String = row.try_get("", "status").during(action)?;
+                let status = StepStatus::parse(&status)
+                    .ok_or_else(|| corrupt(action(), format!("unknown status `{status}`")))?;
+                let skip: Option<String> = row.try_get("", "skip_reason").during(action)?;
+                let steps: i64 = row.try_get("", "steps").during(action)?;
+                let skip = skip.as_deref().map(|text| json(text, action)).transpose()?;
+                Ok((status, skip, u64::try_from(steps).unwrap_or(0)))
+            })
+            .collect()
+    }
+
     /// The asset partitions whose latest ended materialization attempt
     /// failed (a failed step more recent than any that materialized it)
     /// and none is running now, and those being materialized now. Reads

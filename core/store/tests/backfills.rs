@@ -18,6 +18,7 @@ on_both_backends!(
     canceling_a_backfill_before_and_after_its_run_is_launched,
     a_backfill_that_cannot_be_launched_fails_with_its_reason,
     attempt_states_show_failed_and_running_partitions,
+    step_status_counts_equal_the_steps_counted_one_by_one,
 );
 
 fn new_backfill() -> NewBackfill {
@@ -150,4 +151,42 @@ async fn attempt_states_show_failed_and_running_partitions(db: &TestDb) {
     let (failed, running) = store.attempt_states().await.unwrap();
     assert_eq!(failed, [target("daily", Some("d1"))]);
     assert_eq!(running, [target("daily", Some("d3"))]);
+}
+
+/// `step_status_counts` (one grouped read) counts what `step_statuses`
+/// lists, skip reasons included: a run whose first step failed (the step
+/// waiting for it skipped), one materialized, one running, one queued.
+async fn step_status_counts_equal_the_steps_counted_one_by_one(db: &TestDb) {
+    let store = db.store().await;
+    let run = store
+        .create_run(&new_run(&[
+            ("a", Some("p1"), &[]),
+            ("b", Some("p1"), &[0]),
+            ("a", Some("p2"), &[]),
+            ("a", Some("p3"), &[]),
+            ("c", None, &[]),
+        ]))
+        .await
+        .unwrap();
+    let claimed = claim_in(&store, "tester", Some(run), 3, at(1)).await;
+    assert_eq!(claimed.len(), 3, "a/p1, a/p2 and a/p3 are ready");
+    let failed = StepOutcome::Failed { error: "boom".into(), checks: Vec::new() };
+    store.finish_step(&claimed[0].lease, &claimed[0].step.target, &failed, &[], at(2)).await.unwrap();
+    let m = materialization("a", claimed[1].step.target.partition.as_ref().map(|p| p.as_str()), "v", vec![]);
+    let done = StepOutcome::Materialized { materialization: m, checks: Vec::new(), data_changed: true };
+    store.finish_step(&claimed[1].lease, &claimed[1].step.target, &done, &[], at(3)).await.unwrap();
+
+    let mut one_by_one: BTreeMap<(String, Option<String>), u64> = BTreeMap::new();
+    for state in store.step_statuses(run).await.unwrap() {
+        let skip = state.skip_reason.map(|reason| serde_json::to_string(&reason).unwrap());
+        *one_by_one.entry((state.status.as_str().to_owned(), skip)).or_default() += 1;
+    }
+    let mut grouped: BTreeMap<(String, Option<String>), u64> = BTreeMap::new();
+    for (status, skip, steps) in store.step_status_counts(run).await.unwrap() {
+        let skip = skip.map(|reason| serde_json::to_string(&reason).unwrap());
+        *grouped.entry((status.as_str().to_owned(), skip)).or_default() += steps;
+    }
+    assert_eq!(grouped, one_by_one);
+    let statuses: Vec<&str> = grouped.keys().map(|(status, _)| status.as_str()).collect();
+    assert_eq!(statuses, ["FAILED", "MATERIALIZED", "QUEUED", "RUNNING", "SKIPPED"], "{grouped:?}");
 }

@@ -173,7 +173,7 @@ impl Backfill {
 
     /// Totals over its assets.
     async fn counts(&self) -> Result<BackfillCounts> {
-        Ok(self.instance.backfill_progress(&self.record).await.map_err(ApiError::from)?.counts.into())
+        Ok(self.instance.backfill_counts(&self.record).await.map_err(ApiError::from)?.into())
     }
 
     /// Per asset: counts and the targeted partitions as ranges of step statuses.
