@@ -126,6 +126,20 @@ fn stop_outside_a_write(child: &Child, project: &Project, runtime: &tokio::runti
 }
 
 /// Waits until `done()` holds, up to `limit`.
+/// How many processes have an environment variable naming a path under
+/// `dir` (a step's command gets `CAIRN_OUTPUT`, its staged file): Linux
+/// `/proc/PID/environ`, readable for the processes of this user.
+fn processes_writing_into(dir: &Path) -> usize {
+    let needle = dir.to_string_lossy().into_owned().into_bytes();
+    let Ok(entries) = std::fs::read_dir("/proc") else { return 0 };
+    entries
+        .flatten()
+        .filter(|entry| entry.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit()))
+        .filter_map(|entry| std::fs::read(entry.path().join("environ")).ok())
+        .filter(|environ| environ.windows(needle.len()).any(|window| window == needle.as_slice()))
+        .count()
+}
+
 fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     let started = Instant::now();
     while !done() {
@@ -192,12 +206,15 @@ fn a_killed_materialize_is_resumed_without_redoing_or_losing_anything() {
                 }
             }
         }
-        // After gc, the data folder holds exactly the current files. (A
-        // command the killed process had started may still be finishing in
-        // its staged file: give it a moment.)
-        std::thread::sleep(Duration::from_millis(500));
-        project.expect(&["gc"], 0);
+        // After gc, the data folder holds exactly the current files. A
+        // command the killed process had started outlives it (SIGKILL does
+        // not reach its children) and may still be writing its staged
+        // file: wait until no process writes into this project's data.
         let data_dir = project.path(".cairn/data");
+        wait_until("the killed run's commands to end", Duration::from_secs(60), || {
+            processes_writing_into(&data_dir) == 0
+        });
+        project.expect(&["gc"], 0);
         assert_eq!(staged(&data_dir), Vec::<PathBuf>::new(), "trial {trial}: staging left after gc");
         let mut current: Vec<PathBuf> =
             example_assets(&project).iter().flat_map(|asset| project.files(asset).into_values()).collect();
