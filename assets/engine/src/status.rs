@@ -60,7 +60,7 @@ pub struct AssetStatus {
     /// when asked ([`StatusOptions::files`]), else absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub files: Option<Vec<PartitionFile>>,
-    /// Its freshness policy evaluated at the snapshot's time (absent
+    /// Its freshness policy evaluated at the call's time (absent
     /// without `freshness:`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub freshness: Option<crate::summary::AssetFreshness>,

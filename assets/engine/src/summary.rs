@@ -2,8 +2,11 @@
 //! one pass: what the API's lineage graph, asset pages and partition bars
 //! read. The server computes it from its asset-state index
 //! ([`Instance::summarize_index`], no store or file-system reads) when the
-//! event log moves, not per request; `cairn status` and `cairn lineage`
-//! from a snapshot ([`Instance::summarize_state`]).
+//! event log moves, not per request, and after the first only for the
+//! assets that changed and their downstream assets
+//! ([`Instance::summarize_index_changes`]); `cairn lineage` from a
+//! snapshot ([`Instance::summarize_state`]); `cairn status` for the assets
+//! its cache lacks (see `crate::status`).
 //!
 //! Each partition has one [`PartitionState`], by precedence:
 //! `MATERIALIZING` (a step is running it now), `FAILED` (its latest attempt
