@@ -8,6 +8,7 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::DbErr;
 
 use cairn_core::partitions::PartitionKey;
+use cairn_core::state::InputVersion;
 use cairn_core::{AssetKey, CodeVersion, DataVersion};
 
 use super::entities::{check_results, event_log, materializations, run_steps, runs};
@@ -90,6 +91,22 @@ impl Keys {
     /// Code versions repeat across every materialization of a definition.
     pub(super) fn code_version(&mut self, text: &str) -> CodeVersion {
         interned(&mut self.code_versions, text, CodeVersion::from_stored)
+    }
+
+    /// An input as stored (upstream asset, partition or `None`, data
+    /// version read), validated and shared as above.
+    pub(super) fn input(
+        &mut self,
+        asset: &str,
+        partition: Option<&str>,
+        data_version: &str,
+        what: impl Fn() -> String,
+    ) -> Result<InputVersion, StoreError> {
+        Ok(InputVersion {
+            asset: self.asset(asset, &what)?,
+            partition: self.partition(partition, &what)?,
+            data_version: self.data_version(data_version),
+        })
     }
 }
 

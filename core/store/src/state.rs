@@ -207,11 +207,12 @@ impl MetadataStore {
         };
         for input in inputs {
             let what = || format!("input of materialization {}", row.id);
-            record.inputs.push(InputVersion {
-                asset: keys.asset(&input.asset_key, what)?,
-                partition: keys.partition(input.partition_key.as_deref(), what)?,
-                data_version: keys.data_version(&input.data_version),
-            });
+            record.inputs.push(keys.input(
+                &input.asset_key,
+                input.partition_key.as_deref(),
+                &input.data_version,
+                what,
+            )?);
         }
         record.sort_inputs();
         Ok(Some(record))
@@ -610,11 +611,7 @@ pub(crate) async fn materialization_records(
             continue;
         };
         let what = || format!("input of materialization {materialization_id}");
-        record.inputs.push(InputVersion {
-            asset: keys.asset(&asset, what)?,
-            partition: keys.partition(partition.as_deref(), what)?,
-            data_version: keys.data_version(&data_version),
-        });
+        record.inputs.push(keys.input(&asset, partition.as_deref(), &data_version, what)?);
     }
     Ok(records.into_values().collect())
 }
@@ -723,11 +720,7 @@ async fn packed_materializations(
             // Always found: both queries read the same snapshot.
             let Some((_, _, record)) = records.get_mut(&id) else { continue };
             let what = || format!("input of materialization {id}");
-            record.inputs.push(InputVersion {
-                asset: keys.asset(asset, what)?,
-                partition: keys.partition((!partition.is_empty()).then_some(partition), what)?,
-                data_version: keys.data_version(data),
-            });
+            record.inputs.push(keys.input(asset, (!partition.is_empty()).then_some(partition), data, what)?);
         }
     }
     Ok(Some(records.into_values().collect()))

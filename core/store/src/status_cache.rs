@@ -17,7 +17,7 @@ use sea_orm::{ConnectionTrait, Value};
 
 use crate::MetadataStore;
 use crate::records::{EventKind, StoreError};
-use crate::rows::During;
+use crate::rows::{During, Keys};
 use crate::sql::{placeholders, statement};
 
 /// Assets per `IN (...)` list.
@@ -85,14 +85,12 @@ impl MetadataStore {
                 }
             }
         }
+        let mut keys = Keys::default();
         let mut entries = Vec::new();
         for statement in statements {
             for row in self.db.query_all_raw(statement).await.during(action)? {
                 let asset: String = row.try_get("", "asset_key").during(action)?;
-                let asset = AssetKey::new(&asset).map_err(|error| StoreError::Corrupt {
-                    what: format!("asset key `{asset}` in the asset status cache"),
-                    detail: error.to_string(),
-                })?;
+                let asset = keys.asset(&asset, || "the asset status cache".to_owned())?;
                 entries.push(StatusCacheEntry {
                     asset,
                     seq: row.try_get("", "seq").during(action)?,
@@ -123,14 +121,12 @@ impl MetadataStore {
         let mut values: Vec<Value> = vec![cursor.into()];
         values.extend(kinds);
         let rows = self.db.query_all_raw(statement(self.backend(), &sql, values)).await.during(action)?;
+        let mut keys = Keys::default();
         let mut changed = BTreeMap::new();
         for row in rows {
             let asset: String = row.try_get("", "asset_key").during(action)?;
             let seq: i64 = row.try_get("", "seq").during(action)?;
-            let asset = AssetKey::new(&asset).map_err(|error| StoreError::Corrupt {
-                what: format!("asset key `{asset}` in the event log"),
-                detail: error.to_string(),
-            })?;
+            let asset = keys.asset(&asset, || "the event log".to_owned())?;
             changed.insert(asset, seq);
         }
         // Checked after reading, so a prune racing with the read is caught.

@@ -265,6 +265,13 @@ pub fn one_step_run(
     target: cairn_core::state::AssetPartition,
     created_at: chrono::DateTime<chrono::Utc>,
 ) -> crate::NewRun {
+    let step = crate::NewStep { target, reasons: Vec::new(), conditional: false, waits_for: Vec::new() };
+    cli_run(project, vec![step], created_at)
+}
+
+/// A run of `project` launched from the CLI with `steps`, targeting every
+/// partition.
+fn cli_run(project: &str, steps: Vec<crate::NewStep>, created_at: chrono::DateTime<chrono::Utc>) -> crate::NewRun {
     crate::NewRun {
         project: project.to_owned(),
         origin: crate::RunOrigin::Cli,
@@ -276,7 +283,7 @@ pub fn one_step_run(
             partitions: cairn_core::run::PartitionScope::All,
             only_stale: false,
         },
-        steps: vec![crate::NewStep { target, reasons: Vec::new(), conditional: false, waits_for: Vec::new() }],
+        steps,
         created_at,
     }
 }
@@ -295,20 +302,7 @@ pub async fn insert_materializations(store: &crate::MetadataStore, project: &str
     use crate::entities::materializations;
 
     let run = store
-        .create_run(&crate::NewRun {
-            project: project.to_owned(),
-            origin: crate::RunOrigin::Cli,
-            tags: std::collections::BTreeMap::new(),
-            selection: String::new(),
-            partition_filter: None,
-            target: crate::RunTarget {
-                assets: Vec::new(),
-                partitions: cairn_core::run::PartitionScope::All,
-                only_stale: false,
-            },
-            steps: Vec::new(),
-            created_at: chrono::Utc::now(),
-        })
+        .create_run(&cli_run(project, Vec::new(), chrono::Utc::now()))
         .await
         .expect("store the run holding synthetic materializations");
     let txn = store.db.begin().await.expect("begin a transaction");
