@@ -231,6 +231,13 @@ pub struct Staleness<'a> {
     partitions: Vec<Option<Arc<PartitionIndex>>>,
 }
 
+/// The [`PartitionIndex`] of each partitions definition as of one moment,
+/// shared between evaluations: building one lists every key of the
+/// definition (43,800 for five years of hours), so an evaluation that
+/// changes a few partitions reuses the indexes of the one before, as long
+/// as the keys did not move ([`PartitionsDefinition::keys_end`]).
+pub type PartitionIndexes = HashMap<Arc<PartitionsDefinition>, Arc<PartitionIndex>>;
+
 impl<'a> Staleness<'a> {
     /// Prepares evaluation as of `now` (UTC).
     ///
@@ -239,6 +246,21 @@ impl<'a> Staleness<'a> {
     /// a dependency that is not among them: the loader and the asset graph
     /// guarantee both, so this is a broken invariant, not a user error.
     pub fn new(specs: &'a [AssetSpec], state: &'a StoredState, now: DateTime<Utc>) -> Result<Self, CoreError> {
+        Self::with_partition_indexes(specs, state, now, &PartitionIndexes::new())
+    }
+
+    /// [`Self::new`], taking the partition index of each definition from
+    /// `known` when it holds one. `known` must have been built as of a
+    /// moment with the same keys as `now` (see [`PartitionIndexes`]).
+    ///
+    /// # Errors
+    /// As [`Self::new`].
+    pub fn with_partition_indexes(
+        specs: &'a [AssetSpec],
+        state: &'a StoredState,
+        now: DateTime<Utc>,
+        known: &PartitionIndexes,
+    ) -> Result<Self, CoreError> {
         let mut index = FastMap::with_capacity_and_hasher(specs.len(), ahash::RandomState::new());
         let mut by_definition: HashMap<&PartitionsDefinition, Arc<PartitionIndex>> = HashMap::new();
         let mut partitions = Vec::with_capacity(specs.len());
@@ -255,11 +277,27 @@ impl<'a> Staleness<'a> {
             partitions.push(spec.partitions.as_deref().map(|definition| {
                 by_definition
                     .entry(definition)
-                    .or_insert_with(|| Arc::new(PartitionIndex::new(definition.keys(now))))
+                    .or_insert_with(|| {
+                        known
+                            .get(definition)
+                            .cloned()
+                            .unwrap_or_else(|| Arc::new(PartitionIndex::new(definition.keys(now))))
+                    })
                     .clone()
             }));
         }
         Ok(Self { specs, index, state, now, partitions })
+    }
+
+    /// The partition index of every partitions definition of the specs,
+    /// to reuse in a later evaluation with the same keys
+    /// ([`Self::with_partition_indexes`]).
+    pub fn partition_indexes(&self) -> PartitionIndexes {
+        self.specs
+            .iter()
+            .zip(&self.partitions)
+            .filter_map(|(spec, index)| Some((spec.partitions.clone()?, index.clone()?)))
+            .collect()
     }
 
     /// The specs, in topological order.
@@ -408,34 +446,38 @@ impl<'a> Staleness<'a> {
     }
 
     /// The full status of every asset partition: for each spec (in order),
-    /// one status per entry of [`Self::partitions_of`]. Adds
-    /// `upstream_stale` causes on top of [`Self::direct_status`].
+    /// one status per entry of [`Self::partitions_of`] ([`Self::status`]
+    /// of each, upstream assets first).
     pub fn all_statuses(&self) -> Vec<Vec<StaleStatus>> {
         let mut statuses: Vec<Vec<StaleStatus>> = Vec::with_capacity(self.specs.len());
         for position in 0..self.specs.len() {
             let partitions = self.partitions_of(position);
             let mut row = Vec::with_capacity(partitions.len());
             for partition in &partitions {
-                let mut status = self.direct_status(position, partition.as_ref());
-                if matches!(status, StaleStatus::Fresh | StaleStatus::Stale(_))
-                    && self.specs[position].is_materializable()
-                {
-                    let stale_upstream = self.stale_upstream(position, partition.as_ref(), &statuses);
-                    status = add_upstream_stale(status, stale_upstream);
-                }
-                row.push(status);
+                let upstream = |upstream: usize, slot: usize| statuses[upstream].get(slot).map(StaleStatus::kind);
+                row.push(self.status(position, partition.as_ref(), upstream));
             }
             statuses.push(row);
         }
         statuses
     }
 
-    fn stale_upstream(
+    /// The full status of one asset partition: [`Self::direct_status`],
+    /// plus an `upstream_stale` cause for each upstream partition it reads
+    /// that is stale or missing, as `upstream_kind(upstream position, slot
+    /// in that asset's [`Self::partitions_of`])` says (`None`: unknown,
+    /// not a cause). So a caller that keeps the statuses of the upstream
+    /// assets evaluates one partition without the rest of the asset.
+    pub fn status(
         &self,
         position: usize,
         partition: Option<&PartitionKey>,
-        statuses: &[Vec<StaleStatus>],
-    ) -> Vec<AssetPartition> {
+        upstream_kind: impl Fn(usize, usize) -> Option<StaleStatusKind>,
+    ) -> StaleStatus {
+        let status = self.direct_status(position, partition);
+        if !matches!(status, StaleStatus::Fresh | StaleStatus::Stale(_)) || !self.specs[position].is_materializable() {
+            return status;
+        }
         let mut stale = Vec::new();
         self.for_each_upstream(position, partition, |dep, upstream_partition| {
             let upstream_position = self.index[&dep.key];
@@ -444,12 +486,13 @@ impl<'a> Staleness<'a> {
                 (Some(key), Some(index)) => index.position(key),
                 (Some(_), None) => None,
             };
-            let upstream_status = slot.and_then(|slot| statuses[upstream_position].get(slot));
-            if let Some(StaleStatus::Stale(_) | StaleStatus::Missing) = upstream_status {
+            if let Some(StaleStatusKind::Stale | StaleStatusKind::Missing) =
+                slot.and_then(|slot| upstream_kind(upstream_position, slot))
+            {
                 stale.push(AssetPartition::new(dep.key.clone(), upstream_partition.cloned()));
             }
         });
-        stale
+        add_upstream_stale(status, stale)
     }
 }
 

@@ -54,5 +54,7 @@ pub use gc::GcReport;
 pub use instance::{BackfillDaemonStatus, Clock, Instance, Launch, Snapshot, Warning};
 pub use run_request::{RequestedRun, RunRequest};
 pub use status::{AssetStatus, StatusOptions, StatusReport};
-pub use summary::{AssetFreshness, AssetSummary, FailingChecks, PartitionState, PartitionStats, ProjectSummary};
+pub use summary::{
+    AssetFreshness, AssetSummary, FailingChecks, PartitionState, PartitionStats, ProjectSummary, StateChanges,
+};
 pub use tokio_util::sync::CancellationToken;

@@ -358,7 +358,15 @@ impl Instance {
         let statuses = tokio::task::spawn_blocking(move || {
             let none = std::collections::HashSet::new();
             let attempts = crate::summary::Attempts { failed: &none, running: &none };
-            let summary = instance.summarize_project(&specs, &state, now, 0, attempts, std::iter::empty())?;
+            let summary = instance.summarize_project(
+                &specs,
+                &state,
+                now,
+                0,
+                attempts,
+                std::iter::empty(),
+                &cairn_core::staleness::PartitionIndexes::new(),
+            )?;
             let mut checks_by_asset: BTreeMap<&AssetKey, Vec<&CheckResult>> = BTreeMap::new();
             for result in &checks {
                 // Only checks the asset still defines: a removed check's

@@ -14,13 +14,13 @@
 //! materialized), `STALE` (materialized, but Dagster's staleness rules say
 //! it is stale, `upstream_stale` included), else `MATERIALIZED`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use cairn_core::AssetKey;
 use cairn_core::partitions::PartitionKey;
 use cairn_core::spec::AssetSpec;
-use cairn_core::staleness::{StaleCauseGroup, StaleStatus, StaleStatusKind, Staleness};
+use cairn_core::staleness::{PartitionIndexes, StaleCause, StaleCauseGroup, StaleStatus, StaleStatusKind, Staleness};
 use cairn_core::state::{AssetPartition, StoredState};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -61,6 +61,71 @@ pub struct PartitionStats {
     pub missing: usize,
 }
 
+impl PartitionState {
+    /// The state of a partition whose staleness is `status`, a step
+    /// materializing it now (`running`) or its latest attempt failed
+    /// (`failed`): see the module docs for the precedence.
+    fn of(running: bool, failed: bool, status: &StaleStatus) -> Self {
+        if running {
+            Self::Materializing
+        } else if failed {
+            Self::Failed
+        } else {
+            match status {
+                StaleStatus::Missing => Self::Missing,
+                StaleStatus::Stale(_) => Self::Stale,
+                StaleStatus::Fresh => Self::Materialized,
+            }
+        }
+    }
+}
+
+impl PartitionStats {
+    /// Counts one partition in `state` whose staleness is `kind`, or with
+    /// `remove` takes it out of the counts (not out of `total`).
+    fn tally(&mut self, state: PartitionState, kind: StaleStatusKind, remove: bool) {
+        let step = |count: &mut usize| if remove { *count -= 1 } else { *count += 1 };
+        match state {
+            PartitionState::Materializing => step(&mut self.materializing),
+            PartitionState::Failed => step(&mut self.failed),
+            PartitionState::Missing => step(&mut self.missing),
+            PartitionState::Stale => step(&mut self.stale),
+            PartitionState::Materialized => {}
+        }
+        if kind != StaleStatusKind::Missing {
+            step(&mut self.materialized);
+        }
+    }
+}
+
+impl crate::status::PartitionCounts {
+    /// Counts one partition whose staleness is `kind`, or with `remove`
+    /// takes it out of the counts (not out of `total`).
+    fn tally(&mut self, kind: StaleStatusKind, remove: bool) {
+        let step = |count: &mut usize| if remove { *count -= 1 } else { *count += 1 };
+        match kind {
+            StaleStatusKind::Fresh => step(&mut self.fresh),
+            StaleStatusKind::Stale => step(&mut self.stale),
+            StaleStatusKind::Missing => step(&mut self.missing),
+        }
+        if kind != StaleStatusKind::Missing {
+            step(&mut self.materialized);
+        }
+    }
+
+    /// Over the partitions counted: `stale` if any is stale, else
+    /// `missing` if any is missing, else `fresh`.
+    fn overall(&self) -> StaleStatusKind {
+        if self.stale > 0 {
+            StaleStatusKind::Stale
+        } else if self.missing > 0 {
+            StaleStatusKind::Missing
+        } else {
+            StaleStatusKind::Fresh
+        }
+    }
+}
+
 /// One asset's state.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AssetSummary {
@@ -85,6 +150,13 @@ pub struct AssetSummary {
     /// When each partition (same order as `keys`; one entry when
     /// unpartitioned) was last materialized, UTC.
     pub materialized_at: Vec<Option<DateTime<Utc>>>,
+    /// The staleness of each partition (same order as `states`), which
+    /// `states` hides for partitions running or failed: what the
+    /// downstream assets' `upstream_stale` causes are computed from.
+    pub stale_kinds: Vec<StaleStatusKind>,
+    /// The causes of each stale partition, by position in `keys` (`0`
+    /// when unpartitioned), in partition order: what `causes` groups.
+    pub stale_causes: BTreeMap<usize, Vec<StaleCause>>,
 }
 
 /// How many of an asset's checks failed at their latest evaluation.
@@ -113,6 +185,31 @@ pub struct ProjectSummary {
     /// Per asset (shared with the summaries computed from this one by
     /// [`Instance::summarize_index_changes`]).
     pub assets: HashMap<AssetKey, Arc<AssetSummary>>,
+    /// The keys of each partitions definition as of `at`, with their
+    /// positions: reused by [`Instance::summarize_index_changes`].
+    pub partition_indexes: PartitionIndexes,
+}
+
+/// What changed in the state since a summary: what
+/// [`Instance::summarize_index_changes`] computes again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StateChanges {
+    /// Asset partitions materialized, wiped, failed, checked, or started
+    /// or stopped running: only these partitions of their asset are
+    /// evaluated again (and every partition of the downstream assets).
+    pub partitions: BTreeSet<AssetPartition>,
+    /// Assets changed as a whole (sources observed again): evaluated again
+    /// with their downstream assets.
+    pub assets: BTreeSet<AssetKey>,
+}
+
+impl From<&cairn_store::IndexChanges> for StateChanges {
+    /// The asset partitions an index advance read again or whose attempts
+    /// moved ([`cairn_store::IndexChanges::partitions`]), and the sources
+    /// it saw observed. Meaningless when the index was reloaded.
+    fn from(changes: &cairn_store::IndexChanges) -> Self {
+        Self { partitions: changes.partitions(), assets: changes.observed.clone() }
+    }
 }
 
 impl Instance {
@@ -128,7 +225,15 @@ impl Instance {
         let running: HashSet<AssetPartition> = running.into_iter().collect();
         let checks = self.store().latest_check_results().await?;
         let attempts = Attempts { failed: &failed, running: &running };
-        self.summarize_project(self.project().specs(), &snapshot.state, snapshot.now, seq, attempts, checks.iter())
+        self.summarize_project(
+            self.project().specs(),
+            &snapshot.state,
+            snapshot.now,
+            seq,
+            attempts,
+            checks.iter(),
+            &PartitionIndexes::new(),
+        )
     }
 
     /// Summarises every asset from `index` (advanced by the caller), with
@@ -148,20 +253,31 @@ impl Instance {
         let mut state = index.state().clone();
         cairn_assets::observe::apply_observations(&mut state, observations, now);
         let attempts = Attempts { failed: index.failed(), running: index.running() };
-        self.summarize_project(self.project().specs(), &state, now, index.cursor(), attempts, index.check_results())
+        self.summarize_project(
+            self.project().specs(),
+            &state,
+            now,
+            index.cursor(),
+            attempts,
+            index.check_results(),
+            &PartitionIndexes::new(),
+        )
     }
 
-    /// [`Self::summarize_index`] computed again only for the assets in
-    /// `changed` and their downstream assets (a new materialization, check
-    /// result, attempt or observation of an asset changes its own summary
-    /// and, through staleness, its downstream assets' summaries, never
-    /// another's), from their state and their upstream assets'. The other
-    /// assets' summaries are `previous`'s, shared. `previous` must have
-    /// been computed by this instance (the same definitions) from the same
-    /// index before it was advanced, with the same partition keys
+    /// [`Self::summarize_index`] computed again only where the state
+    /// changed since `previous`: for an asset with `changes.partitions`,
+    /// only those partitions (a partition's staleness follows its own
+    /// record and the upstream partitions it reads, never its siblings');
+    /// for an asset changed as a whole (`changes.assets`) and for every
+    /// asset downstream of a change, all its partitions, from its state
+    /// and its upstream assets'. The other assets' summaries are
+    /// `previous`'s, shared. `previous` must have been computed by this
+    /// instance (the same definitions) from the same index before it was
+    /// advanced, with the same partition keys
     /// ([`Self::partition_keys_moved`] says when they are not). The
-    /// answer equals [`Self::summarize_index`]'s; its cost follows the
-    /// changed assets, not the project.
+    /// answer equals [`Self::summarize_index`]'s; its cost follows what
+    /// changed: a backfill's step costs its partition, not its asset's
+    /// 43,800 hours.
     ///
     /// # Errors
     /// As [`Self::summarize_index`].
@@ -169,35 +285,151 @@ impl Instance {
         &self,
         previous: &ProjectSummary,
         index: &cairn_store::StateIndex,
-        changed: &std::collections::BTreeSet<AssetKey>,
+        changes: &StateChanges,
         observations: &[cairn_assets::observe::SourceObservation],
         now: DateTime<Utc>,
     ) -> Result<ProjectSummary, EngineError> {
-        let graph = &self.project().graph;
-        let mut dirty = std::collections::BTreeSet::new();
-        for key in changed {
-            if self.project().asset(key).is_some() && dirty.insert(key.clone()) {
-                dirty.extend(graph.descendants(key, None));
+        let project = self.project();
+        let graph = &project.graph;
+        let mut touched: BTreeMap<&AssetKey, Vec<Option<&PartitionKey>>> = BTreeMap::new();
+        for target in &changes.partitions {
+            if project.asset(&target.asset).is_some() {
+                touched.entry(&target.asset).or_default().push(target.partition.as_ref());
             }
         }
-        let mut scope = dirty.clone();
-        for key in &dirty {
+        // Every partition of these may have changed.
+        let mut whole: BTreeSet<AssetKey> =
+            changes.assets.iter().filter(|key| project.asset(key).is_some()).cloned().collect();
+        for key in touched.keys().copied().chain(&changes.assets) {
+            if project.asset(key).is_some() {
+                whole.extend(graph.descendants(key, None));
+            }
+        }
+        let mut scope = whole.clone();
+        for key in &whole {
             scope.extend(graph.ancestors(key, None));
         }
-        let specs: Vec<AssetSpec> =
-            self.project().specs().iter().filter(|spec| scope.contains(&spec.key)).cloned().collect();
         let mut state = index.state().clone();
         cairn_assets::observe::apply_observations(&mut state, observations, now);
         let attempts = Attempts { failed: index.failed(), running: index.running() };
-        let checks = dirty.iter().flat_map(|key| index.check_results_of(key));
-        let partial = self.summarize_project(&specs, &state, now, index.cursor(), attempts, checks)?;
         let mut assets = previous.assets.clone();
-        for (key, summary) in partial.assets {
-            if dirty.contains(&key) {
-                assets.insert(key, summary);
+        let mut partition_indexes = previous.partition_indexes.clone();
+        if !scope.is_empty() {
+            let specs: Vec<AssetSpec> =
+                project.specs().iter().filter(|spec| scope.contains(&spec.key)).cloned().collect();
+            let checks = scope.iter().flat_map(|key| index.check_results_of(key));
+            let known = &previous.partition_indexes;
+            let computed = self.summarize_project(&specs, &state, now, index.cursor(), attempts, checks, known)?;
+            for (key, summary) in computed.assets {
+                // An asset with changed partitions that is upstream of a
+                // change was evaluated whole anyway.
+                if whole.contains(&key) || touched.contains_key(&key) {
+                    assets.insert(key, summary);
+                }
+            }
+            partition_indexes.extend(computed.partition_indexes);
+        }
+        touched.retain(|key, _| !scope.contains(*key));
+        if !touched.is_empty() {
+            let staleness = Staleness::with_partition_indexes(project.specs(), &state, now, &partition_indexes)
+                .map_err(|e| EngineError::RunState(e.to_string()))?;
+            for (key, partitions) in touched {
+                let Some(before) = previous.assets.get(key) else {
+                    return Err(EngineError::RunState(format!("the previous summary lacks asset `{key}`")));
+                };
+                let summary =
+                    self.summarize_partitions(&staleness, before, key, &partitions, &previous.assets, index)?;
+                assets.insert(key.clone(), Arc::new(summary));
             }
         }
-        Ok(ProjectSummary { at: now, seq: index.cursor(), assets })
+        Ok(ProjectSummary { at: now, seq: index.cursor(), assets, partition_indexes })
+    }
+
+    /// `before` (the summary of `key`) with `partitions` evaluated again
+    /// from `staleness` (over every spec of the project), the upstream
+    /// partitions' staleness read from `upstream` (current: no upstream
+    /// asset of `key` changed), attempts and checks from `index`.
+    fn summarize_partitions(
+        &self,
+        staleness: &Staleness<'_>,
+        before: &AssetSummary,
+        key: &AssetKey,
+        partitions: &[Option<&PartitionKey>],
+        upstream: &HashMap<AssetKey, Arc<AssetSummary>>,
+        index: &cairn_store::StateIndex,
+    ) -> Result<AssetSummary, EngineError> {
+        let missing = || EngineError::RunState(format!("asset `{key}` is not among the definitions"));
+        let position = staleness.position(key).ok_or_else(missing)?;
+        let spec = &staleness.specs()[position];
+        let state = staleness.state();
+        let mut summary = before.clone();
+        let upstream_kind = |upstream_position: usize, slot: usize| {
+            let summary = upstream.get(&staleness.specs()[upstream_position].key)?;
+            summary.stale_kinds.get(slot).copied()
+        };
+        let mut last_updated_lowered = false;
+        for &partition in partitions {
+            let slot = match (partition, staleness.partition_index(position)) {
+                (None, None) => 0,
+                (Some(partition), Some(keys)) => match keys.position(partition) {
+                    Some(slot) => slot,
+                    // A partition the definitions no longer have.
+                    None => continue,
+                },
+                _ => continue,
+            };
+            let status = staleness.status(position, partition, upstream_kind);
+            let target = AssetPartition::new(key.clone(), partition.cloned());
+            let state_now =
+                PartitionState::of(index.running().contains(&target), index.failed().contains(&target), &status);
+            let (old_state, old_kind) = (summary.states[slot], summary.stale_kinds[slot]);
+            summary.stats.tally(old_state, old_kind, true);
+            summary.staleness.tally(old_kind, true);
+            summary.stats.tally(state_now, status.kind(), false);
+            summary.staleness.tally(status.kind(), false);
+            summary.states[slot] = state_now;
+            summary.stale_kinds[slot] = status.kind();
+            match status {
+                StaleStatus::Stale(causes) => summary.stale_causes.insert(slot, causes),
+                _ => summary.stale_causes.remove(&slot),
+            };
+            if spec.is_materializable() {
+                let at = state.materialization(key, partition).map(|record| record.materialized_at);
+                let old = std::mem::replace(&mut summary.materialized_at[slot], at);
+                last_updated_lowered |= old.is_some() && old == before.last_updated && at < old;
+                summary.last_updated = summary.last_updated.max(at);
+            }
+        }
+        summary.causes = StaleCauseGroup::group(summary.stale_causes.values().map(Vec::as_slice));
+        summary.stale_status = summary.staleness.overall();
+        if !spec.is_materializable() {
+            summary.last_updated = state.observation(key).map(|o| o.observed_at);
+        } else if last_updated_lowered {
+            // The latest materialization was wiped: the next latest.
+            summary.last_updated = state.materializations_of(key).map(|(_, r)| r.materialized_at).max();
+        }
+        summary.failing_checks = self.failing_checks(index.check_results_of(key)).remove(key).unwrap_or_default();
+        Ok(summary)
+    }
+
+    /// The failing checks among `checks` (latest results) by asset: only
+    /// the checks still defined count.
+    fn failing_checks<'c>(
+        &self,
+        checks: impl Iterator<Item = &'c cairn_store::CheckResult>,
+    ) -> HashMap<AssetKey, FailingChecks> {
+        let mut failing_checks: HashMap<AssetKey, FailingChecks> = HashMap::new();
+        let defined = |c: &cairn_store::CheckResult| {
+            self.project().asset(&c.asset).is_some_and(|a| a.checks.iter().any(|k| k.name == c.check_name))
+        };
+        for check in checks.filter(|c| !c.passed && defined(c)) {
+            let counts = failing_checks.entry(check.asset.clone()).or_default();
+            match check.severity {
+                cairn_store::CheckSeverity::Error => counts.error += 1,
+                cairn_store::CheckSeverity::Warn => counts.warn += 1,
+            }
+        }
+        failing_checks
     }
 
     /// Whether any asset's partition keys as of `now` differ from those as
@@ -210,7 +442,9 @@ impl Instance {
     }
 
     /// Summarises `specs` (in topological order, each with its upstream
-    /// assets among them) from `state`.
+    /// assets among them) from `state`, with the partition indexes in
+    /// `known` (built as of a moment with the same keys as `now`).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn summarize_project<'c>(
         &self,
         specs: &[AssetSpec],
@@ -219,78 +453,46 @@ impl Instance {
         seq: i64,
         attempts: Attempts<'_>,
         checks: impl Iterator<Item = &'c cairn_store::CheckResult>,
+        known: &PartitionIndexes,
     ) -> Result<ProjectSummary, EngineError> {
         let Attempts { failed, running } = attempts;
-        let mut failing_checks: HashMap<AssetKey, FailingChecks> = HashMap::new();
-        // Only the checks still defined count.
-        let defined = |c: &cairn_store::CheckResult| {
-            self.project().asset(&c.asset).is_some_and(|a| a.checks.iter().any(|k| k.name == c.check_name))
-        };
-        for check in checks.filter(|c| !c.passed && defined(c)) {
-            let counts = failing_checks.entry(check.asset.clone()).or_default();
-            match check.severity {
-                cairn_store::CheckSeverity::Error => counts.error += 1,
-                cairn_store::CheckSeverity::Warn => counts.warn += 1,
-            }
-        }
-        let staleness = Staleness::new(specs, state, now).map_err(|e| EngineError::RunState(e.to_string()))?;
+        let failing_checks = self.failing_checks(checks);
+        let staleness = Staleness::with_partition_indexes(specs, state, now, known)
+            .map_err(|e| EngineError::RunState(e.to_string()))?;
         let statuses = staleness.all_statuses();
         // Running and failed partitions by asset: most assets have none,
         // and then no partition of theirs is looked up.
         let (running, failed) = (by_asset(running), by_asset(failed));
         let mut assets = HashMap::with_capacity(specs.len());
-        for (position, spec) in specs.iter().enumerate() {
+        for ((position, spec), row) in specs.iter().enumerate().zip(statuses) {
             // One list per partitions definition, shared by its assets.
             let keys: Arc<Vec<PartitionKey>> =
                 staleness.partition_index(position).map_or_else(Arc::default, |index| index.shared_keys());
-            let row = &statuses[position];
             let mut stats = PartitionStats { total: row.len(), ..PartitionStats::default() };
+            let mut staleness_counts = crate::status::PartitionCounts { total: row.len(), ..Default::default() };
             let mut states = Vec::with_capacity(row.len());
+            let mut stale_kinds = Vec::with_capacity(row.len());
+            let mut stale_causes = BTreeMap::new();
             let materialized_at: Vec<Option<DateTime<Utc>>> = (0..row.len())
                 .map(|slot| state.materialization(&spec.key, keys.get(slot)).map(|r| r.materialized_at))
                 .collect();
             let (running, failed) = (running.get(&spec.key), failed.get(&spec.key));
-            for (slot, status) in row.iter().enumerate() {
+            for (slot, status) in row.into_iter().enumerate() {
                 let partition = keys.get(slot);
-                let state = if running.is_some_and(|partitions| partitions.contains(&partition)) {
-                    PartitionState::Materializing
-                } else if failed.is_some_and(|partitions| partitions.contains(&partition)) {
-                    PartitionState::Failed
-                } else {
-                    match status {
-                        StaleStatus::Missing => PartitionState::Missing,
-                        StaleStatus::Stale(_) => PartitionState::Stale,
-                        StaleStatus::Fresh => PartitionState::Materialized,
-                    }
-                };
-                match state {
-                    PartitionState::Materializing => stats.materializing += 1,
-                    PartitionState::Failed => stats.failed += 1,
-                    PartitionState::Missing => stats.missing += 1,
-                    PartitionState::Stale => stats.stale += 1,
-                    PartitionState::Materialized => {}
-                }
-                if !matches!(status, StaleStatus::Missing) {
-                    stats.materialized += 1;
-                }
+                let state = PartitionState::of(
+                    running.is_some_and(|partitions| partitions.contains(&partition)),
+                    failed.is_some_and(|partitions| partitions.contains(&partition)),
+                    &status,
+                );
+                stats.tally(state, status.kind(), false);
+                staleness_counts.tally(status.kind(), false);
                 states.push(state);
+                stale_kinds.push(status.kind());
+                if let StaleStatus::Stale(causes) = status {
+                    stale_causes.insert(slot, causes);
+                }
             }
-            let causes = StaleCauseGroup::group(row.iter().filter_map(|status| match status {
-                StaleStatus::Stale(causes) => Some(causes.as_slice()),
-                _ => None,
-            }));
-            let fresh = row.iter().filter(|s| matches!(s, StaleStatus::Fresh)).count();
-            let missing = row.iter().filter(|s| matches!(s, StaleStatus::Missing)).count();
-            let stale = row.len() - fresh - missing;
-            let staleness =
-                crate::status::PartitionCounts { total: row.len(), materialized: fresh + stale, fresh, stale, missing };
-            let stale_status = if stale > 0 {
-                StaleStatusKind::Stale
-            } else if missing > 0 {
-                StaleStatusKind::Missing
-            } else {
-                StaleStatusKind::Fresh
-            };
+            let causes = StaleCauseGroup::group(stale_causes.values().map(Vec::as_slice));
             let last_updated = if spec.is_materializable() {
                 state.materializations_of(&spec.key).map(|(_, r)| r.materialized_at).max()
             } else {
@@ -299,19 +501,21 @@ impl Instance {
             assets.insert(
                 spec.key.clone(),
                 Arc::new(AssetSummary {
-                    stale_status,
+                    stale_status: staleness_counts.overall(),
                     causes,
                     keys,
                     states,
                     stats,
-                    staleness,
+                    staleness: staleness_counts,
                     last_updated,
                     failing_checks: failing_checks.get(&spec.key).copied().unwrap_or_default(),
                     materialized_at,
+                    stale_kinds,
+                    stale_causes,
                 }),
             );
         }
-        Ok(ProjectSummary { at: now, seq, assets })
+        Ok(ProjectSummary { at: now, seq, assets, partition_indexes: staleness.partition_indexes() })
     }
 }
 

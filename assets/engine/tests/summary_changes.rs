@@ -2,15 +2,17 @@
 //! given the assets an index advance changed) always equals the summary of
 //! the whole project (`Instance::summarize_index`): after every step of
 //! random sequences of materializations (with current or outdated inputs,
-//! and changed code versions), failures, checks and steps left running, on
+//! and changed code versions), failures, checks, wipes and steps left running, on
 //! a real SQLite store through the store's API, as executors record them.
 
 use cairn_core::partitions::PartitionKey;
 use cairn_core::state::{AssetPartition, InputVersion};
 use cairn_core::{AssetKey, CodeVersion, DataVersion};
-use cairn_engine::Instance;
+use cairn_engine::{Instance, StateChanges};
 use cairn_store::testing::one_step_run;
-use cairn_store::{CheckSeverity, ClaimRequest, ClaimedStep, NewCheckResult, NewMaterialization, StepOutcome};
+use cairn_store::{
+    CheckSeverity, ClaimRequest, ClaimedStep, LostData, NewCheckResult, NewMaterialization, StepOutcome,
+};
 use chrono::{DateTime, TimeZone, Utc};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -39,6 +41,9 @@ enum Op {
     Start { asset: usize, day: u8 },
     /// Ends the running step at this index (modulo) as materialized.
     EndHeld(usize),
+    /// Wipes the current materialization of asset × day (its data file
+    /// found gone), the asset's latest one included.
+    Wipe { asset: usize, day: u8 },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -55,6 +60,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0..ASSETS.len(), 0u8..4).prop_map(|(asset, day)| Op::Fail { asset, day }),
         1 => (0..ASSETS.len(), 0u8..4).prop_map(|(asset, day)| Op::Start { asset, day }),
         1 => (0usize..4).prop_map(Op::EndHeld),
+        1 => (0..ASSETS.len(), 0u8..4).prop_map(|(asset, day)| Op::Wipe { asset, day }),
     ]
 }
 
@@ -172,10 +178,19 @@ async fn check_sequence(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     materialize(&instance, &index, &claimed, (true, true, true), n).await;
                 }
             }
+            Op::Wipe { asset, day } => {
+                let target = target(&instance, asset, day);
+                let current = index.state().materialization(&target.asset, target.partition.as_ref()).cloned();
+                if let Some(record) = current {
+                    let lost = LostData { target, materialization_id: record.id, path: record.path };
+                    store.wipe_lost_data(&[lost], now()).await.unwrap();
+                }
+            }
         }
         let changes = store.advance_index(&mut index).await.unwrap();
         prop_assert!(!changes.reloaded);
-        let incremental = instance.summarize_index_changes(&summary, &index, &changes.assets(), &[], now()).unwrap();
+        let incremental =
+            instance.summarize_index_changes(&summary, &index, &StateChanges::from(&changes), &[], now()).unwrap();
         let whole = instance.summarize_index(&index, &[], now()).unwrap();
         for key in ASSETS {
             let key = AssetKey::new(key).unwrap();

@@ -59,9 +59,9 @@ pub struct IndexChanges {
     pub observed: BTreeSet<AssetKey>,
     /// Whether the set of running asset partitions changed.
     pub running_changed: bool,
-    /// The assets of the asset partitions that started or stopped running,
-    /// or whose latest attempt started or stopped counting as failed.
-    pub attempts: BTreeSet<AssetKey>,
+    /// The asset partitions that started or stopped running, or whose
+    /// latest attempt started or stopped counting as failed.
+    pub attempts: BTreeSet<AssetPartition>,
     /// The index was loaded again from current state (the events after its
     /// cursor were pruned): anything may have changed, `targets` and
     /// `observed` are empty.
@@ -81,8 +81,15 @@ impl IndexChanges {
     pub fn assets(&self) -> BTreeSet<AssetKey> {
         let mut assets: BTreeSet<AssetKey> = self.targets.iter().map(|target| target.asset.clone()).collect();
         assets.extend(self.observed.iter().cloned());
-        assets.extend(self.attempts.iter().cloned());
+        assets.extend(self.attempts.iter().map(|target| target.asset.clone()));
         assets
+    }
+
+    /// Every asset partition whose current state changed: [`Self::targets`]
+    /// and [`Self::attempts`] (not the sources observed, see
+    /// [`Self::observed`]). Meaningless when [`Self::reloaded`].
+    pub fn partitions(&self) -> BTreeSet<AssetPartition> {
+        self.targets.iter().chain(&self.attempts).cloned().collect()
     }
 }
 
@@ -295,7 +302,7 @@ impl MetadataStore {
         for moved in
             running_before.symmetric_difference(&index.running).chain(failed_before.symmetric_difference(&index.failed))
         {
-            changes.attempts.insert(moved.asset.clone());
+            changes.attempts.insert(moved.clone());
         }
         index.cursor = cursor;
         Ok(changes)
