@@ -81,7 +81,7 @@ impl MetadataStore {
     /// materialized, then the current materializations and their inputs a
     /// few assets at a time (so the rows of one batch, not of the whole
     /// store, are held while records are built), each asset's rows packed
-    /// into one value by the database (see `packed_materializations`),
+    /// into one value by the database (see `read_packed`),
     /// then the latest observations. Versions and keys repeated across rows share one
     /// allocation (an input and the upstream materialization it read hold
     /// the same data version).
@@ -136,14 +136,31 @@ impl MetadataStore {
                 .during(|| "load state: list the materialized assets".to_owned())?,
         };
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        // Each batch's packed rows are decoded on the blocking pool while
+        // the database reads the next batch: reading and decoding take
+        // about the same time, and a machine has more than one core.
+        let postgres = txn.get_database_backend() == sea_orm::DbBackend::Postgres;
+        let mut decoding: Option<tokio::task::JoinHandle<Decoded>> = None;
         for batch in names.chunks(ASSET_BATCH) {
-            let records = match packed_materializations(&txn, batch, &mut keys).await? {
-                Some(records) => records,
-                None => materialization_records(&txn, current_materialization_ids_of(batch), &mut keys).await?,
-            };
-            for (asset, partition, record) in records {
-                state.insert_materialization(asset, partition, record);
+            let packed = read_packed(&txn, batch).await?;
+            if let Some(previous) = decoding.take() {
+                (keys, state) = finish_decoding(&txn, previous).await?;
             }
+            let (mut batch_keys, mut batch_state) = (std::mem::take(&mut keys), std::mem::take(&mut state));
+            let batch: Vec<String> = batch.iter().map(|name| (*name).to_owned()).collect();
+            decoding = Some(tokio::task::spawn_blocking(move || {
+                let decoded = decode_packed(packed, postgres, &mut batch_keys).map(|records| {
+                    let complete = records.is_some();
+                    for (asset, partition, record) in records.into_iter().flatten() {
+                        batch_state.insert_materialization(asset, partition, record);
+                    }
+                    complete
+                });
+                Decoded { keys: batch_keys, state: batch_state, batch, decoded }
+            }));
+        }
+        if let Some(last) = decoding.take() {
+            (keys, state) = finish_decoding(&txn, last).await?;
         }
         let latest_observations = observations::Entity::find()
             .select_only()
@@ -616,10 +633,50 @@ pub(crate) async fn materialization_records(
     Ok(records.into_values().collect())
 }
 
-/// Separates the records of a packed column ([`packed_materializations`]).
+/// Separates the records of a packed column ([`read_packed`]).
 const RECORD_SEPARATOR: char = '\u{1e}';
 /// Separates the fields of one packed record.
 const UNIT_SEPARATOR: char = '\u{1f}';
+
+/// One batch decoded on the blocking pool ([`MetadataStore::load_state`]):
+/// the interned keys and the state given to it, with the batch's records
+/// added, or `decoded: Ok(false)` when its packed text did not split (then
+/// the batch is read again row by row).
+struct Decoded {
+    keys: Keys,
+    state: StoredState,
+    batch: Vec<String>,
+    decoded: Result<bool, StoreError>,
+}
+
+/// Waits for `decoding`, reads its batch row by row if its packed text
+/// did not split, and gives back the keys and the state.
+async fn finish_decoding(
+    db: &impl ConnectionTrait,
+    decoding: tokio::task::JoinHandle<Decoded>,
+) -> Result<(Keys, StoredState), StoreError> {
+    let Decoded { mut keys, mut state, batch, decoded } = decoding.await.map_err(|error| StoreError::Query {
+        action: "load state: decode the current materializations".to_owned(),
+        source: sea_orm::DbErr::Custom(error.to_string()),
+    })?;
+    if !decoded? {
+        let batch: Vec<&str> = batch.iter().map(String::as_str).collect();
+        for (asset, partition, record) in
+            materialization_records(db, current_materialization_ids_of(&batch), &mut keys).await?
+        {
+            state.insert_materialization(asset, partition, record);
+        }
+    }
+    Ok((keys, state))
+}
+
+/// The current materializations of a batch of assets, packed one text per
+/// asset ([`read_packed`]): `(asset, packed materializations)` and the
+/// packed inputs.
+struct Packed {
+    heads: Vec<(String, String)>,
+    inputs: Vec<String>,
+}
 
 /// The current materializations of `assets` (with their inputs), read as
 /// one packed text per asset: the database concatenates each asset's rows
@@ -627,14 +684,8 @@ const UNIT_SEPARATOR: char = '\u{1f}';
 /// by ASCII unit separators and rows by record separators, so a few
 /// thousand rows cross the driver as one value instead of one row each
 /// (the driver's per-row cost was three quarters of loading the whole
-/// state). `None` when a packed value does not split into the expected
-/// fields (a stored text holding a separator): then the caller reads those
-/// assets row by row ([`materialization_records`]).
-async fn packed_materializations(
-    db: &impl ConnectionTrait,
-    assets: &[&str],
-    keys: &mut Keys,
-) -> Result<Option<Vec<(AssetKey, Option<PartitionKey>, MaterializationRecord)>>, StoreError> {
+/// state). [`decode_packed`] turns them into records.
+async fn read_packed(db: &impl ConnectionTrait, assets: &[&str]) -> Result<Packed, StoreError> {
     let backend = db.get_database_backend();
     let postgres = backend == sea_orm::DbBackend::Postgres;
     let (concat, separator) = if postgres { ("string_agg", "chr") } else { ("group_concat", "char") };
@@ -661,13 +712,27 @@ async fn packed_materializations(
     );
     let values = || assets.iter().map(|asset| Value::from(*asset)).collect::<Vec<_>>();
     let action = || "read the current materializations".to_owned();
-    let heads = db.query_all_raw(statement(backend, &heads_sql, values())).await.during(action)?;
-    let inputs = db.query_all_raw(statement(backend, &inputs_sql, values())).await.during(action)?;
+    let mut packed = Packed { heads: Vec::new(), inputs: Vec::new() };
+    for row in db.query_all_raw(statement(backend, &heads_sql, values())).await.during(action)? {
+        packed.heads.push((row.try_get("", "asset_key").during(action)?, row.try_get("", "packed").during(action)?));
+    }
+    for row in db.query_all_raw(statement(backend, &inputs_sql, values())).await.during(action)? {
+        packed.inputs.push(row.try_get("", "packed").during(action)?);
+    }
+    Ok(packed)
+}
 
-    let mut records: HashMap<i64, (AssetKey, Option<PartitionKey>, MaterializationRecord)> = HashMap::new();
-    for row in heads {
-        let asset_text: String = row.try_get("", "asset_key").during(action)?;
-        let packed: String = row.try_get("", "packed").during(action)?;
+/// An asset partition's current materialization.
+type CurrentRecord = (AssetKey, Option<PartitionKey>, MaterializationRecord);
+
+/// The records of [`read_packed`]'s texts (timestamps as PostgreSQL's
+/// microseconds when `postgres`, else SQLite's RFC 3339 text). `None` when
+/// a packed value does not split into the expected fields (a stored text
+/// holding a separator): then the caller reads those assets row by row
+/// ([`materialization_records`]).
+fn decode_packed(packed: Packed, postgres: bool, keys: &mut Keys) -> Result<Option<Vec<CurrentRecord>>, StoreError> {
+    let mut records: HashMap<i64, CurrentRecord> = HashMap::new();
+    for (asset_text, packed) in packed.heads {
         records.reserve(packed.len() / 64);
         for record in packed.split(RECORD_SEPARATOR) {
             let mut fields = record.split(UNIT_SEPARATOR);
@@ -707,8 +772,7 @@ async fn packed_materializations(
             records.insert(id, (asset, partition, record));
         }
     }
-    for row in inputs {
-        let packed: String = row.try_get("", "packed").during(action)?;
+    for packed in packed.inputs {
         for input in packed.split(RECORD_SEPARATOR) {
             let mut fields = input.split(UNIT_SEPARATOR);
             let (Some(id), Some(asset), Some(partition), Some(data), None) =
