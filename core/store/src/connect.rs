@@ -23,10 +23,14 @@ use super::migration::Migrator;
 pub(crate) const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// SQLite pool size. In WAL mode readers never block the (single) writer,
-/// so a few connections let `load_state` and the UI read during a run;
-/// writers queue on SQLite's write lock, waiting up to
-/// [`SQLITE_BUSY_TIMEOUT`].
-const SQLITE_MAX_CONNECTIONS: u32 = 4;
+/// so connections let `load_state` and the UI read during a run; writers
+/// queue on SQLite's write lock, waiting up to [`SQLITE_BUSY_TIMEOUT`],
+/// each holding its connection meanwhile. Enough connections that readers
+/// (the server's index advancing, its requests, subscriptions) never wait
+/// for one held by writers waiting for the lock: with 4, during a backfill
+/// run by the server's executor, advancing the index waited behind the
+/// executor's writes.
+const SQLITE_MAX_CONNECTIONS: u32 = 16;
 
 /// How long to wait for a PostgreSQL server to accept a connection.
 const POSTGRES_CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
