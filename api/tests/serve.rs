@@ -1128,3 +1128,41 @@ async fn gc_prunes_under_a_running_server_and_a_pruned_cursor_must_resync() {
     assert_eq!(kept["run"]["status"], "SUCCESS");
     assert_eq!(kept["run"]["steps"]["nodes"], json!([]));
 }
+
+/// The nice value of each of `pid`'s threads, by thread name
+/// (`/proc/PID/task/TID/stat`: the name in parentheses, then the fields,
+/// the nice value the 19th).
+fn thread_nice_values(pid: u32) -> Vec<(String, i64)> {
+    let mut threads = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap().flatten() {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else { continue };
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else { continue };
+        let name = stat[open + 1..close].to_owned();
+        // After the name: state (field 3) ... nice (field 19).
+        let nice = stat[close + 1..].split_whitespace().nth(16).and_then(|n| n.parse().ok()).unwrap();
+        threads.push((name, nice));
+    }
+    threads
+}
+
+/// The server's executor runs at a lower CPU priority than the threads
+/// answering HTTP, so requests do not wait behind a backfill's steps: a
+/// real `cairn serve`, its threads read from `/proc` while a run executes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_executor_runs_at_a_lower_cpu_priority_than_the_api() {
+    let project = Project::flights();
+    let server = Server::start(&project, &["--executors", "2"], None);
+    server
+        .query(
+            r#"mutation { materialize(selection: "+flights_daily", partitions: { keys: ["2013-01-02"] }) { id } }"#,
+            json!({}),
+        )
+        .await;
+    let threads = thread_nice_values(server.child.id());
+    let execution: Vec<i64> =
+        threads.iter().filter(|(name, _)| name == "cairn-execution").map(|(_, nice)| *nice).collect();
+    let http: Vec<i64> = threads.iter().filter(|(name, _)| name == "tokio-rt-worker").map(|(_, nice)| *nice).collect();
+    assert!(!execution.is_empty() && !http.is_empty(), "threads: {threads:?}");
+    assert!(execution.iter().all(|nice| *nice == 10), "execution threads: {threads:?}");
+    assert!(http.iter().all(|nice| *nice == 0), "HTTP threads: {threads:?}");
+}

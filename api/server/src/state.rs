@@ -6,7 +6,7 @@
 //! pool), and the event log's head, which subscriptions wait on instead of
 //! polling the store themselves.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -15,7 +15,7 @@ use cairn_assets::observe::{SourceObservation, observe_sources};
 use cairn_assets::{Diagnostics, Project};
 use cairn_core::AssetKey;
 use cairn_core::freshness::FreshnessStatus;
-use cairn_engine::{CancellationToken, ExecutorOptions, Instance, ProjectSummary};
+use cairn_engine::{CancellationToken, ExecutorOptions, Instance, ProjectSummary, StateChanges};
 use cairn_store::{EventKind, EventLevel, NewEvent, StateIndex};
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
@@ -81,15 +81,39 @@ pub struct AppState {
     execution_runtime: ExecutionRuntime,
 }
 
-/// A multi-threaded tokio runtime of its own for step execution, shut down
-/// without blocking when the server's state is dropped (a runtime dropped
-/// inside another one would panic).
+/// The name of the execution runtime's threads (workers and blocking pool).
+pub const EXECUTION_THREAD_NAME: &str = "cairn-execution";
+
+/// The nice value of the execution runtime's threads: the OS runs them when
+/// the threads answering HTTP have nothing to do, so during a backfill at
+/// full speed a request waits for no step (with equal priority, pages
+/// waited their turn behind DataFusion and Parquet work on 2 cores). The
+/// backfill loses only the CPU the requests use.
+pub const EXECUTION_NICE: i32 = 10;
+
+/// Lowers the calling thread's CPU priority to [`EXECUTION_NICE`] (on
+/// Linux a nice value is per thread); where the OS refuses, the thread
+/// keeps its priority.
+fn lower_priority() {
+    #[cfg(unix)]
+    // SAFETY: `setpriority` only reads its arguments; `who = 0` is the
+    // calling thread on Linux (the calling process elsewhere).
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, EXECUTION_NICE);
+    }
+}
+
+/// A multi-threaded tokio runtime of its own for step execution (its
+/// threads at a lower CPU priority, [`EXECUTION_NICE`]), shut down without
+/// blocking when the server's state is dropped (a runtime dropped inside
+/// another one would panic).
 struct ExecutionRuntime(Option<tokio::runtime::Runtime>);
 
 impl ExecutionRuntime {
     fn new() -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
-            .thread_name("cairn-execution")
+            .thread_name(EXECUTION_THREAD_NAME)
+            .on_thread_start(lower_priority)
             .enable_all()
             .build()
             // Only fails when the OS refuses threads: nothing can run then.
@@ -206,13 +230,14 @@ impl AppState {
 
     /// [`Self::refresh_summary`], with `refreshing` held by the caller.
     ///
-    /// After the first, a summary is computed again only for the assets
-    /// the index's advance changed (materialized, wiped, checked, failed,
-    /// started or stopped running, observed) and their downstream assets
+    /// After the first, a summary is computed again only for the asset
+    /// partitions the index's advance changed (materialized, wiped,
+    /// checked, failed, started or stopped running), the sources observed
+    /// again, and their downstream assets
     /// ([`Instance::summarize_index_changes`]); the whole project only when
     /// the index was loaded again, the definitions were reloaded, or a new
     /// time window began. So during a backfill of one asset each summary
-    /// costs that asset and what reads it.
+    /// costs the partitions its steps ended and what reads that asset.
     async fn compute_summary(&self, observe: bool) -> Result<Arc<ProjectSummary>, cairn_engine::EngineError> {
         let instance = self.instance();
         let previous_observations = self.observations.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
@@ -224,19 +249,24 @@ impl AppState {
             previous_observations.clone()
         };
         let previous = self.summary.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
-        // The assets whose summary may differ from `previous`'s; `None`:
-        // every asset.
-        let mut changed: Option<BTreeSet<AssetKey>> = None;
+        // What changed since `previous`; `None`: anything may have.
+        let mut changed: Option<StateChanges> = None;
         let index = {
             let mut kept = self.index.lock().await;
             let index = match kept.take() {
                 // Advanced from its cursor: reads what changed since.
                 Some(mut index) => {
+                    let started = std::time::Instant::now();
                     let changes = instance.store().advance_index(Arc::make_mut(&mut index)).await?;
+                    tracing::debug!(
+                        "index advanced to event {} in {} µs",
+                        index.cursor(),
+                        started.elapsed().as_micros()
+                    );
                     if !changes.reloaded {
-                        let mut assets = changes.assets();
-                        assets.extend(changed_sources(&previous_observations, &observations));
-                        changed = Some(assets);
+                        let mut state_changes = StateChanges::from(&changes);
+                        state_changes.assets.extend(changed_sources(&previous_observations, &observations));
+                        changed = Some(state_changes);
                     }
                     index
                 }
@@ -267,9 +297,6 @@ impl AppState {
         let summary = tokio::task::spawn_blocking(move || {
             let started = std::time::Instant::now();
             let summary = match &incremental {
-                Some((previous, changed)) if changed.is_empty() => {
-                    Ok(ProjectSummary { at: now, seq: index.cursor(), assets: previous.assets.clone() })
-                }
                 Some((previous, changed)) => {
                     instance.summarize_index_changes(previous, &index, changed, &observations, now)
                 }
@@ -280,7 +307,11 @@ impl AppState {
                 index.cursor(),
                 started.elapsed().as_millis(),
                 match &incremental {
-                    Some((_, changed)) => format!("{} asset(s) changed", changed.len()),
+                    Some((_, changed)) => format!(
+                        "{} asset partition(s) and {} asset(s) changed",
+                        changed.partitions.len(),
+                        changed.assets.len()
+                    ),
                     None => "every asset".to_owned(),
                 }
             );
