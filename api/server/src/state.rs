@@ -82,14 +82,14 @@ pub struct AppState {
 }
 
 /// The name of the execution runtime's threads (workers and blocking pool).
-pub const EXECUTION_THREAD_NAME: &str = "cairn-execution";
+const EXECUTION_THREAD_NAME: &str = "cairn-execution";
 
 /// The nice value of the execution runtime's threads: the OS runs them when
 /// the threads answering HTTP have nothing to do, so during a backfill at
 /// full speed a request waits for no step (with equal priority, pages
 /// waited their turn behind DataFusion and Parquet work on 2 cores). The
 /// backfill loses only the CPU the requests use.
-pub const EXECUTION_NICE: i32 = 10;
+const EXECUTION_NICE: i32 = 10;
 
 /// Lowers the calling thread's CPU priority to [`EXECUTION_NICE`] (on
 /// Linux a nice value is per thread); where the OS refuses, the thread

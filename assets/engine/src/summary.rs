@@ -300,10 +300,8 @@ impl Instance {
         // Every partition of these may have changed.
         let mut whole: BTreeSet<AssetKey> =
             changes.assets.iter().filter(|key| project.asset(key).is_some()).cloned().collect();
-        for key in touched.keys().copied().chain(&changes.assets) {
-            if project.asset(key).is_some() {
-                whole.extend(graph.descendants(key, None));
-            }
+        for key in touched.keys().copied().chain(&changes.assets).filter(|key| project.asset(key).is_some()) {
+            whole.extend(graph.descendants(key, None));
         }
         let mut scope = whole.clone();
         for key in &whole {

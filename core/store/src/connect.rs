@@ -26,10 +26,9 @@ pub(crate) const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// so connections let `load_state` and the UI read during a run; writers
 /// queue on SQLite's write lock, waiting up to [`SQLITE_BUSY_TIMEOUT`],
 /// each holding its connection meanwhile. Enough connections that readers
-/// (the server's index advancing, its requests, subscriptions) never wait
-/// for one held by writers waiting for the lock: with 4, during a backfill
-/// run by the server's executor, advancing the index waited behind the
-/// executor's writes.
+/// (the server's index advancing, its requests, subscriptions) need not
+/// wait for one held by writers waiting for the lock while the server's
+/// executor runs two steps at once.
 const SQLITE_MAX_CONNECTIONS: u32 = 16;
 
 /// How long to wait for a PostgreSQL server to accept a connection.

@@ -74,17 +74,6 @@ impl IndexChanges {
         self.targets.is_empty() && self.observed.is_empty() && !self.running_changed && !self.reloaded
     }
 
-    /// Every asset whose current state changed: materialized, wiped,
-    /// failed or checked ([`Self::targets`]), observed, or with attempts
-    /// that started or stopped ([`Self::attempts`]). Meaningless when
-    /// [`Self::reloaded`]: then anything may have changed.
-    pub fn assets(&self) -> BTreeSet<AssetKey> {
-        let mut assets: BTreeSet<AssetKey> = self.targets.iter().map(|target| target.asset.clone()).collect();
-        assets.extend(self.observed.iter().cloned());
-        assets.extend(self.attempts.iter().map(|target| target.asset.clone()));
-        assets
-    }
-
     /// Every asset partition whose current state changed: [`Self::targets`]
     /// and [`Self::attempts`] (not the sources observed, see
     /// [`Self::observed`]). Meaningless when [`Self::reloaded`].

@@ -137,8 +137,7 @@ impl MetadataStore {
         };
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
         // Each batch's packed rows are decoded on the blocking pool while
-        // the database reads the next batch: reading and decoding take
-        // about the same time, and a machine has more than one core.
+        // the database reads the next batch, on another core.
         let postgres = txn.get_database_backend() == sea_orm::DbBackend::Postgres;
         let mut decoding: Option<tokio::task::JoinHandle<Decoded>> = None;
         for batch in names.chunks(ASSET_BATCH) {
