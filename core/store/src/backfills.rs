@@ -338,7 +338,7 @@ impl MetadataStore {
     /// [`StoreError::Query`] or [`StoreError::Corrupt`].
     pub async fn attempt_states(&self) -> Result<(Vec<AssetPartition>, Vec<AssetPartition>), StoreError> {
         let running = crate::index::running_targets_in(&self.db).await?;
-        let mut failed = crate::index::failed_targets_in(&self.db, None).await?;
+        let mut failed = crate::index::failed_targets_in(&self.db).await?;
         failed.retain(|target| !running.contains(target));
         Ok((failed.into_iter().collect(), running.into_iter().collect()))
     }

@@ -567,7 +567,7 @@ fn superseded_rows(
 /// set-based queries, whatever the number of ids; `db` must be a snapshot
 /// transaction ([`MetadataStore::begin_snapshot`]) so both read the same
 /// current state.
-pub(crate) async fn materialization_records(
+async fn materialization_records(
     db: &impl ConnectionTrait,
     ids: sea_orm::sea_query::SelectStatement,
     keys: &mut Keys,
