@@ -37,6 +37,12 @@
 //! * `asset_status_cache`: each asset's status as `cairn status` shows it,
 //!   with the event sequence number it is valid as of (see
 //!   [`MetadataStore::status_cache`]).
+//! * `automation_ticks`, `automation_evaluations` (→ `automation_ticks`),
+//!   `automation_cursors`, `automation_pauses`: declarative automation's
+//!   history of evaluation passes, each asset's cursor and what is paused;
+//!   `leases`: named leases that elect one process for a job (`automation`:
+//!   one evaluator at a time). See [`MetadataStore::record_automation_tick`]
+//!   and [`MetadataStore::acquire_lease`].
 //!
 //! # Leases and fencing
 //!
@@ -93,6 +99,7 @@
 
 #![warn(missing_docs)]
 
+mod automation;
 mod backfills;
 mod claims;
 mod connect;
@@ -121,6 +128,10 @@ pub use pauses::{PauseHook, with_pauses};
 
 use std::sync::Arc;
 
+pub use automation::{
+    AutomationEvaluationRecord, AutomationPauses, AutomationTickRecord, AutomationTickStatus, NewAutomationEvaluation,
+    NewAutomationTick,
+};
 pub use backfills::StepState;
 pub use current::LostData;
 pub use executors::{ExecutorRecord, ExecutorStatus, NewExecutor};

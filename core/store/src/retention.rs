@@ -1,7 +1,7 @@
 //! Retention: pruning what `cairn gc` may forget, and the cursor rule that
 //! tells a reader it has missed pruned events.
 //!
-//! Three kinds of record are pruned, each past a cut-off time (UTC) that
+//! Four kinds of record are pruned, each past a cut-off time (UTC) that
 //! the caller derives from `retention:` in `cairn.yaml`:
 //!
 //! * **Events**: the event log is pruned from its oldest end only, through
@@ -21,6 +21,9 @@
 //!   current check result was evaluated on, so current state, the
 //!   provenance of current materializations and current check verdicts
 //!   are unchanged by pruning.
+//! * **Automation ticks** (with the same cut-off as events): the ticks
+//!   that finished before it, with the evaluations recorded with them.
+//!   Automation cursors, leases and pauses are current state and stay.
 //!
 //! Runs themselves, source observations and the current-state tables are
 //! never pruned.
@@ -40,7 +43,8 @@ const PRUNE_BATCH: usize = 500;
 /// kind of record forever.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PruneCutoffs {
-    /// Events recorded before this time.
+    /// Events recorded before this time; also automation ticks that
+    /// finished before it.
     pub events_before: Option<DateTime<Utc>>,
     /// The steps of runs that finished before this time.
     pub run_steps_before: Option<DateTime<Utc>>,
@@ -61,6 +65,9 @@ pub struct PruneReport {
     pub materializations: u64,
     /// Check results of those materializations removed.
     pub check_results: u64,
+    /// Automation ticks removed (with their evaluations), those that
+    /// finished before [`PruneCutoffs::events_before`].
+    pub automation_ticks: u64,
 }
 
 async fn execute(txn: &DatabaseTransaction, sql: &str, values: Vec<Value>) -> Result<u64, DbErr> {
@@ -131,6 +138,7 @@ impl MetadataStore {
         }
         if let Some(before) = cutoffs.events_before {
             report.events = self.prune_events(before).await?;
+            report.automation_ticks = self.prune_automation_ticks(before).await?;
         }
         report.pruned_through = self.pruned_through().await?;
         Ok(report)
@@ -165,6 +173,29 @@ impl MetadataStore {
         )
         .await
         .during(action)?;
+        txn.commit().await.during(action)?;
+        Ok(removed)
+    }
+
+    /// Removes the automation ticks that finished before `before`, with
+    /// their evaluations; answers the ticks removed.
+    async fn prune_automation_ticks(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let action = || "prune the automation ticks".to_owned();
+        let before = stored_time(before);
+        let txn = self.begin_write().await.during(action)?;
+        // Explicitly first, though the foreign key cascades: one statement
+        // instead of one cascade per tick.
+        execute(
+            &txn,
+            "DELETE FROM automation_evaluations WHERE tick_id IN \
+             (SELECT id FROM automation_ticks WHERE finished_at < $1)",
+            vec![before.into()],
+        )
+        .await
+        .during(action)?;
+        let removed = execute(&txn, "DELETE FROM automation_ticks WHERE finished_at < $1", vec![before.into()])
+            .await
+            .during(action)?;
         txn.commit().await.during(action)?;
         Ok(removed)
     }

@@ -271,7 +271,7 @@ pub fn one_step_run(
 
 /// A run of `project` launched from the CLI with `steps`, targeting every
 /// partition.
-fn cli_run(project: &str, steps: Vec<crate::NewStep>, created_at: chrono::DateTime<chrono::Utc>) -> crate::NewRun {
+pub fn cli_run(project: &str, steps: Vec<crate::NewStep>, created_at: chrono::DateTime<chrono::Utc>) -> crate::NewRun {
     crate::NewRun {
         project: project.to_owned(),
         origin: crate::RunOrigin::Cli,

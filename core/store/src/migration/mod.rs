@@ -23,6 +23,7 @@ mod m0004_executors;
 mod m0005_asset_partitions;
 mod m0006_retention;
 mod m0007_asset_status_cache;
+mod m0008_automation;
 
 use sea_orm_migration::prelude::*;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_asset_partitions::AssetPartitions0005),
             Box::new(m0006_retention::Retention0006),
             Box::new(m0007_asset_status_cache::AssetStatusCache0007),
+            Box::new(m0008_automation::Automation0008),
         ]
     }
 

@@ -127,7 +127,7 @@ pub fn input(asset_key: &str, partition: Option<&str>, version: &str) -> InputVe
 pub const PROJECT: &str = "flights";
 
 /// Every migration of the store, as `cairn_migrations` records them, in order.
-pub const MIGRATIONS: [&str; 7] = [
+pub const MIGRATIONS: [&str; 8] = [
     "m0001_initial_schema",
     "m0002_durable_runs",
     "m0003_backfills",
@@ -135,6 +135,7 @@ pub const MIGRATIONS: [&str; 7] = [
     "m0005_asset_partitions",
     "m0006_retention",
     "m0007_asset_status_cache",
+    "m0008_automation",
 ];
 
 /// A run of the project over `steps` (asset, partition, positions waited for).
