@@ -42,6 +42,7 @@
 #![warn(missing_docs)]
 
 pub mod asset_key;
+pub mod automation;
 pub mod check;
 pub mod error;
 pub mod freshness;
