@@ -103,6 +103,10 @@ pub enum Command {
     /// Serve the GraphQL API (lineage, freshness, backfills), its
     /// subscriptions, `/metrics` and the web UI, with an executor.
     Serve(crate::commands::serve::ServeArgs),
+    /// Declarative automation (run by `cairn serve`): why an asset was or
+    /// was not requested; pause and resume.
+    #[command(subcommand)]
+    Automation(crate::commands::automation::AutomationCommand),
     /// Print the JSON Schema of Cairn's YAML files.
     Schema,
 }

@@ -70,6 +70,7 @@ fn main() -> ExitCode {
             Command::Backfills(args) => commands::backfill::list(global, args).await,
             Command::Lineage(args) => commands::lineage::run(global, args).await,
             Command::Serve(args) => commands::serve::run(global, args).await,
+            Command::Automation(command) => commands::automation::run(global, command).await,
             Command::Schema => commands::schema::run(),
         }
     });

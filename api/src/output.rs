@@ -63,8 +63,12 @@ pub fn init_logging(global: &GlobalArgs) {
     let default = match (global.quiet, global.verbose) {
         (true, _) => "error",
         (false, 0) => "warn",
-        (false, 1) => "cairn=info,cairn_assets=info,cairn_core=info,cairn_engine=info,cairn_store=info,warn",
-        _ => "cairn=debug,cairn_assets=debug,cairn_core=debug,cairn_engine=debug,cairn_store=debug,info",
+        (false, 1) => {
+            "cairn=info,cairn_assets=info,cairn_core=info,cairn_engine=info,cairn_store=info,cairn_server=info,warn"
+        }
+        _ => {
+            "cairn=debug,cairn_assets=debug,cairn_core=debug,cairn_engine=debug,cairn_store=debug,cairn_server=debug,info"
+        }
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));

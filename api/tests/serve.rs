@@ -5,6 +5,8 @@
 //! `serve/ui.rs` tests the web UI it serves, `serve/security.rs` what it
 //! refuses to other web sites.
 
+#[path = "serve/automation.rs"]
+mod automation;
 #[path = "serve/security.rs"]
 mod security;
 mod support;
@@ -467,6 +469,8 @@ async fn with_a_token_mutations_and_subscriptions_need_it_and_queries_do_not() {
         r#"mutation { materialize(selection: "raw/airlines") { id } }"#,
         r#"mutation($id: ID!) { cancelRun(id: $id) { changed } }"#,
         "mutation { reloadDefinitions { reloaded } }",
+        r#"mutation { pauseAutomation(asset: "raw/airlines") }"#,
+        "mutation { resumeAutomation }",
     ];
     for mutation in mutations {
         for token in [None, Some("wrong"), Some("s3cre")] {

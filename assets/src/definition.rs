@@ -24,6 +24,8 @@ pub struct Asset {
     pub timeout: Option<Duration>,
     /// How fresh the asset must be (`freshness:`).
     pub freshness: Option<cairn_core::freshness::FreshnessPolicy>,
+    /// When Cairn materializes it by itself (`automation:`).
+    pub automation: Option<cairn_core::automation::AutomationPolicy>,
     /// Where the asset's `key:` is written.
     pub location: Location,
 }

@@ -37,7 +37,14 @@ pub struct ProjectSettings {
     pub superseded_retention: Duration,
     /// How long `cairn gc` keeps records (`retention:`).
     pub retention: RetentionSettings,
+    /// Time between two automation ticks (`automation: { tick_interval }`,
+    /// default [`DEFAULT_AUTOMATION_TICK`]).
+    pub automation_tick: Duration,
 }
+
+/// The default time between two automation ticks: 30 s, as Dagster's
+/// asset daemon.
+pub const DEFAULT_AUTOMATION_TICK: Duration = Duration::from_secs(30);
 
 /// How long `cairn gc` keeps each kind of record (`retention:` in
 /// cairn.yaml). `None` keeps it forever (`forever` in YAML). The current
@@ -314,6 +321,21 @@ fn settings(
         retention_decl.and_then(|r| r.superseded_materializations.as_ref()),
         "retention.superseded_materializations",
     );
+    let automation_tick = duration(
+        &parsed.automation.as_ref().and_then(|a| a.tick_interval.clone()),
+        "automation.tick_interval",
+        DEFAULT_AUTOMATION_TICK,
+    );
+    if let (Some(tick), Some(text)) =
+        (automation_tick, parsed.automation.as_ref().and_then(|a| a.tick_interval.as_ref()))
+        && tick < Duration::from_secs(1)
+    {
+        diagnostics.push(
+            Diagnostic::error(format!("`automation.tick_interval` is {tick:?}; it must be at least 1s"))
+                .at(spanned_location(file, text)),
+        );
+        return None;
+    }
     // Every field is checked before giving up, so all problems are reported.
     let (
         Some(lease),
@@ -323,7 +345,17 @@ fn settings(
         Some(events),
         Some(run_steps),
         Some(superseded_materializations),
-    ) = (lease, heartbeat, shutdown_grace, superseded_retention, events, run_steps, superseded_materializations)
+        Some(automation_tick),
+    ) = (
+        lease,
+        heartbeat,
+        shutdown_grace,
+        superseded_retention,
+        events,
+        run_steps,
+        superseded_materializations,
+        automation_tick,
+    )
     else {
         return None;
     };
@@ -338,7 +370,7 @@ fn settings(
         diagnostics.push(Diagnostic::error(problem).at_opt(at));
         return None;
     }
-    Some(ProjectSettings { name, database_url, data_dir, executor, superseded_retention, retention })
+    Some(ProjectSettings { name, database_url, data_dir, executor, superseded_retention, retention, automation_tick })
 }
 
 impl ExecutorSettings {

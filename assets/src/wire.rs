@@ -37,6 +37,10 @@ pub struct ProjectFile {
     /// How long replaced data files are kept.
     #[serde(default)]
     pub retention: Option<RetentionDecl>,
+    /// The automation daemon (`cairn serve`): how often it evaluates the
+    /// assets' `automation` conditions.
+    #[serde(default)]
+    pub automation: Option<AutomationSettingsDecl>,
     /// Assets declared inline (more may live in `assets/*.yaml`).
     #[serde(default)]
     pub assets: Vec<AssetDecl>,
@@ -85,6 +89,17 @@ pub struct ExecutorDecl {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub shutdown_grace: Option<Spanned<String>>,
+}
+
+/// `automation:` in `cairn.yaml`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AutomationSettingsDecl {
+    /// Time between two evaluations (ticks) of every asset's automation
+    /// condition (default `30s`, as Dagster's daemon; at least `1s`).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub tick_interval: Option<Spanned<String>>,
 }
 
 /// `retention:` in `cairn.yaml`.
@@ -193,6 +208,81 @@ pub struct AssetDecl {
     #[serde(default)]
     #[schemars(with = "Vec<CheckDecl>")]
     pub checks: Vec<Spanned<CheckDecl>>,
+    /// When Cairn materializes the asset by itself (declarative
+    /// automation, as Dagster's `automation_condition`): `{ condition:
+    /// eager }`.
+    #[serde(default)]
+    #[schemars(with = "Option<AutomationDecl>")]
+    pub automation: Option<Spanned<AutomationDecl>>,
+}
+
+/// `automation:` of an asset.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AutomationDecl {
+    /// The condition: `eager`, `on_missing`, `{ on_cron: { cron: "0 * *
+    /// * *", timezone: Europe/Paris } }`, or a combination of conditions
+    /// with `and`, `or` and `not`.
+    pub condition: ConditionDecl,
+    /// Time-window assets: how many of the latest windows automation
+    /// considers (default 1, at most 10,000). Static partitions: every key.
+    #[serde(default)]
+    pub lookback: Option<u32>,
+}
+
+/// An automation condition, named as Dagster's `AutomationCondition`:
+/// a name (`eager`) or a map with one key (`and: [...]`).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum ConditionDecl {
+    /// Materialize a partition when it is missing or an upstream partition
+    /// it reads has new data, once no upstream partition it reads is
+    /// missing or in progress.
+    Eager,
+    /// Materialize a missing partition once its upstream partitions are there.
+    OnMissing,
+    /// After each tick of the cron, once every upstream partition it reads
+    /// was updated since the tick.
+    OnCron(CronDecl),
+    /// Never materialized.
+    Missing,
+    /// A step materializes it, or a run automation requested for it is
+    /// not finished.
+    InProgress,
+    /// Its latest materialization attempt failed.
+    ExecutionFailed,
+    /// Its code version changed since its latest materialization.
+    CodeVersionChanged,
+    /// An upstream partition it reads has data newer than what it read.
+    AnyDepsUpdated,
+    /// An upstream partition it reads is missing.
+    AnyDepsMissing,
+    /// An upstream partition it reads is in progress.
+    AnyDepsInProgress,
+    /// A tick of the cron passed since it was last requested.
+    CronTickPassed(CronDecl),
+    /// Every upstream partition it reads was updated since the cron's
+    /// latest tick.
+    AllDepsUpdatedSinceCron(CronDecl),
+    /// Every condition is true.
+    And(Vec<ConditionDecl>),
+    /// At least one condition is true.
+    Or(Vec<ConditionDecl>),
+    /// The condition is false.
+    Not(Box<ConditionDecl>),
+}
+
+/// A cron schedule of an automation condition.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CronDecl {
+    /// A cron schedule (5 fields, or 6 with seconds first).
+    #[schemars(with = "String")]
+    pub cron: Spanned<String>,
+    /// The IANA time zone of `cron` (default UTC).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub timezone: Option<Spanned<String>>,
 }
 
 /// Format of a source file.

@@ -366,7 +366,72 @@ impl AppState {
     pub fn start_background(self: &Arc<Self>) {
         tokio::spawn(self.clone().follow_head());
         tokio::spawn(self.clone().keep_summary());
+        tokio::spawn(self.clone().keep_automation());
         self.restart_execution();
+    }
+
+    /// The automation daemon: every `automation.tick_interval`, while some
+    /// asset has `automation:`, takes (or renews) the store's automation
+    /// lease and, holding it, observes the sources, brings the summary up
+    /// to date and runs one tick ([`Instance::automation_tick`]) on the
+    /// execution runtime. With several servers on one store, the one
+    /// holding the lease evaluates; another takes over once it lapses
+    /// (three intervals, at least 10 s). The lease is given up on shutdown.
+    async fn keep_automation(self: Arc<Self>) {
+        let owner = cairn_engine::owner::new_owner_id();
+        loop {
+            let instance = self.instance();
+            let interval = instance.project().settings.automation_tick;
+            if !instance.automation_policies().is_empty()
+                && let Err(error) = self.automation_tick(&instance, &owner, interval).await
+            {
+                tracing::warn!("automation tick failed: {error}");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(interval) => {}
+                _ = self.shutdown.cancelled() => {
+                    let _ = instance.store().release_lease(cairn_engine::AUTOMATION_LEASE, &owner).await;
+                    return;
+                }
+            }
+        }
+    }
+
+    async fn automation_tick(
+        &self,
+        instance: &Instance,
+        owner: &str,
+        interval: Duration,
+    ) -> Result<(), cairn_engine::EngineError> {
+        let now = instance.clock().now();
+        let lease = chrono::Duration::from_std((interval * 3).max(Duration::from_secs(10)))
+            .unwrap_or(chrono::Duration::seconds(30));
+        if !instance.store().acquire_lease(cairn_engine::AUTOMATION_LEASE, owner, now, now + lease).await? {
+            return Ok(());
+        }
+        let summary = self.refresh_summary(true).await?;
+        let index = self.index.lock().await.clone();
+        let Some(index) = index else { return Ok(()) };
+        let observations = self.observations.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        let (instance, owner) = (instance.clone(), owner.to_owned());
+        let started = std::time::Instant::now();
+        let report = self
+            .execution_runtime
+            .handle()
+            .spawn(async move { instance.automation_tick(&summary, &index, &observations, &owner).await })
+            .await
+            .map_err(|e| cairn_engine::EngineError::RunState(format!("the automation tick stopped: {e}")))??;
+        tracing::info!(
+            "automation tick {}: {} asset(s) evaluated, {} asset partition(s) requested{}, {} evaluation(s) stored, \
+             in {} ms",
+            report.tick.map_or_else(|| "skipped".to_owned(), |tick| tick.to_string()),
+            report.evaluations.len(),
+            report.requested(),
+            report.run.map(|run| format!(" in run {run}")).unwrap_or_default(),
+            report.stored,
+            started.elapsed().as_millis()
+        );
+        Ok(())
     }
 
     /// (Re)starts the backfill daemon, which launches the runs of

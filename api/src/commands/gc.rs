@@ -34,12 +34,13 @@ pub async fn run(global: &GlobalArgs, args: &GcArgs) -> Result<(), Failure> {
     )?;
     let records = &report.records;
     outln!(
-        "pruned {} event(s), {} step(s) of finished runs and {} superseded materialization record(s) with {} check result(s); \
-         the event log now starts after event {} (retention: in cairn.yaml)",
+        "pruned {} event(s), {} step(s) of finished runs, {} superseded materialization record(s) with {} check result(s) \
+         and {} automation tick(s); the event log now starts after event {} (retention: in cairn.yaml)",
         records.events,
         records.run_steps,
         records.materializations,
         records.check_results,
+        records.automation_ticks,
         records.pruned_through
     )
 }

@@ -1,6 +1,7 @@
 //! One module per subcommand, each with its options struct and one entry
 //! function `run`.
 
+pub mod automation;
 pub mod backfill;
 pub mod gc;
 pub mod lineage;

@@ -134,8 +134,8 @@ impl Instance {
     /// Removes superseded files past their retention, unrecorded files and
     /// staged files of attempts that are no longer running, and empty
     /// folders (see the module docs); then prunes the store's records past
-    /// `retention:` (events, steps of finished runs, superseded
-    /// materializations: see `cairn_store::MetadataStore::prune`). Files go
+    /// `retention:` (events and automation ticks, steps of finished runs,
+    /// superseded materializations: see `cairn_store::MetadataStore::prune`). Files go
     /// first: a superseded file whose record is pruned later would
     /// otherwise be left to the orphan rule.
     ///

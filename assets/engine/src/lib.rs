@@ -27,6 +27,7 @@
 
 #![warn(missing_docs)]
 
+pub mod automation;
 pub mod backfill;
 pub mod checks;
 pub mod command;
@@ -45,6 +46,7 @@ mod step;
 mod summary;
 pub mod writer;
 
+pub use automation::{AUTOMATION_LEASE, AutomationTickReport, AutomationWhy, SummaryState};
 pub use backfill::{BackfillPlan, BackfillProgress, BackfillRequest, PartitionSubset, Retry};
 pub use checks::CheckOutcome;
 pub use error::{EngineError, ExecuteError};

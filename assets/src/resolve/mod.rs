@@ -3,6 +3,7 @@
 //! version is computed. Every problem becomes a [`Diagnostic`] with its
 //! location; resolution goes on after an error so all of them are reported.
 
+mod automation;
 mod checks;
 mod code_version;
 mod freshness;
@@ -23,6 +24,7 @@ use crate::diagnostic::{Diagnostic, Location, SourceFile};
 use crate::wire::{AssetDecl, OutputFormatDecl};
 use crate::yaml::spanned_location;
 
+use automation::resolve_automation;
 use checks::{CheckTables, check_parameters, resolve_checks};
 use code_version::code_version;
 use freshness::resolve_freshness;
@@ -247,6 +249,16 @@ fn resolve_one(
     let check_tables = CheckTables { known, upstream };
     let checks = resolve_checks(file, &key, &decl.checks, &check_tables, diagnostics);
     let freshness = decl.freshness.as_ref().and_then(|f| resolve_freshness(file, &key, f, diagnostics));
+    let automation = decl.automation.as_ref().and_then(|a| resolve_automation(file, &key, a, diagnostics));
+    if let (Some(automation), Some(_)) = (&decl.automation, &decl.source) {
+        diagnostics.push(
+            Diagnostic::error(format!(
+                "asset `{key}`: a source is observed, not materialized: it takes no `automation`"
+            ))
+            .at(spanned_location(file, automation))
+            .with_help("put `automation` on the assets that read the source"),
+        );
+    }
     let definition = definition?;
     // With invalid partitions (already reported), parameter use cannot be judged.
     if decl.partitions.is_none() || partitions.is_some() {
@@ -272,7 +284,7 @@ fn resolve_one(
         code_version,
     };
     let timeout = decl.timeout_secs.map(Duration::from_secs);
-    Some(Partial { asset: Asset { spec, definition, checks, timeout, freshness, location }, dep_locations })
+    Some(Partial { asset: Asset { spec, definition, checks, timeout, freshness, automation, location }, dep_locations })
 }
 
 /// A group name, as Dagster allows them: letters, digits and `_`.

@@ -286,6 +286,25 @@ impl AssetNode {
         super::freshness_of(&self.view, &self.key)
     }
 
+    /// Its `automation:` and the daemon's latest `evaluations` of it
+    /// (newest first, 1 to 100); null without `automation:`.
+    async fn automation(
+        &self,
+        #[graphql(default = 5)] evaluations: i32,
+    ) -> Result<Option<super::automation::AssetAutomation>> {
+        let Some(policy) = self.asset()?.automation.clone() else { return Ok(None) };
+        let limit = u64::try_from(evaluations.clamp(1, 100)).unwrap_or(5);
+        let instance = &self.view.instance;
+        let pauses = instance.store().automation_pauses().await.map_err(ApiError::from)?;
+        let evaluations = instance.automation_evaluations(self.key.as_str(), limit).await.map_err(ApiError::from)?;
+        Ok(Some(super::automation::AssetAutomation {
+            condition: policy.condition.label(),
+            lookback: policy.lookback as i64,
+            paused: pauses.is_paused(&self.key),
+            evaluations: evaluations.into_iter().map(Into::into).collect(),
+        }))
+    }
+
     /// Assets upstream within `depth` steps.
     async fn upstream(&self, #[graphql(default = 1)] depth: i32) -> Vec<AssetNode> {
         let keys = self.view.instance.project().graph.ancestors(&self.key, Some(depth.max(1) as usize));

@@ -13,6 +13,7 @@
 //! (see [`crate::error`]).
 
 mod assets;
+mod automation;
 mod backfills;
 mod deployment;
 mod flat;

@@ -10,6 +10,7 @@ use cairn_store::{BackfillTransition as StoreTransition, Cancellation, EventFilt
 use chrono::{DateTime, Utc};
 
 use super::assets::{AssetNode, Lineage, lineage, view};
+use super::automation::{AutomationEvaluation, AutomationTick};
 use super::backfills::{
     Backfill, BackfillConnection, BackfillInput, BackfillPreview, BackfillStatus, BackfillTransition,
     PartitionSubsetInput, backfill_id,
@@ -141,6 +142,30 @@ impl QueryRoot {
         Ok(plan.into())
     }
 
+    /// The automation daemon's latest ticks, newest first (`limit` 1 to 1,000).
+    async fn automation_ticks(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] limit: i32,
+    ) -> Result<Vec<AutomationTick>> {
+        let limit = page_size(limit)?;
+        let ticks = state(ctx).instance().store().automation_ticks(limit).await.map_err(ApiError::from)?;
+        Ok(ticks.iter().map(Into::into).collect())
+    }
+
+    /// The latest stored automation evaluations of `asset`, newest first
+    /// (`limit` 1 to 1,000); `NOT_FOUND` naming the closest key when unknown.
+    async fn automation_evaluations(
+        &self,
+        ctx: &Context<'_>,
+        asset: String,
+        #[graphql(default = 20)] limit: i32,
+    ) -> Result<Vec<AutomationEvaluation>> {
+        let limit = page_size(limit)?;
+        let evaluations = state(ctx).instance().automation_evaluations(&asset, limit).await.map_err(ApiError::from)?;
+        Ok(evaluations.into_iter().map(Into::into).collect())
+    }
+
     /// The loaded definitions.
     async fn definitions(&self, ctx: &Context<'_>) -> Definitions {
         definitions(ctx)
@@ -248,6 +273,23 @@ pub struct MutationRoot;
 
 #[Object]
 impl MutationRoot {
+    /// Pauses automation of `asset`, or of every asset when null: paused
+    /// assets are not evaluated. Returns true.
+    async fn pause_automation(&self, ctx: &Context<'_>, asset: Option<String>) -> Result<bool> {
+        require_token(ctx)?;
+        state(ctx).instance().set_automation_paused(asset.as_deref(), true).await.map_err(ApiError::from)?;
+        Ok(true)
+    }
+
+    /// Resumes automation of `asset`, or of every asset when null; on
+    /// resume, only what each condition says then is requested. Returns
+    /// false (not paused).
+    async fn resume_automation(&self, ctx: &Context<'_>, asset: Option<String>) -> Result<bool> {
+        require_token(ctx)?;
+        state(ctx).instance().set_automation_paused(asset.as_deref(), false).await.map_err(ApiError::from)?;
+        Ok(false)
+    }
+
     /// Stores a backfill; the server's backfill daemon launches it.
     async fn launch_backfill(&self, ctx: &Context<'_>, input: BackfillInput) -> Result<Backfill> {
         require_token(ctx)?;
