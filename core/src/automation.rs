@@ -228,7 +228,7 @@ pub trait AutomationState {
 
 /// What automation remembers of one asset between ticks (stored with each
 /// tick, as JSON).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct AutomationCursor {
     /// When automation first evaluated the asset (UTC): cron ticks before
     /// it never fire.
@@ -239,7 +239,7 @@ pub struct AutomationCursor {
 }
 
 /// One partition's latest request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct RequestMemo {
     /// When (UTC).
     pub at: DateTime<Utc>,
@@ -250,7 +250,7 @@ pub struct RequestMemo {
 }
 
 /// One node of a condition tree, evaluated over an asset's candidates.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct NodeEvaluation {
     /// [`AutomationCondition::label`].
     pub label: String,
@@ -264,7 +264,7 @@ pub struct NodeEvaluation {
 }
 
 /// Why one partition was requested, or not.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PartitionReason {
     /// The partition key (`None`: unpartitioned).
     pub partition: Option<String>,
@@ -272,7 +272,8 @@ pub struct PartitionReason {
     pub reason: String,
 }
 
-/// One asset's evaluation at one tick.
+/// One asset's evaluation at one tick. Its `Hash` covers what is stored
+/// (not the cursor): equal hashes, equal records.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssetEvaluation {
     /// The asset.
@@ -292,6 +293,12 @@ pub struct AssetEvaluation {
     /// is stored).
     #[serde(skip)]
     pub cursor: AutomationCursor,
+}
+
+impl std::hash::Hash for AssetEvaluation {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (&self.asset, self.candidates, &self.tree, &self.requested, &self.why, &self.why_not).hash(state);
+    }
 }
 
 /// The inputs of one tick.
@@ -377,8 +384,19 @@ impl Candidate<'_> {
         facts.is_some_and(|facts| facts.running) || self.requested_now.contains(target)
     }
 
-    /// The condition's value for this candidate, with the reason.
-    fn evaluate(&self, condition: &AutomationCondition) -> (bool, String) {
+    /// The condition's value for this candidate, with the reason; the
+    /// value of every node of its tree is pushed to `values` in pre-order
+    /// (each node evaluated once, every child of `and` and `or` too, so
+    /// the record shows each sub-condition's result).
+    fn evaluate(&self, condition: &AutomationCondition, values: &mut Vec<bool>) -> (bool, String) {
+        let at = values.len();
+        values.push(false);
+        let (value, reason) = self.evaluate_node(condition, values);
+        values[at] = value;
+        (value, reason)
+    }
+
+    fn evaluate_node(&self, condition: &AutomationCondition, values: &mut Vec<bool>) -> (bool, String) {
         use AutomationCondition as C;
         match condition {
             C::Missing => match self.facts.status {
@@ -458,32 +476,26 @@ impl Candidate<'_> {
                 }
             }
             C::And(children) => {
-                let mut reasons = Vec::new();
-                for child in children {
-                    let (value, reason) = self.evaluate(child);
-                    if !value {
-                        return (false, reason);
+                let results: Vec<(bool, String)> = children.iter().map(|child| self.evaluate(child, values)).collect();
+                match results.iter().position(|(value, _)| !value) {
+                    Some(first_false) => {
+                        (false, results.into_iter().nth(first_false).map(|(_, r)| r).unwrap_or_default())
                     }
-                    reasons.push(reason);
+                    None => (true, results.into_iter().next().map_or_else(|| "always".to_owned(), |(_, r)| r)),
                 }
-                (true, reasons.into_iter().next().unwrap_or_else(|| "always".to_owned()))
             }
             C::Or(children) => {
-                let mut reasons = Vec::new();
-                for child in children {
-                    let (value, reason) = self.evaluate(child);
-                    if value {
-                        return (true, reason);
-                    }
-                    reasons.push(reason);
+                let results: Vec<(bool, String)> = children.iter().map(|child| self.evaluate(child, values)).collect();
+                match results.iter().position(|(value, _)| *value) {
+                    Some(first_true) => (true, results.into_iter().nth(first_true).map(|(_, r)| r).unwrap_or_default()),
+                    None => (false, results.into_iter().map(|(_, r)| r).collect::<Vec<_>>().join("; ")),
                 }
-                (false, reasons.join("; "))
             }
             C::Not(child) => {
-                let (value, reason) = self.evaluate(child);
+                let (value, reason) = self.evaluate(child, values);
                 (!value, reason)
             }
-            C::Named { condition, .. } => self.evaluate(condition),
+            C::Named { condition, .. } => self.evaluate(condition, values),
         }
     }
 
@@ -543,8 +555,7 @@ fn evaluate_asset(
             first_evaluated_at,
         };
         let mut node_values = Vec::new();
-        record_values(&candidate, &policy.condition, &mut node_values);
-        let (value, reason) = candidate.evaluate(&policy.condition);
+        let (value, reason) = candidate.evaluate(&policy.condition, &mut node_values);
         let trigger = candidate.trigger(&policy.condition);
         let reason_of =
             |reason: String| PartitionReason { partition: partition.as_ref().map(|k| k.as_str().to_owned()), reason };
@@ -587,15 +598,6 @@ fn evaluate_asset(
         why,
         why_not,
         cursor: AutomationCursor { first_evaluated_at: Some(first_evaluated_at), requested: memos },
-    }
-}
-
-/// The value of every node of `condition` for one candidate, in tree
-/// pre-order.
-fn record_values(candidate: &Candidate<'_>, condition: &AutomationCondition, values: &mut Vec<bool>) {
-    values.push(candidate.evaluate(condition).0);
-    for child in condition.children() {
-        record_values(candidate, child, values);
     }
 }
 

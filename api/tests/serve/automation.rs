@@ -148,3 +148,34 @@ async fn eager_automation_keeps_a_project_up_to_date_with_no_command_typed() {
     let error = project.stderr(&["automation", "why", "totl"], 1);
     assert!(error.contains("total"), "{error}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_on_one_postgresql_store_request_each_partition_once() {
+    let database = cairn_store::testing::TempPostgres::create().await;
+    let mut project = eager_project();
+    project.database_url = Some(database.url().to_owned());
+    let first = Server::start(&project, &["-v"], None);
+    let second = Server::start(&project, &["-v"], None);
+    let ticks = |server: &Server| server.log().matches("automation tick").count();
+
+    wait_for_runs(&first, 2).await;
+    std::fs::write(project.path("data/raw.csv"), "id,amount\n1,10\n2,20\n3,30\n").unwrap();
+    wait_for_runs(&first, 4).await;
+    // Several more ticks, whoever holds the lease.
+    let before = ticks(&first) + ticks(&second);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while ticks(&first) + ticks(&second) < before + 4 {
+        assert!(Instant::now() < deadline, "no ticks:\n{}\n{}", first.log(), second.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(automation_runs(&first).await.len(), 4, "{}\n{}", first.log(), second.log());
+    // One server evaluates at a time: only one of them ticked.
+    assert!(ticks(&first) == 0 || ticks(&second) == 0, "both ticked:\n{}\n{}", first.log(), second.log());
+
+    // The evaluating one dies: the other takes over once its lease lapses.
+    let (survivor, dead) = if ticks(&first) > 0 { (second, first) } else { (first, second) };
+    drop(dead);
+    std::fs::write(project.path("data/raw.csv"), "id,amount\n1,10\n").unwrap();
+    wait_for_runs(&survivor, 6).await;
+    assert!(ticks(&survivor) > 0, "{}", survivor.log());
+}

@@ -78,10 +78,21 @@ impl AutomationTickReport {
 /// latest stored evaluation.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct StoredCursor {
-    #[serde(flatten)]
     cursor: AutomationCursor,
-    /// BLAKE3 (hex) of the latest stored evaluation's JSON.
+    /// [`fingerprint`] of the latest stored evaluation.
     recorded: Option<String>,
+}
+
+/// A fingerprint of what an evaluation stores (std's `DefaultHasher`,
+/// fixed keys, hex): an evaluation is stored again only when it changes.
+/// Cheaper than serializing every evaluation at every tick. A Rust
+/// release that changes the hasher makes each asset's next evaluation
+/// stored once more; a collision (2^-64) would skip storing one changed
+/// evaluation.
+fn fingerprint(evaluation: &AssetEvaluation) -> String {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    evaluation.hash(&mut hasher);
+    format!("{:016x}", hasher.finish())
 }
 
 /// The facts automation reads, from a summary and the index it was
@@ -178,6 +189,7 @@ impl Instance {
         owner: &str,
     ) -> Result<AutomationTickReport, EngineError> {
         let started_at = self.clock().now();
+        let timer = std::time::Instant::now();
         let pauses = self.store().automation_pauses().await?;
         let mut policies = self.automation_policies();
         if pauses.all {
@@ -209,6 +221,7 @@ impl Instance {
         };
         let unfinished: BTreeSet<i64> =
             self.store().runs(&filter, UNFINISHED_RUNS_LIMIT).await?.into_iter().map(|run| run.id.0).collect();
+        let read_ms = timer.elapsed().as_secs_f64() * 1e3;
         let specs = self.project().specs();
         let state = SummaryState::new(specs, summary, index, observations);
         let now = started_at;
@@ -220,7 +233,9 @@ impl Instance {
             unfinished_runs: &unfinished,
             now,
         });
+        let evaluate_ms = timer.elapsed().as_secs_f64() * 1e3 - read_ms;
         let outcome = self.request_automation_run(&evaluations).await;
+        let launch_ms = timer.elapsed().as_secs_f64() * 1e3 - read_ms - evaluate_ms;
         let (run, status, error) = match &outcome {
             Ok(run) => (*run, AutomationTickStatus::Success, None),
             Err(error) => (None, AutomationTickStatus::Failure, Some(error.to_string())),
@@ -241,8 +256,7 @@ impl Instance {
             if run.is_none() {
                 evaluation.cursor.requested.retain(|_, memo| !memo.trigger.is_empty());
             }
-            let json = serde_json::to_string(&evaluation).unwrap_or_default();
-            let fingerprint = blake3::hash(json.as_bytes()).to_hex().to_string();
+            let fingerprint = fingerprint(evaluation);
             let previous = stored.get(&evaluation.asset);
             let changed = previous.and_then(|p| p.recorded.as_deref()) != Some(fingerprint.as_str());
             if changed || !evaluation.requested.is_empty() {
@@ -250,7 +264,7 @@ impl Instance {
                     asset: evaluation.asset.clone(),
                     requested: evaluation.requested.len() as i64,
                     candidates: evaluation.candidates as i64,
-                    result: json,
+                    result: serde_json::to_string(&evaluation).unwrap_or_default(),
                 });
             }
             let cursor = StoredCursor { cursor: evaluation.cursor.clone(), recorded: Some(fingerprint) };
@@ -272,6 +286,11 @@ impl Instance {
             cursors: new_cursors,
         };
         let tick = self.store().record_automation_tick(&tick).await?;
+        tracing::debug!(
+            "automation tick {tick}: read {read_ms:.1} ms, evaluated {evaluate_ms:.1} ms, run requested {launch_ms:.1} ms, \
+             recorded {:.1} ms",
+            timer.elapsed().as_secs_f64() * 1e3 - read_ms - evaluate_ms - launch_ms
+        );
         outcome?;
         Ok(AutomationTickReport { tick: Some(tick), run, evaluations, stored: stored_count })
     }
