@@ -556,7 +556,9 @@ fn evaluate_asset(
         };
         let mut node_values = Vec::new();
         let (value, reason) = candidate.evaluate(&policy.condition, &mut node_values);
-        let trigger = candidate.trigger(&policy.condition);
+        // Only a true condition needs its trigger (most candidates, most
+        // ticks, are false).
+        let trigger = if value { candidate.trigger(&policy.condition) } else { String::new() };
         let reason_of =
             |reason: String| PartitionReason { partition: partition.as_ref().map(|k| k.as_str().to_owned()), reason };
         match (value, memo) {
