@@ -122,8 +122,8 @@ impl<'a> SummaryState<'a> {
 
     fn version(&self, asset: &AssetKey, partition: Option<&PartitionKey>) -> u64 {
         let text = match self.observations.get(asset) {
-            Some(observation) => observation.result.as_ref().ok().map(|o| o.data_version.as_str().to_owned()),
-            None => self.index.state().materialization(asset, partition).map(|r| r.data_version.as_str().to_owned()),
+            Some(observation) => observation.result.as_ref().ok().map(|o| o.data_version.as_str()),
+            None => self.index.state().materialization(asset, partition).map(|r| r.data_version.as_str()),
         };
         text.map_or(0, |text| {
             let mut hasher = std::collections::hash_map::DefaultHasher::new();
@@ -374,19 +374,7 @@ impl Instance {
         let key = self.one_asset(asset)?;
         let policy = self.project().asset(&key).and_then(|a| a.automation.clone());
         let pauses = self.store().automation_pauses().await?;
-        let record = self.store().automation_evaluations(&key, 1).await?.into_iter().next();
-        let latest = match record {
-            Some(record) => match serde_json::from_str::<AssetEvaluation>(&record.result) {
-                Ok(evaluation) => Some((record, evaluation)),
-                Err(error) => {
-                    return Err(EngineError::RunState(format!(
-                        "automation evaluation {} of `{key}` is unreadable: {error}",
-                        record.id
-                    )));
-                }
-            },
-            None => None,
-        };
+        let latest = self.automation_evaluations(key.as_str(), 1).await?.into_iter().next();
         let latest_tick = self.store().automation_ticks(1).await?.into_iter().next();
         Ok(AutomationWhy {
             paused: pauses.all || pauses.assets.contains(&key),
